@@ -1,0 +1,122 @@
+"""Configuration classes, read from environment variables with safe defaults.
+
+Every setting a deployment may change has an environment variable named ``CRM_*``;
+the README lists them. ``DevelopmentConfig`` is the embedded default: SQLite files in
+``instance/`` for the data and for the Celery broker, so nobody needs a server to try it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+class ConfigError(RuntimeError):
+    """Raised when a configuration cannot run safely."""
+
+
+class Config:
+    SECRET_KEY = env("CRM_SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = env("CRM_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    CELERY_BROKER_URL = env("CRM_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
+    CELERY_TASK_ALWAYS_EAGER = False
+
+    BASE_URL = env("CRM_BASE_URL", "http://127.0.0.1:5000")
+    TIMEZONE = "Europe/Amsterdam"
+
+    SMTP_HOST = env("CRM_SMTP_HOST", "")
+    SMTP_PORT = env_int("CRM_SMTP_PORT", 25)
+    SMTP_USER = env("CRM_SMTP_USER", "")
+    SMTP_PASSWORD = env("CRM_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = env_bool("CRM_SMTP_STARTTLS", False)
+    MAIL_FROM = env("CRM_MAIL_FROM", "Werkgeverscrm <crm@localhost>")
+    MAIL_OUTBOX_DIR = env("CRM_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = ("nl", "en")
+
+    # argon2id cost; the defaults follow argon2-cffi's RFC 9106 low-memory profile.
+    ARGON2_TIME_COST = env_int("CRM_ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = env_int("CRM_ARGON2_MEMORY_COST", 65536)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("CRM_SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    PAGE_SIZE = env_int("CRM_PAGE_SIZE", 25)
+    MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+    TESTING = False
+    DEBUG = False
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse configurations that cannot run safely; overridden where needed."""
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # `make run` serves several processes; the debugger stays off
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = env("CRM_TEST_DATABASE_URL", "sqlite://")
+    CELERY_BROKER_URL = env("CRM_TEST_BROKER_URL", "memory://")
+    CELERY_TASK_ALWAYS_EAGER = True
+    WTF_CSRF_ENABLED = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    SERVER_NAME = None
+    MAIL_OUTBOX_DIR = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = env_bool("CRM_SESSION_COOKIE_SECURE", True)
+
+    @classmethod
+    def check(cls) -> None:
+        problems = []
+        if env("CRM_SECRET_KEY") is None:
+            problems.append("CRM_SECRET_KEY is not set (use a long random value).")
+        if env("CRM_DATABASE_URL") is None:
+            problems.append("CRM_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/crm).")
+        if problems:
+            raise ConfigError("Production configuration refused: " + " ".join(problems))
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = env("CRM_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"CRM_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.") from None

@@ -1,0 +1,205 @@
+"""Beheer: organisations, partnerships and users. Admins only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from crm import permissions
+from crm.admin.forms import OrganisationForm, PartnershipForm, UserForm
+from crm.extensions import db
+from crm.models import Organisation, Partnership, Region, User
+from crm.services import accounts, organisations
+from crm.services.errors import ServiceError
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    permissions.require(permissions.can_manage_organisations(current_user))
+
+
+def _get(model, id_):
+    return db.session.get(model, id_) or abort(404)
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+# --- organisations -----------------------------------------------------------------
+
+
+@bp.route("/organisaties")
+def organisations_list():
+    rows = db.session.execute(
+        select(Organisation, func.count(User.id))
+        .outerjoin(User, (User.organisation_id == Organisation.id) & User.active)
+        .group_by(Organisation.id)
+        .order_by(Organisation.name)
+    ).all()
+    return render_template("admin/organisations.html", rows=rows)
+
+
+@bp.route("/organisaties/nieuw", methods=["GET", "POST"])
+@bp.route("/organisaties/<int:id>", methods=["GET", "POST"])
+def organisation_edit(id: int | None = None):
+    organisation = _get(Organisation, id) if id else None
+    form = OrganisationForm(obj=organisation)
+    if form.validate_on_submit():
+        try:
+            organisations.save_organisation(
+                current_user, organisation, name=form.name.data, kind=form.kind.data, active=form.active.data
+            )
+        except ServiceError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("De organisatie is opgeslagen."), "success")
+            return redirect(url_for("admin.organisations_list"))
+    return render_template("admin/organisation_form.html", form=form, organisation=organisation)
+
+
+# --- partnerships ------------------------------------------------------------------
+
+
+@bp.route("/samenwerkingsverbanden")
+def partnerships_list():
+    partnerships = db.session.scalars(
+        select(Partnership).options(selectinload(Partnership.members), selectinload(Partnership.region)).order_by(Partnership.name)
+    ).all()
+    return render_template("admin/partnerships.html", partnerships=partnerships)
+
+
+@bp.route("/samenwerkingsverbanden/nieuw", methods=["GET", "POST"])
+@bp.route("/samenwerkingsverbanden/<int:id>", methods=["GET", "POST"])
+def partnership_edit(id: int | None = None):
+    partnership = _get(Partnership, id) if id else None
+    form = PartnershipForm(obj=partnership)
+    form.region_id.choices = [(0, _("— geen —"))] + [
+        (r.id, f"{r.number}. {r.name}") for r in db.session.scalars(select(Region).order_by(Region.number))
+    ]
+    all_orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.member_ids.choices = [(o.id, o.name) for o in all_orgs]
+    if request.method == "GET" and partnership:
+        form.member_ids.data = [o.id for o in partnership.members]
+        form.region_id.data = partnership.region_id or 0
+    if form.validate_on_submit():
+        members = [o for o in all_orgs if o.id in set(form.member_ids.data or [])]
+        try:
+            organisations.save_partnership(
+                current_user,
+                partnership,
+                name=form.name.data,
+                scope=form.scope.data,
+                region_id=form.region_id.data or None,
+                description=form.description.data or "",
+                members=members,
+                active=form.active.data,
+            )
+        except ServiceError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Het samenwerkingsverband is opgeslagen."), "success")
+            return redirect(url_for("admin.partnerships_list"))
+    return render_template("admin/partnership_form.html", form=form, partnership=partnership)
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+@bp.route("/gebruikers")
+def users():
+    q = (request.args.get("q") or "").strip()
+    query = select(User).options(selectinload(User.organisation)).order_by(User.active.desc(), User.name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+    page = db.paginate(query, page=request.args.get("pagina", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("admin/users.html", page=page, q=q)
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=user)
+    form.organisation_id.choices = [
+        (o.id, o.name) for o in db.session.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
+    ]
+    return form
+
+
+@bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
+def user_new():
+    form = _user_form(None)
+    if form.validate_on_submit():
+        password = accounts.generate_password()
+        try:
+            user = accounts.create_user(
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                organisation=_get(Organisation, form.organisation_id.data),
+                password=password,
+                phone=form.phone.data or "",
+            )
+        except ServiceError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            # Shown once on the page itself, never put in the (client-side) session cookie.
+            return render_template("admin/user_password.html", user=user, password=password, created=True)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/gebruikers/<int:id>", methods=["GET", "POST"])
+def user_edit(id: int):
+    user = _get(User, id)
+    form = _user_form(user)
+    form.email.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                current_user,
+                user,
+                name=form.name.data,
+                role=form.role.data,
+                organisation=_get(Organisation, form.organisation_id.data),
+                phone=form.phone.data or "",
+            )
+        except ServiceError as error:
+            form.role.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("De gebruiker is opgeslagen."), "success")
+            return redirect(url_for("admin.user_edit", id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/gebruikers/<int:id>/actief", methods=["POST"])
+def user_set_active(id: int):
+    user = _get(User, id)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(current_user, user, active)
+    except ServiceError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is geactiveerd.", name=user.name) if active else _("%(name)s is gedeactiveerd.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", id=user.id))
+
+
+@bp.route("/gebruikers/<int:id>/wachtwoord", methods=["POST"])
+def user_reset_password(id: int):
+    user = _get(User, id)
+    password = accounts.reset_password(current_user, user)
+    db.session.commit()
+    return render_template("admin/user_password.html", user=user, password=password, created=False)

@@ -1,0 +1,20 @@
+"""Loading the signed-in user from the session cookie.
+
+The cookie holds ``"<user id>:<session version>"`` (see ``User.get_id``). Logging out or
+changing the password bumps the version, so a replayed old cookie no longer loads anyone.
+"""
+
+from __future__ import annotations
+
+from crm.extensions import db
+from crm.models import User
+
+
+def load_user(token: str) -> User | None:
+    user_id, _, version = token.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

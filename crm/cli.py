@@ -1,0 +1,59 @@
+"""``flask crm ...`` commands: reference data, first admin, demo data."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Organisation
+from crm.models.users import ROLES
+from crm.services import accounts
+from crm.services.errors import ServiceError
+from crm.services.reference import load_reference_data
+
+crm_cli = AppGroup("crm", help="Werkgeverscrm commands.")
+
+
+@crm_cli.command("load-reference")
+def load_reference() -> None:
+    """Load regions, municipalities and SBI sections (idempotent)."""
+    added = load_reference_data()
+    db.session.commit()
+    click.echo(f"Reference data: added {added['regions']} regions, {added['municipalities']} municipalities, "
+               f"{added['sbi_sections']} SBI sections.")
+
+
+@crm_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--organisation", prompt="Organisation name", help="Created (kind 'overig') when it does not exist.")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.password_option()
+def create_user(email: str, name: str, organisation: str, role: str, password: str) -> None:
+    """Create a user, e.g. the first admin."""
+    org = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
+    if org is None:
+        org = Organisation(name=organisation, kind="overig")
+        db.session.add(org)
+    try:
+        user = accounts.create_user(None, email=email, name=name, role=role, organisation=org, password=password)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} ({org.name}).")
+
+
+@crm_cli.command("seed-demo")
+@click.option("--employers", default=300, show_default=True, help="Number of demo employers.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo(employers: int, if_empty: bool) -> None:
+    """Build a realistic demo partnership (idempotent)."""
+    from crm.demo import seed
+
+    load_reference_data()
+    report = seed(employers=employers, if_empty=if_empty, echo=click.echo)
+    db.session.commit()
+    click.echo(report)

@@ -1,0 +1,48 @@
+"""Shared form pieces: the base form and validators with Dutch messages."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import ValidationError
+from wtforms.validators import Length, Optional
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class BaseForm(FlaskForm):
+    """Strips surrounding whitespace and refuses control characters in every text field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = list(unbound_field.kwargs.get("filters", []))
+            if unbound_field.field_class.__name__ in {"StringField", "TextAreaField", "EmailField", "SearchField"}:
+                filters.append(_strip)
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    def submit_ok(self, name: str) -> bool:
+        """True when this form (of several on one page, told apart by ``_form``) was posted and is valid."""
+        return request.method == "POST" and request.form.get("_form") == name and self.validate()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and CONTROL_CHARS.search(field.data):
+                field.errors = [*field.errors, _l("Dit veld bevat onzichtbare stuurtekens; verwijder ze.")]
+                ok = False
+        return ok
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def validate_phone(form, field) -> None:
+    if field.data and not re.fullmatch(r"\+?[0-9 ()\-]{6,20}", field.data):
+        raise ValidationError(_l("Vul een geldig telefoonnummer in, bijvoorbeeld 053 481 2000."))
+
+
+PHONE_VALIDATORS = [Optional(), Length(max=30), validate_phone]

@@ -1,0 +1,46 @@
+"""All models, imported here so that metadata and relationships are complete."""
+
+from crm.models.audit import AuditEvent
+from crm.models.base import Base
+from crm.models.contacts import Contact, FollowUp
+from crm.models.employers import ContactpersoonAssignment, Employer, EmployerContact
+from crm.models.notifications import Notification
+from crm.models.organisations import Organisation, Partnership, partnership_member
+from crm.models.participants import Participant
+from crm.models.reference import Municipality, Region, SbiSection
+from crm.models.trajectories import (
+    Ambition,
+    ProgrammePeriod,
+    Trajectory,
+    TrajectoryOrganisation,
+    TrajectoryStatusChange,
+)
+from crm.models.users import User
+from crm.models.vacancies import Vacancy, VacancyStatusChange, vacancy_organisation
+
+__all__ = [
+    "Ambition",
+    "AuditEvent",
+    "Base",
+    "Contact",
+    "ContactpersoonAssignment",
+    "Employer",
+    "EmployerContact",
+    "FollowUp",
+    "Municipality",
+    "Notification",
+    "Organisation",
+    "Participant",
+    "Partnership",
+    "ProgrammePeriod",
+    "Region",
+    "SbiSection",
+    "Trajectory",
+    "TrajectoryOrganisation",
+    "TrajectoryStatusChange",
+    "User",
+    "Vacancy",
+    "VacancyStatusChange",
+    "partnership_member",
+    "vacancy_organisation",
+]

@@ -1,0 +1,85 @@
+"""Vacancies (vacatures) with their intake checklist and status history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.base import Base, TimestampMixin, one_of, one_of_or_null, utcnow
+
+if TYPE_CHECKING:
+    from crm.models.employers import Employer
+    from crm.models.organisations import Organisation
+    from crm.models.reference import Municipality
+    from crm.models.users import User
+
+VACANCY_STATUSES = ("nieuw", "intake_gedaan", "kandidaten_voorgesteld", "vervuld", "ingetrokken", "verlopen")
+EDUCATION_LEVELS = ("mbo1", "mbo2", "mbo3", "mbo4", "hbo", "geen")
+LEARNING_PATHS = ("bbl", "bol", "geen")
+
+vacancy_organisation = Table(
+    "vacancy_organisation",
+    Base.metadata,
+    Column("vacancy_id", ForeignKey("vacancy.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisation.id"), primary_key=True, index=True),
+)
+
+
+class Vacancy(TimestampMixin, Base):
+    __tablename__ = "vacancy"
+    __table_args__ = (
+        one_of("status", VACANCY_STATUSES),
+        one_of_or_null("education_level", EDUCATION_LEVELS),
+        one_of_or_null("learning_path", LEARNING_PATHS),
+        CheckConstraint("positions >= 1", name="positions_positive"),
+        CheckConstraint("crebo IS NULL OR length(crebo) = 5", name="crebo_length"),
+        Index("ix_vacancy_status_closing", "status", "closing_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    positions: Mapped[int] = mapped_column(default=1)
+    hours_per_week: Mapped[int | None]
+    education_level: Mapped[str | None] = mapped_column(String(10), index=True)
+    qualification_name: Mapped[str] = mapped_column(String(200), default="")
+    crebo: Mapped[str | None] = mapped_column(String(5))
+    learning_path: Mapped[str | None] = mapped_column(String(10), index=True)
+    start_date: Mapped[date | None]
+    closing_date: Mapped[date | None]
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    erkend_for_qualification: Mapped[bool | None]
+    status: Mapped[str] = mapped_column(String(25), default="nieuw")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    employer: Mapped[Employer] = relationship()
+    municipality: Mapped[Municipality | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    organisations: Mapped[list[Organisation]] = relationship(secondary=vacancy_organisation)
+    status_changes: Mapped[list[VacancyStatusChange]] = relationship(
+        back_populates="vacancy", order_by="VacancyStatusChange.changed_at.desc()"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VacancyStatusChange(Base):
+    __tablename__ = "vacancy_status_change"
+    __table_args__ = (
+        one_of("to_status", VACANCY_STATUSES),
+        one_of_or_null("from_status", VACANCY_STATUSES),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancy.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(25))
+    to_status: Mapped[str] = mapped_column(String(25))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    vacancy: Mapped[Vacancy] = relationship(back_populates="status_changes")
+    changed_by: Mapped[User | None] = relationship()

@@ -1,0 +1,180 @@
+"""Who may see or change what: the one place that answers it.
+
+Views, services, tasks and exports all ask here. The ``*_clause`` functions give the same
+answer as SQL, so lists filter in the database instead of record by record.
+
+The rules (DESIGN.md): employers, their people, vacancies and follow-ups are shared with
+every user; contact notes marked *intern* stay within the author's organisation; personal
+data of participants (and so their trajectories) is visible only to organisations involved
+in one of their trajectories, to the organisation that referred or registered them, and to
+coordinators of a partnership the trajectory counts toward.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+
+from crm.extensions import db
+from crm.models import (
+    Contact,
+    Employer,
+    FollowUp,
+    Participant,
+    Trajectory,
+    TrajectoryOrganisation,
+    User,
+    Vacancy,
+    partnership_member,
+)
+from crm.services.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from crm.models import Organisation, Partnership
+
+EDITORS = ("admin", "coordinator", "accountmanager")
+STEERING = ("admin", "coordinator")
+
+
+def require(allowed: bool, message: str = "U heeft geen toegang tot deze actie.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+# --- administration -------------------------------------------------------------------
+
+
+def is_admin(user: User) -> bool:
+    return user.role == "admin"
+
+
+def can_manage_users(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_manage_organisations(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_view_organisation(user: User, organisation: Organisation) -> bool:
+    return user.active
+
+
+def can_view_partnership(user: User, partnership: Partnership) -> bool:
+    return user.active
+
+
+def can_review_pipeline(user: User) -> bool:
+    return user.role in STEERING
+
+
+# --- employers, contacts, follow-ups, vacancies: shared ---------------------------------
+
+
+def can_view_employer(user: User, employer: Employer) -> bool:
+    return user.active and employer.merged_into_id is None
+
+
+def can_create_employer(user: User) -> bool:
+    return user.role in EDITORS
+
+
+def can_edit_employer(user: User, employer: Employer) -> bool:
+    return user.role in EDITORS and can_view_employer(user, employer)
+
+
+def can_hand_over(user: User, employer: Employer) -> bool:
+    return user.role in STEERING or user.id == employer.contactpersoon_id
+
+
+def can_bulk_hand_over(user: User) -> bool:
+    return user.role in STEERING
+
+
+def can_merge_employers(user: User) -> bool:
+    return user.role in STEERING
+
+
+def can_import_employers(user: User) -> bool:
+    return user.role in STEERING
+
+
+def can_log_contact(user: User, employer: Employer) -> bool:
+    return can_view_employer(user, employer)
+
+
+def can_view_contact(user: User, contact: Contact) -> bool:
+    return contact.visibility == "gedeeld" or contact.organisation_id == user.organisation_id
+
+
+def visible_contacts_clause(user: User) -> ColumnElement[bool]:
+    return or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id)
+
+
+def can_change_follow_up(user: User, follow_up: FollowUp) -> bool:
+    if user.role in STEERING or follow_up.owner_id == user.id:
+        return True
+    return follow_up.employer is not None and follow_up.employer.contactpersoon_id == user.id
+
+
+def can_view_vacancy(user: User, vacancy: Vacancy) -> bool:
+    return user.active
+
+
+def can_edit_vacancy(user: User, vacancy: Vacancy) -> bool:
+    if user.role in EDITORS:
+        return True
+    return any(org.id == user.organisation_id for org in vacancy.organisations)
+
+
+# --- participants and trajectories: need to know --------------------------------------
+
+
+def _coordinated_partnerships(user: User):
+    return select(partnership_member.c.partnership_id).where(
+        partnership_member.c.organisation_id == user.organisation_id
+    )
+
+
+def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
+    involved = exists().where(
+        TrajectoryOrganisation.trajectory_id == Trajectory.id,
+        TrajectoryOrganisation.organisation_id == user.organisation_id,
+    )
+    if user.role == "coordinator":
+        return or_(involved, Trajectory.partnership_id.in_(_coordinated_partnerships(user)))
+    return involved
+
+
+def visible_participants_clause(user: User) -> ColumnElement[bool]:
+    if not user.active:
+        return false()
+    via_trajectory = exists().where(
+        Trajectory.participant_id == Participant.id, visible_trajectories_clause(user)
+    )
+    own = or_(
+        Participant.referring_organisation_id == user.organisation_id,
+        Participant.created_by_id.in_(select(User.id).where(User.organisation_id == user.organisation_id)),
+    )
+    return or_(via_trajectory, own)
+
+
+def can_view_participant(user: User, participant: Participant) -> bool:
+    return bool(
+        db.session.scalar(
+            select(true()).where(Participant.id == participant.id, visible_participants_clause(user))
+        )
+    )
+
+
+def can_view_trajectory(user: User, trajectory: Trajectory) -> bool:
+    if not user.active:
+        return False
+    return bool(
+        db.session.scalar(select(true()).where(Trajectory.id == trajectory.id, visible_trajectories_clause(user)))
+    )
+
+
+def can_edit_trajectory(user: User, trajectory: Trajectory) -> bool:
+    return can_view_trajectory(user, trajectory)

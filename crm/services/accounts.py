@@ -1,0 +1,145 @@
+"""Users and sign-in: authentication, passwords, creating and deactivating accounts."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Organisation, User
+from crm.models.base import utcnow
+from crm.services.audit import audit, diff
+from crm.services.errors import ServiceError
+from crm.services.passwords import (
+    burn_time,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(email: str, password: str, *, ip_address: str = "") -> User | None:
+    """The active user with this e-mail and password, or None. Audits both outcomes."""
+    user = find_by_email(email)
+    if user is None:
+        burn_time(password)
+        audit(None, "login_failed", object_type="user", summary=normalise_email(email)[:200], ip_address=ip_address)
+        return None
+    if not user.active or not verify_password(user.password_hash, password):
+        audit(None, "login_failed", user, summary=user.email, ip_address=ip_address)
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit(user, "login", user, ip_address=ip_address)
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Make every existing session cookie of this user useless."""
+    user.session_version += 1
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise ServiceError("Het huidige wachtwoord klopt niet.")
+    problem = password_problem(new, email=user.email, name=user.name)
+    if problem:
+        raise ServiceError(problem)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    end_sessions(user)
+    audit(user, "password_changed", user)
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    organisation: Organisation,
+    password: str,
+    phone: str = "",
+) -> User:
+    if actor is not None:
+        permissions.require(permissions.can_manage_users(actor))
+    email = normalise_email(email)
+    if find_by_email(email) is not None:
+        raise ServiceError("Er bestaat al een gebruiker met dit e-mailadres.")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise ServiceError(problem)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        organisation=organisation,
+        password_hash=hash_password(password),
+        phone=phone.strip(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit(actor, "create", user, changes={"email": [None, email], "role": [None, role]})
+    return user
+
+
+def update_user(actor: User, user: User, *, name: str, role: str, organisation: Organisation, phone: str) -> None:
+    permissions.require(permissions.can_manage_users(actor))
+    if user.id == actor.id and role != actor.role:
+        raise ServiceError("U kunt uw eigen rol niet wijzigen.")
+    before = {"name": user.name, "role": user.role, "organisation": user.organisation.name, "phone": user.phone}
+    user.name, user.role, user.organisation, user.phone = name.strip(), role, organisation, phone.strip()
+    after = {"name": user.name, "role": user.role, "organisation": organisation.name, "phone": user.phone}
+    if before["role"] != role or before["organisation"] != organisation.name:
+        end_sessions(user)
+    changes = diff(before, after)
+    if changes:
+        audit(actor, "update", user, changes=changes)
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    permissions.require(permissions.can_manage_users(actor))
+    if user.id == actor.id and not active:
+        raise ServiceError("U kunt uw eigen account niet deactiveren.")
+    if user.active == active:
+        return
+    user.active = active
+    end_sessions(user)
+    audit(actor, "activate" if active else "deactivate", user)
+
+
+def generate_password() -> str:
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+def reset_password(actor: User, user: User) -> str:
+    """Give the user a new random password (shown once to the admin); ends their sessions."""
+    permissions.require(permissions.can_manage_users(actor))
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = None
+    end_sessions(user)
+    audit(actor, "password_reset", user)
+    return password
+
+
+def update_preferences(user: User, *, locale: str, notify_digest: bool, notify_reminders: bool, phone: str) -> None:
+    before = {"locale": user.locale, "notify_digest": user.notify_digest,
+              "notify_reminders": user.notify_reminders, "phone": user.phone}
+    user.locale, user.notify_digest, user.notify_reminders, user.phone = locale, notify_digest, notify_reminders, phone
+    changes = diff(before, {"locale": locale, "notify_digest": notify_digest,
+                            "notify_reminders": notify_reminders, "phone": phone})
+    if changes:
+        audit(user, "update", user, changes=changes)

@@ -1,0 +1,50 @@
+"""Writing the audit trail. The only way the application touches AuditEvent: append."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm.extensions import db
+from crm.models import AuditEvent, User
+
+
+def audit(
+    actor: User | None,
+    action: str,
+    obj: Any = None,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    summary: str = "",
+    changes: dict | None = None,
+    ip_address: str = "",
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=object_type or "",
+        object_id=object_id,
+        summary=summary,
+        changes=changes or None,
+        ip_address=ip_address,
+    )
+    db.session.add(event)
+    return event
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    """Changed fields as ``{field: [before, after]}`` with JSON-safe values."""
+    return {
+        key: [_plain(before.get(key)), _plain(after.get(key))]
+        for key in after
+        if before.get(key) != after.get(key)
+    }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -1,0 +1,72 @@
+"""Partner organisations and partnerships (administration)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Organisation, Partnership, User
+from crm.services.audit import audit, diff
+from crm.services.errors import ServiceError
+
+
+def _name_taken(model, name: str, exclude_id: int | None) -> bool:
+    query = select(model.id).where(func.lower(model.name) == name.strip().lower())
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.scalar(query) is not None
+
+
+def save_organisation(actor: User, organisation: Organisation | None, *, name: str, kind: str, active: bool) -> Organisation:
+    permissions.require(permissions.can_manage_organisations(actor))
+    if _name_taken(Organisation, name, organisation.id if organisation else None):
+        raise ServiceError("Er bestaat al een organisatie met deze naam.")
+    creating = organisation is None
+    before = {} if creating else {"name": organisation.name, "kind": organisation.kind, "active": organisation.active}
+    organisation = organisation or Organisation()
+    organisation.name, organisation.kind, organisation.active = name.strip(), kind, active
+    db.session.add(organisation)
+    db.session.flush()
+    changes = diff(before, {"name": organisation.name, "kind": kind, "active": active})
+    if changes:
+        audit(actor, "create" if creating else "update", organisation, changes=changes)
+    return organisation
+
+
+def save_partnership(
+    actor: User,
+    partnership: Partnership | None,
+    *,
+    name: str,
+    scope: str,
+    region_id: int | None,
+    description: str,
+    members: list[Organisation],
+    active: bool,
+) -> Partnership:
+    permissions.require(permissions.can_manage_organisations(actor))
+    if _name_taken(Partnership, name, partnership.id if partnership else None):
+        raise ServiceError("Er bestaat al een samenwerkingsverband met deze naam.")
+    creating = partnership is None
+    partnership = partnership or Partnership()
+    before = {} if creating else _partnership_state(partnership)
+    partnership.name, partnership.scope, partnership.region_id = name.strip(), scope, region_id
+    partnership.description, partnership.members, partnership.active = description, members, active
+    db.session.add(partnership)
+    db.session.flush()
+    changes = diff(before, _partnership_state(partnership))
+    if changes:
+        audit(actor, "create" if creating else "update", partnership, changes=changes)
+    return partnership
+
+
+def _partnership_state(p: Partnership) -> dict:
+    return {
+        "name": p.name,
+        "scope": p.scope,
+        "region_id": p.region_id,
+        "description": p.description,
+        "members": ", ".join(sorted(o.name for o in p.members)),
+        "active": p.active,
+    }

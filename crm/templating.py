@@ -1,0 +1,30 @@
+"""Template globals and filters: labels, dates in Dutch time, navigation by role."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from crm import permissions
+from crm.labels import ALL_LABELS
+
+
+def register(app: Flask) -> None:
+    @app.template_filter("label")
+    def label(code: str | None, kind: str) -> str:
+        if code is None:
+            return ""
+        return str(ALL_LABELS[kind].get(code, code))
+
+    @app.template_filter("date")
+    def date_filter(value, fmt: str = "d MMM yyyy") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("datetime")
+    def datetime_filter(value, fmt: str = "d MMM yyyy HH:mm") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.context_processor
+    def helpers():
+        return {"can": permissions, "user": current_user}
