@@ -1,4 +1,6 @@
-"""Engine settings per database: SQLite gets WAL, a busy timeout and enforced foreign keys."""
+"""Engine settings per database: SQLite gets WAL, a busy timeout, enforced foreign keys and
+real transactions (pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's
+documented recipe is to switch it off and emit BEGIN ourselves)."""
 
 from __future__ import annotations
 
@@ -18,3 +20,8 @@ def configure_engine(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):  # pragma: no cover - trivial
+        connection.exec_driver_sql("BEGIN")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from crm import permissions
@@ -27,4 +27,4 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def helpers():
-        return {"can": permissions, "user": current_user}
+        return {"can": permissions, "user": current_user, "get_locale": get_locale}

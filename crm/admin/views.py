@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm import permissions
 from crm.admin.forms import OrganisationForm, PartnershipForm, UserForm
 from crm.extensions import db
+from crm.forms import choices
 from crm.models import Organisation, Partnership, Region, User
 from crm.services import accounts, organisations
 from crm.services.errors import ServiceError
@@ -82,11 +83,12 @@ def partnerships_list():
 def partnership_edit(id: int | None = None):
     partnership = _get(Partnership, id) if id else None
     form = PartnershipForm(obj=partnership)
-    form.region_id.choices = [(0, _("— geen —"))] + [
-        (r.id, f"{r.number}. {r.name}") for r in db.session.scalars(select(Region).order_by(Region.number))
-    ]
+    form.region_id.choices = choices(
+        [(0, _("— geen —"))]
+        + [(r.id, f"{r.number}. {r.name}") for r in db.session.scalars(select(Region).order_by(Region.number))]
+    )
     all_orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    form.member_ids.choices = [(o.id, o.name) for o in all_orgs]
+    form.member_ids.choices = choices((o.id, o.name) for o in all_orgs)
     if request.method == "GET" and partnership:
         form.member_ids.data = [o.id for o in partnership.members]
         form.region_id.data = partnership.region_id or 0
@@ -129,9 +131,9 @@ def users():
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
-    form.organisation_id.choices = [
+    form.organisation_id.choices = choices(
         (o.id, o.name) for o in db.session.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
-    ]
+    )
     return form
 
 

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from crm.forms import PHONE_VALIDATORS, BaseForm
+from crm.forms import PHONE_VALIDATORS, BaseForm, choices
 
 
 class LoginForm(BaseForm):
@@ -21,6 +21,6 @@ class ChangePasswordForm(BaseForm):
 
 class PreferencesForm(BaseForm):
     phone = StringField(_l("Telefoon"), validators=PHONE_VALIDATORS)
-    locale = SelectField(_l("Taal"), choices=[("nl", "Nederlands"), ("en", "English")])
+    locale = SelectField(_l("Taal"), choices=choices([("nl", "Nederlands"), ("en", "English")]))
     notify_reminders = BooleanField(_l("E-mail bij opvolgacties die vervallen"))
     notify_digest = BooleanField(_l("Dagelijks overzicht per e-mail (werkdagen 07:30)"))

@@ -1,0 +1,85 @@
+"""Run the whole CRM on one machine: web, Celery worker and Celery beat (``make run``).
+
+The embedded default keeps everything in ``instance/``: the SQLite database, the SQLite
+broker and the e-mail outbox. Stop with Ctrl-C; if one process dies, all are stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config import config_from_env
+
+HOST = os.environ.get("CRM_HOST", "127.0.0.1")
+PORT = int(os.environ.get("CRM_PORT", "5000"))
+BIN = Path(sys.executable).parent
+
+
+def commands(instance: Path) -> dict[str, list[str]]:
+    return {
+        "web": [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{PORT}", "--access-logfile", "-",
+                "crm:create_app()"],
+        "worker": [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+        "beat": [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
+                 "--schedule", str(instance / "celerybeat-schedule")],
+    }
+
+
+def banner() -> str:
+    from crm.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    config = config_from_env()
+    lines = [
+        "",
+        "  Werkgeverscrm draait op  http://%s:%d/" % (HOST, PORT),
+        "",
+        "  Demo-aanmeldingen (wachtwoord: %s):" % DEMO_PASSWORD,
+        *("    %-42s %s" % (email, role) for email, role in DEMO_LOGINS),
+        "",
+        "  Database: %s" % config.SQLALCHEMY_DATABASE_URI,
+        "  E-mail (uitgaand): %s" % (config.SMTP_HOST or config.MAIL_OUTBOX_DIR),
+        "  Stoppen: Ctrl-C",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    instance = Path(os.environ.get("CRM_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+    instance.mkdir(exist_ok=True)
+    processes = {name: subprocess.Popen(cmd) for name, cmd in commands(instance).items()}  # noqa: S603
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    time.sleep(2)
+    print(banner(), flush=True)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"\n  {name} is gestopt (code {process.returncode}); alles wordt gestopt.", flush=True)
+                exit_code, stopping = 1, True
+        time.sleep(0.5)
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

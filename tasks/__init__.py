@@ -1,0 +1,1 @@
+"""Background jobs. ``tasks.worker`` is the entry point for ``celery -A tasks.worker``."""

@@ -1,0 +1,129 @@
+"""Browser tests: Playwright driving Debian's chromium against a live server on loopback.
+
+The live server is a second app on its own database (a fresh SQLite file, or on PostgreSQL a
+database next to the test database), so it sees only what these tests put there.
+Without chromium the tests are skipped with a clear reason, unless CRM_REQUIRE_BROWSER=1
+(as in .ci/run), where a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from config import TestingConfig
+from crm import create_app
+from crm.extensions import db
+from crm.services.reference import load_reference_data
+from tests.conftest import alembic_config, reset_schema
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def browser_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("CRM_TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        return f"sqlite:///{tmp_path_factory.mktemp('browserdb') / 'browser.sqlite'}"
+    parsed = make_url(url)
+    name = f"{parsed.database}_browser"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    from alembic import command
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = browser_database_url(tmp_path_factory)
+
+    app = create_app(Config)
+    with app.app_context():
+        reset_schema(db.engine)
+        with db.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        load_reference_data()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def live_db(live_app):
+    """An app context on the live server's database; commit what the browser must see."""
+    with live_app.app_context():
+        yield db.session
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = "chromium is not installed (apt-get install chromium): browser tests skipped"
+        if os.environ.get("CRM_REQUIRE_BROWSER") == "1":
+            pytest.fail(message.replace("skipped", "required by CRM_REQUIRE_BROWSER=1"))
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server, locale="nl-NL", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -1,0 +1,126 @@
+"""Test fixtures: one app per session on a migrated database, one rolled-back transaction per test.
+
+The database comes from ``CRM_TEST_DATABASE_URL`` (default: an SQLite file in a temporary
+folder), so the same suite runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from config import TestingConfig
+from crm import ROOT, create_app
+from crm.extensions import db
+from crm.services.reference import load_reference_data
+
+
+class Client(FlaskClient):
+    """Tests keep one app context open for their transaction, and Flask reuses it for
+    requests; so clear ``g`` (signed-in user, locale) before each request, as a fresh
+    context would."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("CRM_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def alembic_config(connection=None) -> AlembicConfig:
+    cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def reset_schema(engine) -> None:
+    """Start from an empty database (PostgreSQL keeps tables between runs)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory)
+
+    app = create_app(Config)
+    app.test_client_class = Client
+    with app.app_context():
+        reset_schema(db.engine)
+        with db.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        load_reference_data()
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """A database session whose work is rolled back after the test (services may commit)."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        # A plain SQLAlchemy session: Flask-SQLAlchemy's own would pick the engine, not this connection.
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    db.session.commit()  # keep the test's data when a request rolls back (releases the SAVEPOINT)
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login_as(client, user) -> None:
+    """Sign in without the form (the sign-in form itself has its own tests).
+
+    Commits the test's data so far: a request that fails rolls back only its own work."""
+    db.session.commit()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+
+
+@pytest.fixture
+def factories(session):
+    from tests import factories
+
+    return factories

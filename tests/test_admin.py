@@ -1,0 +1,132 @@
+"""Beheer: organisations, partnerships and users."""
+
+import pytest
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import AuditEvent, Organisation, Partnership, User
+from tests.conftest import csrf_token, login_as
+
+
+@pytest.fixture
+def admin(factories):
+    return factories.UserFactory(role="admin", name="Beheerder Bert")
+
+
+@pytest.mark.parametrize("role", ["coordinator", "accountmanager", "partner"])
+@pytest.mark.parametrize("path", ["/beheer/gebruikers", "/beheer/organisaties", "/beheer/samenwerkingsverbanden",
+                                  "/beheer/gebruikers/nieuw"])
+def test_only_admins_may_enter(client, factories, role, path):
+    login_as(client, factories.UserFactory(role=role))
+    response = client.get(path)
+    assert response.status_code == 403
+    assert "Geen toegang" in response.get_data(as_text=True)
+
+
+def test_non_admin_cannot_post_either(client, factories):
+    target = factories.UserFactory()
+    login_as(client, factories.UserFactory(role="coordinator"))
+    token = csrf_token(client, "/")
+    assert client.post(f"/beheer/gebruikers/{target.id}/actief", data={"active": "0", "csrf_token": token}).status_code == 403
+    assert target.active
+
+
+def test_admin_creates_organisation_and_duplicate_name_is_refused(client, admin):
+    login_as(client, admin)
+    token = csrf_token(client, "/beheer/organisaties/nieuw")
+    response = client.post("/beheer/organisaties/nieuw", data={"name": "ROC van Twente", "kind": "roc", "active": "y", "csrf_token": token})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Organisation).where(Organisation.name == "ROC van Twente")).kind == "roc"
+    html = client.post("/beheer/organisaties/nieuw", data={"name": "roc van twente", "kind": "roc", "csrf_token": token}).get_data(as_text=True)
+    assert "Er bestaat al een organisatie met deze naam." in html
+    assert db.session.scalar(select(db.func.count()).select_from(Organisation).where(Organisation.name.ilike("roc van twente"))) == 1
+
+
+def test_admin_creates_partnership_with_members(client, admin, factories):
+    uwv = factories.OrganisationFactory(name="UWV Werkbedrijf Twente", kind="uwv")
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    login_as(client, admin)
+    token = csrf_token(client, "/beheer/samenwerkingsverbanden/nieuw")
+    response = client.post(
+        "/beheer/samenwerkingsverbanden/nieuw",
+        data={"name": "Leerwerkakkoord Twente", "scope": "regionaal", "region_id": "0", "member_ids": [uwv.id, roc.id],
+              "active": "y", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    partnership = db.session.scalar(select(Partnership).where(Partnership.name == "Leerwerkakkoord Twente"))
+    assert {o.name for o in partnership.members} == {"UWV Werkbedrijf Twente", "ROC van Twente"}
+    html = client.get("/beheer/samenwerkingsverbanden").get_data(as_text=True)
+    assert "Leerwerkakkoord Twente" in html and "ROC van Twente" in html
+
+
+def test_admin_creates_user_and_sees_one_time_password(client, admin, factories):
+    org = factories.OrganisationFactory(name="Gemeente Hengelo")
+    login_as(client, admin)
+    token = csrf_token(client, "/beheer/gebruikers/nieuw")
+    response = client.post(
+        "/beheer/gebruikers/nieuw",
+        data={"name": "Sanne Jansen", "email": "Sanne@Hengelo.nl", "role": "accountmanager",
+              "organisation_id": org.id, "csrf_token": token},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Eenmalig wachtwoord" in html
+    user = db.session.scalar(select(User).where(User.email == "sanne@hengelo.nl"))
+    assert user.organisation == org and user.role == "accountmanager"
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id))
+    assert audit.actor_id == admin.id and audit.action == "create"
+
+
+def test_duplicate_email_is_refused(client, admin, factories):
+    factories.UserFactory(email="bestaat@example.nl")
+    login_as(client, admin)
+    token = csrf_token(client, "/beheer/gebruikers/nieuw")
+    html = client.post(
+        "/beheer/gebruikers/nieuw",
+        data={"name": "Dubbel", "email": "bestaat@example.nl", "role": "partner",
+              "organisation_id": admin.organisation_id, "csrf_token": token},
+    ).get_data(as_text=True)
+    assert "Er bestaat al een gebruiker met dit e-mailadres." in html
+
+
+def test_deactivate_user_ends_their_session(app, client, admin, factories):
+    target = factories.UserFactory()
+    victim_client = app.test_client()
+    login_as(victim_client, target)
+    assert victim_client.get("/").status_code == 200
+    login_as(client, admin)
+    token = csrf_token(client, f"/beheer/gebruikers/{target.id}")
+    client.post(f"/beheer/gebruikers/{target.id}/actief", data={"active": "0", "csrf_token": token})
+    assert target.active is False
+    assert victim_client.get("/").status_code == 302
+
+
+def test_admin_cannot_deactivate_self(client, admin):
+    login_as(client, admin)
+    token = csrf_token(client, f"/beheer/gebruikers/{admin.id}")
+    response = client.post(f"/beheer/gebruikers/{admin.id}/actief", data={"active": "0", "csrf_token": token}, follow_redirects=True)
+    assert "U kunt uw eigen account niet deactiveren." in response.get_data(as_text=True)
+    assert admin.active
+
+
+def test_reset_password_shows_new_password_once(client, admin, factories):
+    target = factories.UserFactory()
+    old_hash = target.password_hash
+    login_as(client, admin)
+    token = csrf_token(client, f"/beheer/gebruikers/{target.id}")
+    html = client.post(f"/beheer/gebruikers/{target.id}/wachtwoord", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Eenmalig wachtwoord" in html
+    assert target.password_hash != old_hash and target.session_version == 2
+
+
+def test_user_list_searches(client, admin, factories):
+    factories.UserFactory(name="Karin Bos")
+    factories.UserFactory(name="Peter Smit")
+    login_as(client, admin)
+    html = client.get("/beheer/gebruikers?q=bos").get_data(as_text=True)
+    assert "Karin Bos" in html and "Peter Smit" not in html
+
+
+def test_missing_record_gives_dutch_404(client, admin):
+    login_as(client, admin)
+    response = client.get("/beheer/gebruikers/999999")
+    assert response.status_code == 404 and "Pagina niet gevonden" in response.get_data(as_text=True)
