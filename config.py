@@ -82,7 +82,7 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing"
+    SECRET_KEY = "testing"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = env("CRM_TEST_DATABASE_URL", "sqlite://")
     CELERY_BROKER_URL = env("CRM_TEST_BROKER_URL", "memory://")
     CELERY_TASK_ALWAYS_EAGER = True

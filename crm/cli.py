@@ -21,8 +21,10 @@ def load_reference() -> None:
     """Load regions, municipalities and SBI sections (idempotent)."""
     added = load_reference_data()
     db.session.commit()
-    click.echo(f"Reference data: added {added['regions']} regions, {added['municipalities']} municipalities, "
-               f"{added['sbi_sections']} SBI sections.")
+    click.echo(
+        f"Reference data: added {added['regions']} regions, {added['municipalities']} municipalities, "
+        f"{added['sbi_sections']} SBI sections."
+    )
 
 
 @crm_cli.command("create-user")

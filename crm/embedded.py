@@ -22,11 +22,27 @@ BIN = Path(sys.executable).parent
 
 def commands(instance: Path) -> dict[str, list[str]]:
     return {
-        "web": [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"{HOST}:{PORT}", "--access-logfile", "-",
-                "crm:create_app()"],
+        "web": [
+            str(BIN / "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--access-logfile",
+            "-",
+            "crm:create_app()",
+        ],
         "worker": [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO", "--concurrency", "2"],
-        "beat": [str(BIN / "celery"), "-A", "tasks.worker", "beat", "--loglevel", "INFO",
-                 "--schedule", str(instance / "celerybeat-schedule")],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "tasks.worker",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(instance / "celerybeat-schedule"),
+        ],
     }
 
 
@@ -36,13 +52,13 @@ def banner() -> str:
     config = config_from_env()
     lines = [
         "",
-        "  Werkgeverscrm draait op  http://%s:%d/" % (HOST, PORT),
+        f"  Werkgeverscrm draait op  http://{HOST}:{PORT}/",
         "",
-        "  Demo-aanmeldingen (wachtwoord: %s):" % DEMO_PASSWORD,
-        *("    %-42s %s" % (email, role) for email, role in DEMO_LOGINS),
+        f"  Demo-aanmeldingen (wachtwoord: {DEMO_PASSWORD}):",
+        *(f"    {email:<42} {role}" for email, role in DEMO_LOGINS),
         "",
-        "  Database: %s" % config.SQLALCHEMY_DATABASE_URI,
-        "  E-mail (uitgaand): %s" % (config.SMTP_HOST or config.MAIL_OUTBOX_DIR),
+        f"  Database: {config.SQLALCHEMY_DATABASE_URI}",
+        f"  E-mail (uitgaand): {config.SMTP_HOST or config.MAIL_OUTBOX_DIR}",
         "  Stoppen: Ctrl-C",
         "",
     ]

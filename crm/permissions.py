@@ -150,9 +150,7 @@ def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
 def visible_participants_clause(user: User) -> ColumnElement[bool]:
     if not user.active:
         return false()
-    via_trajectory = exists().where(
-        Trajectory.participant_id == Participant.id, visible_trajectories_clause(user)
-    )
+    via_trajectory = exists().where(Trajectory.participant_id == Participant.id, visible_trajectories_clause(user))
     own = or_(
         Participant.referring_organisation_id == user.organisation_id,
         Participant.created_by_id.in_(select(User.id).where(User.organisation_id == user.organisation_id)),
@@ -162,9 +160,7 @@ def visible_participants_clause(user: User) -> ColumnElement[bool]:
 
 def can_view_participant(user: User, participant: Participant) -> bool:
     return bool(
-        db.session.scalar(
-            select(true()).where(Participant.id == participant.id, visible_participants_clause(user))
-        )
+        db.session.scalar(select(true()).where(Participant.id == participant.id, visible_participants_clause(user)))
     )
 
 

@@ -10,10 +10,10 @@ import os
 import re
 
 import pytest
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 

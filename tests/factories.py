@@ -97,7 +97,9 @@ class EmployerFactory(Base):
     @factory.post_generation
     def assignment(obj, create, extracted, **kwargs):
         if create:
-            db.session.add(ContactpersoonAssignment(employer=obj, user=obj.contactpersoon, note="Eerste contactpersoon"))
+            db.session.add(
+                ContactpersoonAssignment(employer=obj, user=obj.contactpersoon, note="Eerste contactpersoon")
+            )
             db.session.flush()
 
 

@@ -14,8 +14,9 @@ def admin(factories):
 
 
 @pytest.mark.parametrize("role", ["coordinator", "accountmanager", "partner"])
-@pytest.mark.parametrize("path", ["/beheer/gebruikers", "/beheer/organisaties", "/beheer/samenwerkingsverbanden",
-                                  "/beheer/gebruikers/nieuw"])
+@pytest.mark.parametrize(
+    "path", ["/beheer/gebruikers", "/beheer/organisaties", "/beheer/samenwerkingsverbanden", "/beheer/gebruikers/nieuw"]
+)
 def test_only_admins_may_enter(client, factories, role, path):
     login_as(client, factories.UserFactory(role=role))
     response = client.get(path)
@@ -27,19 +28,31 @@ def test_non_admin_cannot_post_either(client, factories):
     target = factories.UserFactory()
     login_as(client, factories.UserFactory(role="coordinator"))
     token = csrf_token(client, "/")
-    assert client.post(f"/beheer/gebruikers/{target.id}/actief", data={"active": "0", "csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"/beheer/gebruikers/{target.id}/actief", data={"active": "0", "csrf_token": token}).status_code
+        == 403
+    )
     assert target.active
 
 
 def test_admin_creates_organisation_and_duplicate_name_is_refused(client, admin):
     login_as(client, admin)
     token = csrf_token(client, "/beheer/organisaties/nieuw")
-    response = client.post("/beheer/organisaties/nieuw", data={"name": "ROC van Twente", "kind": "roc", "active": "y", "csrf_token": token})
+    response = client.post(
+        "/beheer/organisaties/nieuw", data={"name": "ROC van Twente", "kind": "roc", "active": "y", "csrf_token": token}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Organisation).where(Organisation.name == "ROC van Twente")).kind == "roc"
-    html = client.post("/beheer/organisaties/nieuw", data={"name": "roc van twente", "kind": "roc", "csrf_token": token}).get_data(as_text=True)
+    html = client.post(
+        "/beheer/organisaties/nieuw", data={"name": "roc van twente", "kind": "roc", "csrf_token": token}
+    ).get_data(as_text=True)
     assert "Er bestaat al een organisatie met deze naam." in html
-    assert db.session.scalar(select(db.func.count()).select_from(Organisation).where(Organisation.name.ilike("roc van twente"))) == 1
+    assert (
+        db.session.scalar(
+            select(db.func.count()).select_from(Organisation).where(Organisation.name.ilike("roc van twente"))
+        )
+        == 1
+    )
 
 
 def test_admin_creates_partnership_with_members(client, admin, factories):
@@ -49,8 +62,14 @@ def test_admin_creates_partnership_with_members(client, admin, factories):
     token = csrf_token(client, "/beheer/samenwerkingsverbanden/nieuw")
     response = client.post(
         "/beheer/samenwerkingsverbanden/nieuw",
-        data={"name": "Leerwerkakkoord Twente", "scope": "regionaal", "region_id": "0", "member_ids": [uwv.id, roc.id],
-              "active": "y", "csrf_token": token},
+        data={
+            "name": "Leerwerkakkoord Twente",
+            "scope": "regionaal",
+            "region_id": "0",
+            "member_ids": [uwv.id, roc.id],
+            "active": "y",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     partnership = db.session.scalar(select(Partnership).where(Partnership.name == "Leerwerkakkoord Twente"))
@@ -65,14 +84,21 @@ def test_admin_creates_user_and_sees_one_time_password(client, admin, factories)
     token = csrf_token(client, "/beheer/gebruikers/nieuw")
     response = client.post(
         "/beheer/gebruikers/nieuw",
-        data={"name": "Sanne Jansen", "email": "Sanne@Hengelo.nl", "role": "accountmanager",
-              "organisation_id": org.id, "csrf_token": token},
+        data={
+            "name": "Sanne Jansen",
+            "email": "Sanne@Hengelo.nl",
+            "role": "accountmanager",
+            "organisation_id": org.id,
+            "csrf_token": token,
+        },
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Eenmalig wachtwoord" in html
     user = db.session.scalar(select(User).where(User.email == "sanne@hengelo.nl"))
     assert user.organisation == org and user.role == "accountmanager"
-    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id))
+    audit = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id)
+    )
     assert audit.actor_id == admin.id and audit.action == "create"
 
 
@@ -82,8 +108,13 @@ def test_duplicate_email_is_refused(client, admin, factories):
     token = csrf_token(client, "/beheer/gebruikers/nieuw")
     html = client.post(
         "/beheer/gebruikers/nieuw",
-        data={"name": "Dubbel", "email": "bestaat@example.nl", "role": "partner",
-              "organisation_id": admin.organisation_id, "csrf_token": token},
+        data={
+            "name": "Dubbel",
+            "email": "bestaat@example.nl",
+            "role": "partner",
+            "organisation_id": admin.organisation_id,
+            "csrf_token": token,
+        },
     ).get_data(as_text=True)
     assert "Er bestaat al een gebruiker met dit e-mailadres." in html
 
@@ -103,7 +134,9 @@ def test_deactivate_user_ends_their_session(app, client, admin, factories):
 def test_admin_cannot_deactivate_self(client, admin):
     login_as(client, admin)
     token = csrf_token(client, f"/beheer/gebruikers/{admin.id}")
-    response = client.post(f"/beheer/gebruikers/{admin.id}/actief", data={"active": "0", "csrf_token": token}, follow_redirects=True)
+    response = client.post(
+        f"/beheer/gebruikers/{admin.id}/actief", data={"active": "0", "csrf_token": token}, follow_redirects=True
+    )
     assert "U kunt uw eigen account niet deactiveren." in response.get_data(as_text=True)
     assert admin.active
 

@@ -111,7 +111,13 @@ def test_change_password_ends_other_sessions(app, client, factories):
     token = csrf_token(client, "/profiel")
     response = client.post(
         "/profiel",
-        data={"_form": "pw", "pw-current": PASSWORD, "pw-new": "een nieuw lang wachtwoord", "pw-repeat": "een nieuw lang wachtwoord", "csrf_token": token},
+        data={
+            "_form": "pw",
+            "pw-current": PASSWORD,
+            "pw-new": "een nieuw lang wachtwoord",
+            "pw-repeat": "een nieuw lang wachtwoord",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     assert "Uw wachtwoord is gewijzigd" in client.get("/profiel").get_data(as_text=True)
@@ -126,13 +132,19 @@ def test_change_password_refuses_weak_or_wrong(client, factories):
     login_as(client, user)
     token = csrf_token(client, "/profiel")
     html = client.post(
-        "/profiel", data={"_form": "pw", "pw-current": PASSWORD, "pw-new": "kort", "pw-repeat": "kort", "csrf_token": token}
+        "/profiel",
+        data={"_form": "pw", "pw-current": PASSWORD, "pw-new": "kort", "pw-repeat": "kort", "csrf_token": token},
     ).get_data(as_text=True)
     assert "minstens 12 tekens" in html
     html = client.post(
         "/profiel",
-        data={"_form": "pw", "pw-current": "fout-fout-fout", "pw-new": "een nieuw lang wachtwoord",
-              "pw-repeat": "een nieuw lang wachtwoord", "csrf_token": token},
+        data={
+            "_form": "pw",
+            "pw-current": "fout-fout-fout",
+            "pw-new": "een nieuw lang wachtwoord",
+            "pw-repeat": "een nieuw lang wachtwoord",
+            "csrf_token": token,
+        },
     ).get_data(as_text=True)
     assert "Het huidige wachtwoord klopt niet." in html
     assert user.session_version == 1

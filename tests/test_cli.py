@@ -7,8 +7,18 @@ from crm.services.passwords import verify_password
 
 def test_create_user_makes_the_first_admin(app, session):
     result = app.test_cli_runner().invoke(
-        args=["crm", "create-user", "--email", "Beheer@Twente.nl", "--name", "Eerste Beheerder",
-              "--organisation", "Leerwerkloket Twente", "--password", "zeven rode appels op tafel"],
+        args=[
+            "crm",
+            "create-user",
+            "--email",
+            "Beheer@Twente.nl",
+            "--name",
+            "Eerste Beheerder",
+            "--organisation",
+            "Leerwerkloket Twente",
+            "--password",
+            "zeven rode appels op tafel",
+        ],
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "beheer@twente.nl"))
@@ -18,7 +28,18 @@ def test_create_user_makes_the_first_admin(app, session):
 
 def test_create_user_refuses_a_weak_password(app, session):
     result = app.test_cli_runner().invoke(
-        args=["crm", "create-user", "--email", "x@twente.nl", "--name", "X", "--organisation", "Org", "--password", "kort"],
+        args=[
+            "crm",
+            "create-user",
+            "--email",
+            "x@twente.nl",
+            "--name",
+            "X",
+            "--organisation",
+            "Org",
+            "--password",
+            "kort",
+        ],
     )
     assert result.exit_code != 0 and "minstens 12 tekens" in result.output
     assert db.session.scalar(select(User).where(User.email == "x@twente.nl")) is None

@@ -26,7 +26,9 @@ def test_reference_lists_are_loaded(session):
     assert {"Enschede", "Hengelo", "Almelo"} <= {m.name for m in twente.municipalities}
 
 
-@pytest.mark.parametrize(("code", "section"), [("4711", "G"), ("47.11", "G"), ("0111", "A"), ("8559", "P"), ("9900", "U"), ("1", None)])
+@pytest.mark.parametrize(
+    ("code", "section"), [("4711", "G"), ("47.11", "G"), ("0111", "A"), ("8559", "P"), ("9900", "U"), ("1", None)]
+)
 def test_sbi_code_maps_to_section(session, code, section):
     assert sbi_section_for(code) == section
 
@@ -47,7 +49,11 @@ def test_closed_assignments_may_be_many(session, factories):
     employer = factories.EmployerFactory()
     start = utcnow() - timedelta(days=30)
     for _ in range(3):
-        session.add(ContactpersoonAssignment(employer=employer, user=factories.UserFactory(), started_at=start, ended_at=utcnow()))
+        session.add(
+            ContactpersoonAssignment(
+                employer=employer, user=factories.UserFactory(), started_at=start, ended_at=utcnow()
+            )
+        )
     session.flush()
     assert len(employer.assignments) == 4
 

@@ -2,7 +2,11 @@ from tests.conftest import login_as
 
 
 def test_every_factory_builds_a_row(factories, session):
-    made = [getattr(factories, name)() for name in dir(factories) if name.endswith("Factory") and name not in ("Base", "SQLAlchemyModelFactory")]
+    made = [
+        getattr(factories, name)()
+        for name in dir(factories)
+        if name.endswith("Factory") and name not in ("Base", "SQLAlchemyModelFactory")
+    ]
     assert all(getattr(obj, "id", None) or getattr(obj, "trajectory_id", None) for obj in made)
 
 

@@ -25,7 +25,11 @@ class UserForm(BaseForm):
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
     email = EmailField(
         _l("E-mailadres"),
-        validators=[DataRequired(_l("Vul een e-mailadres in.")), Email(_l("Vul een geldig e-mailadres in.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Vul een e-mailadres in.")),
+            Email(_l("Vul een geldig e-mailadres in.")),
+            Length(max=254),
+        ],
     )
     phone = StringField(_l("Telefoon"), validators=PHONE_VALIDATORS)
     role = SelectField(_l("Rol"), choices=choices(ROLE_LABELS))

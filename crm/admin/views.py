@@ -73,7 +73,9 @@ def organisation_edit(id: int | None = None):
 @bp.route("/samenwerkingsverbanden")
 def partnerships_list():
     partnerships = db.session.scalars(
-        select(Partnership).options(selectinload(Partnership.members), selectinload(Partnership.region)).order_by(Partnership.name)
+        select(Partnership)
+        .options(selectinload(Partnership.members), selectinload(Partnership.region))
+        .order_by(Partnership.name)
     ).all()
     return render_template("admin/partnerships.html", partnerships=partnerships)
 
@@ -124,15 +126,17 @@ def users():
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
-    page = db.paginate(query, page=request.args.get("pagina", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("pagina", 1, type=int), per_page=current_app.config["PAGE_SIZE"], error_out=False
+    )
     return render_template("admin/users.html", page=page, q=q)
 
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
     form.organisation_id.choices = choices(
-        (o.id, o.name) for o in db.session.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
+        (o.id, o.name)
+        for o in db.session.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
     )
     return form
 
@@ -195,7 +199,12 @@ def user_set_active(id: int):
         flash(str(error), "danger")
     else:
         db.session.commit()
-        flash(_("%(name)s is geactiveerd.", name=user.name) if active else _("%(name)s is gedeactiveerd.", name=user.name), "success")
+        flash(
+            _("%(name)s is geactiveerd.", name=user.name)
+            if active
+            else _("%(name)s is gedeactiveerd.", name=user.name),
+            "success",
+        )
     return redirect(url_for("admin.user_edit", id=user.id))
 
 

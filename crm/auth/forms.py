@@ -12,10 +12,15 @@ class LoginForm(BaseForm):
 
 class ChangePasswordForm(BaseForm):
     current = PasswordField(_l("Huidig wachtwoord"), validators=[DataRequired(_l("Vul uw huidige wachtwoord in."))])
-    new = PasswordField(_l("Nieuw wachtwoord"), validators=[DataRequired(_l("Kies een nieuw wachtwoord.")), Length(max=128)])
+    new = PasswordField(
+        _l("Nieuw wachtwoord"), validators=[DataRequired(_l("Kies een nieuw wachtwoord.")), Length(max=128)]
+    )
     repeat = PasswordField(
         _l("Herhaal nieuw wachtwoord"),
-        validators=[DataRequired(_l("Herhaal het nieuwe wachtwoord.")), EqualTo("new", _l("De wachtwoorden zijn niet gelijk."))],
+        validators=[
+            DataRequired(_l("Herhaal het nieuwe wachtwoord.")),
+            EqualTo("new", _l("De wachtwoorden zijn niet gelijk.")),
+        ],
     )
 
 

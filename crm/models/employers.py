@@ -27,9 +27,7 @@ class Employer(TimestampMixin, Base):
         one_of("status", EMPLOYER_STATUSES),
         one_of_or_null("size", EMPLOYER_SIZES),
         CheckConstraint("kvk_number IS NULL OR length(kvk_number) = 8", name="kvk_number_length"),
-        CheckConstraint(
-            "vestigingsnummer IS NULL OR length(vestigingsnummer) = 12", name="vestigingsnummer_length"
-        ),
+        CheckConstraint("vestigingsnummer IS NULL OR length(vestigingsnummer) = 12", name="vestigingsnummer_length"),
         Index("ix_employer_status_name", "status", "name"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

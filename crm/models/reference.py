@@ -15,9 +15,7 @@ class Region(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    municipalities: Mapped[list[Municipality]] = relationship(
-        back_populates="region", order_by="Municipality.name"
-    )
+    municipalities: Mapped[list[Municipality]] = relationship(back_populates="region", order_by="Municipality.name")
 
 
 class Municipality(Base):

@@ -136,10 +136,15 @@ def reset_password(actor: User, user: User) -> str:
 
 
 def update_preferences(user: User, *, locale: str, notify_digest: bool, notify_reminders: bool, phone: str) -> None:
-    before = {"locale": user.locale, "notify_digest": user.notify_digest,
-              "notify_reminders": user.notify_reminders, "phone": user.phone}
+    before = {
+        "locale": user.locale,
+        "notify_digest": user.notify_digest,
+        "notify_reminders": user.notify_reminders,
+        "phone": user.phone,
+    }
     user.locale, user.notify_digest, user.notify_reminders, user.phone = locale, notify_digest, notify_reminders, phone
-    changes = diff(before, {"locale": locale, "notify_digest": notify_digest,
-                            "notify_reminders": notify_reminders, "phone": phone})
+    changes = diff(
+        before, {"locale": locale, "notify_digest": notify_digest, "notify_reminders": notify_reminders, "phone": phone}
+    )
     if changes:
         audit(user, "update", user, changes=changes)

@@ -38,9 +38,7 @@ def audit(
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
     """Changed fields as ``{field: [before, after]}`` with JSON-safe values."""
     return {
-        key: [_plain(before.get(key)), _plain(after.get(key))]
-        for key in after
-        if before.get(key) != after.get(key)
+        key: [_plain(before.get(key)), _plain(after.get(key))] for key in after if before.get(key) != after.get(key)
     }
 
 

@@ -18,7 +18,9 @@ def _name_taken(model, name: str, exclude_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def save_organisation(actor: User, organisation: Organisation | None, *, name: str, kind: str, active: bool) -> Organisation:
+def save_organisation(
+    actor: User, organisation: Organisation | None, *, name: str, kind: str, active: bool
+) -> Organisation:
     permissions.require(permissions.can_manage_organisations(actor))
     if _name_taken(Organisation, name, organisation.id if organisation else None):
         raise ServiceError("Er bestaat al een organisatie met deze naam.")

@@ -12,7 +12,9 @@ from tests.factories import PASSWORD
 def test_account_manager_signs_in_and_sees_worklist(page, live_db):
     me = factories.UserFactory(email="marieke@uwv.example", name="Marieke Visser", role="accountmanager")
     employer = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=me)
-    factories.FollowUpFactory(owner=me, employer=employer, subject="Bellen over BBL-plek", due_date=today() - timedelta(days=1))
+    factories.FollowUpFactory(
+        owner=me, employer=employer, subject="Bellen over BBL-plek", due_date=today() - timedelta(days=1)
+    )
     live_db.commit()
 
     page.goto("/")
