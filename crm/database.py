@@ -1,6 +1,12 @@
-"""Engine settings per database: SQLite gets WAL, a busy timeout, enforced foreign keys and
-real transactions (pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's
-documented recipe is to switch it off and emit BEGIN ourselves)."""
+"""Engine settings per database.
+
+SQLite (the embedded default, where web, worker and beat share one file) gets WAL, a busy
+timeout, enforced foreign keys and real transactions: pysqlite's own transaction handling
+breaks SAVEPOINT, so (SQLAlchemy's documented recipe) it is switched off and we emit BEGIN
+ourselves. It is BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so two
+processes never both read and then fail to upgrade to writing ("database is locked"); they
+queue on the busy timeout instead. Transactions are kept short.
+"""
 
 from __future__ import annotations
 
@@ -24,4 +30,4 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection):  # pragma: no cover - trivial
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -26,11 +26,21 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Search structures that live outside the models (created per dialect in the migrations):
+# the SQLite FTS5 table and its shadow tables, and the PostgreSQL trigram index.
+UNMODELLED = ("employer_fts", "ix_employer_search_text_trgm")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (name or "").startswith(UNMODELLED)
+
+
 def configure(**kwargs) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite can only ALTER through table copies
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
         **kwargs,
     )

@@ -14,7 +14,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from config import TestingConfig
@@ -42,6 +43,40 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+def side_database_url(tmp_path_factory, suffix: str) -> str:
+    """A database of its own next to the test database, for tests that must commit: a fresh
+    SQLite file, or on PostgreSQL the database ``<test database>_<suffix>`` (created once)."""
+    url = os.environ.get("CRM_TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        return f"sqlite:///{tmp_path_factory.mktemp(suffix) / (suffix + '.sqlite')}"
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def migrated_app(url: str):
+    """An app on ``url`` with a fresh schema at head and the reference lists loaded."""
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    app = create_app(Config)
+    app.test_client_class = Client
+    with app.app_context():
+        reset_schema(db.engine)
+        with db.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        load_reference_data()
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
 def alembic_config(connection=None) -> AlembicConfig:
     cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
     cfg.attributes["connection"] = connection
@@ -57,18 +92,7 @@ def reset_schema(engine) -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = database_url(tmp_path_factory)
-
-    app = create_app(Config)
-    app.test_client_class = Client
-    with app.app_context():
-        reset_schema(db.engine)
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
-        load_reference_data()
-        db.session.commit()
-        db.session.remove()
+    app = migrated_app(database_url(tmp_path_factory))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -14,15 +14,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from config import TestingConfig
-from crm import create_app
 from crm.extensions import db
-from crm.services.reference import load_reference_data
-from tests.conftest import alembic_config, reset_schema
+from tests.conftest import migrated_app, side_database_url
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,34 +38,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def browser_database_url(tmp_path_factory) -> str:
-    url = os.environ.get("CRM_TEST_DATABASE_URL")
-    if not url or not url.startswith("postgresql"):
-        return f"sqlite:///{tmp_path_factory.mktemp('browserdb') / 'browser.sqlite'}"
-    parsed = make_url(url)
-    name = f"{parsed.database}_browser"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    from alembic import command
-
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = browser_database_url(tmp_path_factory)
-
-    app = create_app(Config)
-    with app.app_context():
-        reset_schema(db.engine)
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
-        load_reference_data()
-        db.session.commit()
+    app = migrated_app(side_database_url(tmp_path_factory, "browser"))
     yield app
     with app.app_context():
         db.engine.dispose()

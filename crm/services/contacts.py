@@ -1,0 +1,221 @@
+"""The contact log (contactmomenten), follow-ups (opvolgacties) and contact pressure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Contact, Employer, EmployerContact, FollowUp, Organisation, User, Vacancy
+from crm.models.base import utcnow
+from crm.services.audit import audit
+from crm.services.errors import ServiceError
+from crm.services.notifications import notify
+
+PRESSURE_WINDOWS = (30, 90)
+
+
+@dataclass
+class ContactData:
+    channel: str
+    summary: str
+    occurred_at: datetime | None = None
+    outcome: str = ""
+    employer_contact_id: int | None = None
+    vacancy_id: int | None = None
+    visibility: str = "gedeeld"
+
+
+@dataclass
+class FollowUpData:
+    due_date: date
+    subject: str
+    owner_id: int | None = None  # default: the employer's contactpersoon
+
+
+def log_contact(actor: User, employer: Employer, data: ContactData, follow_up: FollowUpData | None = None) -> Contact:
+    permissions.require(permissions.can_log_contact(actor, employer))
+    occurred_at = data.occurred_at or utcnow()
+    if occurred_at > utcnow() + timedelta(minutes=5):
+        raise ServiceError("Een contactmoment kan niet in de toekomst liggen. Plan daarvoor een opvolgactie.")
+    if not data.summary.strip():
+        raise ServiceError("Schrijf kort op waar het contact over ging.")
+    if data.employer_contact_id is not None:
+        person = db.session.get(EmployerContact, data.employer_contact_id)
+        if person is None or person.employer_id != employer.id:
+            raise ServiceError("Deze persoon hoort niet bij deze werkgever.")
+    if data.vacancy_id is not None:
+        vacancy = db.session.get(Vacancy, data.vacancy_id)
+        if vacancy is None or vacancy.employer_id != employer.id:
+            raise ServiceError("Deze vacature hoort niet bij deze werkgever.")
+    contact = Contact(
+        employer_id=employer.id,
+        author_id=actor.id,
+        organisation_id=actor.organisation_id,
+        occurred_at=occurred_at,
+        channel=data.channel,
+        summary=data.summary.strip(),
+        outcome=data.outcome.strip(),
+        employer_contact_id=data.employer_contact_id,
+        vacancy_id=data.vacancy_id,
+        visibility=data.visibility,
+    )
+    db.session.add(contact)
+    db.session.flush()
+    _touch_last_contact(employer, occurred_at)
+    audit(actor, "create", contact, summary=f"Contact met {employer.name} ({data.channel})")
+    if follow_up is not None:
+        create_follow_up(actor, follow_up, employer=employer, contact=contact)
+    if actor.id != employer.contactpersoon_id:
+        _tell_contactpersoon(actor, employer, contact)
+    return contact
+
+
+def _touch_last_contact(employer: Employer, at: datetime) -> None:
+    """Keep ``Employer.last_contact_at`` (for lists and filters) without bumping its version:
+    logging a contact must not make someone's open edit of the employer stale."""
+    db.session.execute(
+        update(Employer)
+        .where(Employer.id == employer.id, or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < at))
+        .values(last_contact_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(employer, ["last_contact_at"])
+
+
+def _tell_contactpersoon(actor: User, employer: Employer, contact: Contact) -> None:
+    contactpersoon = db.session.get(User, employer.contactpersoon_id)
+    organisation = db.session.get(Organisation, actor.organisation_id)
+    if contact.visibility == "intern" and contactpersoon.organisation_id != actor.organisation_id:
+        message = f"{actor.name} ({organisation.name}) had contact met {employer.name} (interne notitie)."
+    else:
+        message = f"{actor.name} ({organisation.name}) had contact met {employer.name}: {contact.summary[:200]}"
+    notify(contactpersoon, "contact_logged_by_partner", message, link=f"/werkgevers/{employer.id}")
+
+
+def create_follow_up(
+    actor: User,
+    data: FollowUpData,
+    *,
+    employer: Employer | None = None,
+    contact: Contact | None = None,
+    vacancy: Vacancy | None = None,
+) -> FollowUp:
+    if not data.subject.strip():
+        raise ServiceError("Geef de opvolgactie een onderwerp.")
+    if employer is None and vacancy is not None:
+        employer = vacancy.employer
+    owner_id = data.owner_id or (employer.contactpersoon_id if employer else actor.id)
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise ServiceError("Kies een actieve gebruiker als eigenaar van de opvolgactie.")
+    follow_up = FollowUp(
+        owner_id=owner.id,
+        created_by_id=actor.id,
+        subject=data.subject.strip(),
+        due_date=data.due_date,
+        employer_id=employer.id if employer else None,
+        vacancy_id=vacancy.id if vacancy else None,
+        contact_id=contact.id if contact else None,
+    )
+    db.session.add(follow_up)
+    db.session.flush()
+    audit(actor, "create", follow_up, summary=f"{follow_up.subject} (uiterlijk {data.due_date.isoformat()})")
+    if owner.id != actor.id:
+        notify(
+            owner,
+            "follow_up_assigned",
+            f"{actor.name} heeft een opvolgactie voor u gepland: {follow_up.subject} ({data.due_date:%d-%m-%Y})",
+            link=f"/werkgevers/{employer.id}" if employer else "/",
+        )
+    return follow_up
+
+
+def _require_open(actor: User, follow_up: FollowUp) -> None:
+    permissions.require(
+        permissions.can_change_follow_up(actor, follow_up),
+        "Alleen de eigenaar, de contactpersoon of een coördinator kan deze opvolgactie wijzigen.",
+    )
+    if follow_up.status != "open":
+        raise ServiceError("Deze opvolgactie is al afgerond.")
+
+
+def complete_follow_up(actor: User, follow_up: FollowUp, contact: ContactData | None = None) -> Contact | None:
+    """Mark done; optionally log the contact that did it, in the same step."""
+    _require_open(actor, follow_up)
+    logged = None
+    if contact is not None:
+        if follow_up.employer is None:
+            raise ServiceError("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever.")
+        logged = log_contact(actor, follow_up.employer, contact)
+    follow_up.status = "done"
+    follow_up.done_at = utcnow()
+    db.session.flush()
+    audit(actor, "update", follow_up, changes={"status": ["open", "done"]})
+    return logged
+
+
+def reschedule_follow_up(actor: User, follow_up: FollowUp, due_date: date) -> None:
+    _require_open(actor, follow_up)
+    if due_date == follow_up.due_date:
+        return
+    before = follow_up.due_date
+    follow_up.due_date = due_date
+    db.session.flush()
+    audit(actor, "update", follow_up, changes={"due_date": [before.isoformat(), due_date.isoformat()]})
+
+
+def contact_pressure(employer_ids: list[int], *, now: datetime | None = None) -> dict[int, list[dict]]:
+    """Who from which organisation contacted these employers in the last 30 and 90 days.
+
+    One grouped query for a whole page of employers: ``{employer_id: [{"organisation": name,
+    "days_30": n, "days_90": n, "last": datetime}, ...]}``, busiest organisation first.
+    """
+    if not employer_ids:
+        return {}
+    now = now or utcnow()
+    since_30, since_90 = now - timedelta(days=30), now - timedelta(days=90)
+    rows = db.session.execute(
+        select(
+            Contact.employer_id,
+            Organisation.name,
+            func.sum(case((Contact.occurred_at >= since_30, 1), else_=0)),
+            func.count(),
+            func.max(Contact.occurred_at),
+        )
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .where(Contact.employer_id.in_(employer_ids), Contact.occurred_at >= since_90)
+        .group_by(Contact.employer_id, Organisation.name)
+    ).all()
+    pressure: dict[int, list[dict]] = defaultdict(list)
+    for employer_id, organisation, days_30, days_90, last in rows:
+        pressure[employer_id].append(
+            {"organisation": organisation, "days_30": int(days_30), "days_90": days_90, "last": last}
+        )
+    for items in pressure.values():
+        items.sort(key=lambda item: (-item["days_90"], item["organisation"]))
+    return dict(pressure)
+
+
+def recent_contacts_by_others(user: User, *, days: int = 14, limit: int = 20) -> list[Contact]:
+    """Contacts that other people logged on the employers this user is contactpersoon for."""
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .join(Employer, Employer.id == Contact.employer_id)
+            .where(
+                Employer.contactpersoon_id == user.id,
+                Contact.author_id != user.id,
+                Contact.occurred_at >= utcnow() - timedelta(days=days),
+                permissions.visible_contacts_clause(user),
+            )
+            .options(selectinload(Contact.author), selectinload(Contact.organisation), selectinload(Contact.employer))
+            .order_by(Contact.occurred_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,376 @@
+"""Employers: create, edit, duplicates, the one contactpersoon (overdracht) and merging.
+
+Every function takes the acting user, checks permissions through ``crm.permissions``,
+writes the audit trail and flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import (
+    AuditEvent,
+    Contact,
+    ContactpersoonAssignment,
+    Employer,
+    EmployerContact,
+    FollowUp,
+    Trajectory,
+    User,
+    Vacancy,
+)
+from crm.models.base import utcnow
+from crm.services.audit import audit, diff
+from crm.services.errors import ServiceError, StaleRecord
+from crm.services.notifications import notify
+from crm.services.reference import sbi_section_for
+from crm.services.search import refresh_search_text
+
+CONTACTPERSOON_ROLES = ("accountmanager", "coordinator")
+LEGAL_FORMS = re.compile(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|groep|vof|bv|nv)\b", re.IGNORECASE)
+
+
+@dataclass
+class EmployerData:
+    """The editable facts of an employer, as a form delivers them (already validated)."""
+
+    name: str
+    kvk_number: str | None = None
+    vestigingsnummer: str | None = None
+    sbi_code: str | None = None
+    size: str | None = None
+    street: str = ""
+    house_number: str = ""
+    postcode: str = ""
+    city: str = ""
+    municipality_id: int | None = None
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    erkend_leerbedrijf: bool = False
+    status: str = "prospect"
+    notes: str = ""
+
+    @classmethod
+    def from_employer(cls, employer: Employer) -> EmployerData:
+        return cls(**{f.name: getattr(employer, f.name) for f in fields(cls)})
+
+
+class DuplicateKvk(ServiceError):
+    def __init__(self, existing: Employer):
+        super().__init__(f"KvK-nummer {existing.kvk_number} is al in gebruik bij {existing.name}.")
+        self.existing = existing
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def by_kvk(kvk_number: str, exclude_id: int | None = None) -> Employer | None:
+    query = select(Employer).where(Employer.kvk_number == kvk_number)
+    if exclude_id is not None:
+        query = query.where(Employer.id != exclude_id)
+    return db.session.scalar(query)
+
+
+def core_name(name: str) -> str:
+    """The distinctive part of a trade name: lower case, without legal forms and punctuation."""
+    name = LEGAL_FORMS.sub(" ", name.lower())
+    return " ".join(re.sub(r"[^\w\s]", " ", name).split())
+
+
+def find_duplicates(
+    *, name: str, municipality_id: int | None, kvk_number: str | None, exclude_id: int | None = None, limit: int = 5
+) -> list[Employer]:
+    """Employers that may be the same: the same KvK number, or a similar name in the same municipality."""
+    found: list[Employer] = []
+    if kvk_number:
+        same_kvk = by_kvk(kvk_number, exclude_id)
+        if same_kvk is not None:
+            found.append(same_kvk)
+    core = core_name(name)
+    words = sorted(core.split(), key=len, reverse=True)
+    if municipality_id and words:
+        query = (
+            select(Employer)
+            .where(
+                Employer.municipality_id == municipality_id,
+                Employer.merged_into_id.is_(None),
+                or_(*(func.lower(Employer.name).contains(word, autoescape=True) for word in words[:2])),
+            )
+            .limit(200)
+        )
+        if exclude_id is not None:
+            query = query.where(Employer.id != exclude_id)
+        scored = [
+            (difflib.SequenceMatcher(None, core, core_name(candidate.name)).ratio(), candidate)
+            for candidate in db.session.scalars(query)
+        ]
+        found += [c for ratio, c in sorted(scored, key=lambda s: -s[0]) if ratio >= 0.75 and c not in found]
+    return found[:limit]
+
+
+# --- create and edit -------------------------------------------------------------------
+
+
+def _apply(employer: Employer, data: EmployerData) -> None:
+    for key, value in asdict(data).items():
+        setattr(employer, key, value)
+    employer.sbi_section_code = sbi_section_for(data.sbi_code) if data.sbi_code else None
+
+
+def _check_contactpersoon(user: User) -> None:
+    if not user.active or user.role not in CONTACTPERSOON_ROLES:
+        raise ServiceError(
+            f"{user.name} kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren)."
+        )
+
+
+def create_employer(actor: User, data: EmployerData, contactpersoon: User | None = None) -> Employer:
+    permissions.require(permissions.can_create_employer(actor))
+    contactpersoon = contactpersoon or actor
+    _check_contactpersoon(contactpersoon)
+    if data.kvk_number and (existing := by_kvk(data.kvk_number)) is not None:
+        raise DuplicateKvk(existing)
+    employer = Employer(contactpersoon_id=contactpersoon.id)
+    _apply(employer, data)
+    db.session.add(employer)
+    db.session.flush()
+    db.session.add(
+        ContactpersoonAssignment(
+            employer_id=employer.id, user_id=contactpersoon.id, assigned_by_id=actor.id, note="Aangemaakt"
+        )
+    )
+    audit(actor, "create", employer, changes=diff({}, {**asdict(data), "contactpersoon": contactpersoon.name}))
+    refresh_search_text(employer)
+    return employer
+
+
+def changes_since(employer: Employer, version: int) -> list[AuditEvent]:
+    """The audited changes that brought the employer from ``version`` to its current version."""
+    missed = employer.version - version
+    if missed <= 0:
+        return []
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "employer",
+            AuditEvent.object_id == employer.id,
+            AuditEvent.action.in_(("update", "handover", "merge")),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(missed)
+    ).all()
+    return list(reversed(events))
+
+
+def update_employer(actor: User, employer: Employer, data: EmployerData, *, version: int) -> Employer:
+    """Save an edit made on ``version`` of the employer; refused when someone saved in between."""
+    permissions.require(permissions.can_edit_employer(actor, employer))
+    if version != employer.version:
+        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.")
+    if data.kvk_number and (existing := by_kvk(data.kvk_number, exclude_id=employer.id)) is not None:
+        raise DuplicateKvk(existing)
+    before = asdict(EmployerData.from_employer(employer))
+    _apply(employer, data)
+    changes = diff(before, asdict(data))
+    if not changes:
+        return employer
+    try:
+        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.") from None
+    audit(actor, "update", employer, changes=changes)
+    refresh_search_text(employer)
+    return employer
+
+
+# --- the one contactpersoon ---------------------------------------------------------------
+
+
+def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: datetime | None = None) -> None:
+    """Make ``new`` the contactpersoon: closes the open assignment and opens a new one, in one go.
+
+    Two handovers racing for the same employer: the second finds no open assignment for the
+    contactpersoon it saw and is refused (the row lock on PostgreSQL makes it wait for the first).
+    """
+    permissions.require(
+        permissions.can_hand_over(actor, employer),
+        "Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen.",
+    )
+    note = note.strip()
+    if not note:
+        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+    _check_contactpersoon(new)
+    previous_id = employer.contactpersoon_id
+    if new.id == previous_id:
+        raise ServiceError(f"{new.name} is al de contactpersoon.")
+    at = at or utcnow()
+    closed = db.session.execute(
+        update(ContactpersoonAssignment)
+        .where(
+            ContactpersoonAssignment.employer_id == employer.id,
+            ContactpersoonAssignment.user_id == previous_id,
+            ContactpersoonAssignment.ended_at.is_(None),
+        )
+        .values(ended_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        raise StaleRecord("Deze werkgever is intussen al overgedragen. Vernieuw de pagina.")
+    db.session.add(
+        ContactpersoonAssignment(
+            employer_id=employer.id, user_id=new.id, assigned_by_id=actor.id, note=note, started_at=at
+        )
+    )
+    employer.contactpersoon_id = new.id
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRecord("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina.") from None
+    previous = db.session.get(User, previous_id)
+    audit(
+        actor,
+        "handover",
+        employer,
+        summary=note,
+        changes={"contactpersoon": [previous.name if previous else previous_id, new.name]},
+    )
+    notify(
+        new,
+        "handover",
+        f"{actor.name} heeft {employer.name} aan u overgedragen: {note}",
+        link=f"/werkgevers/{employer.id}",
+    )
+
+
+def bulk_hand_over(actor: User, source: User, target: User, note: str) -> int:
+    """All employers of ``source`` to ``target`` in one step (e.g. when an account manager leaves)."""
+    permissions.require(permissions.can_bulk_hand_over(actor))
+    note = note.strip()
+    if not note:
+        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+    if source.id == target.id:
+        raise ServiceError("Kies twee verschillende personen.")
+    _check_contactpersoon(target)
+    at = utcnow()
+    ids = list(
+        db.session.scalars(
+            select(Employer.id).where(Employer.contactpersoon_id == source.id).with_for_update().order_by(Employer.id)
+        )
+    )
+    if not ids:
+        return 0
+    db.session.execute(
+        update(ContactpersoonAssignment)
+        .where(ContactpersoonAssignment.employer_id.in_(ids), ContactpersoonAssignment.ended_at.is_(None))
+        .values(ended_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        insert(ContactpersoonAssignment),
+        [
+            {"employer_id": i, "user_id": target.id, "assigned_by_id": actor.id, "note": note, "started_at": at}
+            for i in ids
+        ],
+    )
+    db.session.execute(
+        update(Employer)
+        .where(Employer.id.in_(ids))
+        .values(contactpersoon_id=target.id, version=Employer.version + 1, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_id": actor.id,
+                "action": "handover",
+                "object_type": "employer",
+                "object_id": i,
+                "summary": note,
+                "changes": {"contactpersoon": [source.name, target.name]},
+                "occurred_at": at,
+            }
+            for i in ids
+        ],
+    )
+    notify(
+        target,
+        "handover",
+        f"{actor.name} heeft {len(ids)} werkgevers van {source.name} aan u overgedragen: {note}",
+        link="/",
+    )
+    db.session.flush()
+    db.session.expire_all()
+    return len(ids)
+
+
+# --- merging ---------------------------------------------------------------------------
+
+
+def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employer:
+    """Fold ``duplicate`` into ``keep``: its contacts, follow-ups, vacancies, trajectories and
+    people move; the duplicate stays as an inactive record pointing to ``keep``."""
+    permissions.require(permissions.can_merge_employers(actor))
+    if keep.id == duplicate.id:
+        raise ServiceError("Kies twee verschillende werkgevers.")
+    if keep.merged_into_id or duplicate.merged_into_id:
+        raise ServiceError("Een van deze werkgevers is al samengevoegd.")
+    # Only one primary person per employer: the kept employer's primary wins.
+    keep_has_primary = db.session.scalar(
+        select(EmployerContact.id).where(EmployerContact.employer_id == keep.id, EmployerContact.is_primary)
+    )
+    if keep_has_primary:
+        db.session.execute(
+            update(EmployerContact)
+            .where(EmployerContact.employer_id == duplicate.id)
+            .values(is_primary=False)
+            .execution_options(synchronize_session=False)
+        )
+    moved = {}
+    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerContact):
+        result = db.session.execute(
+            update(model)
+            .where(model.employer_id == duplicate.id)
+            .values(employer_id=keep.id)
+            .execution_options(synchronize_session=False)
+        )
+        moved[model.__tablename__] = result.rowcount
+    db.session.execute(
+        update(ContactpersoonAssignment)
+        .where(ContactpersoonAssignment.employer_id == duplicate.id, ContactpersoonAssignment.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    kvk = duplicate.kvk_number
+    duplicate.kvk_number = None
+    duplicate.merged_into_id = keep.id
+    duplicate.status = "inactief"
+    db.session.flush()
+    if kvk and not keep.kvk_number:
+        keep.kvk_number = kvk
+    last = db.session.scalar(select(func.max(Contact.occurred_at)).where(Contact.employer_id == keep.id))
+    keep.last_contact_at = last
+    db.session.flush()
+    summary = f"{duplicate.name} (#{duplicate.id}) samengevoegd met {keep.name} (#{keep.id}). {note}".strip()
+    audit(actor, "merge", keep, summary=summary, changes={"moved": [None, moved]})
+    audit(actor, "merge", duplicate, summary=summary, changes={"merged_into_id": [None, keep.id]})
+    refresh_search_text(keep)
+    db.session.expire_all()
+    return keep
+
+
+def contactpersoon_candidates() -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.active, User.role.in_(CONTACTPERSOON_ROLES)).order_by(User.name))
+    )

@@ -1,0 +1,107 @@
+"""Employer search: one lower-case ``search_text`` per employer (name, KvK number, place,
+municipality, the employer's own people), searched with the database's trigram machinery.
+
+- PostgreSQL: pg_trgm. A GIN trigram index serves both substring search (ILIKE) and the
+  typo-tolerant word similarity (``%>``), and results are ranked by similarity.
+- SQLite: an FTS5 table with the trigram tokenizer mirrors ``search_text`` (kept in step by
+  triggers, see the migration) and serves substring search for terms of 3+ characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, text, update
+
+from crm.extensions import db
+from crm.models import Employer, EmployerContact, Municipality
+
+
+def search_text_for(employer: Employer) -> str:
+    people = db.session.scalars(select(EmployerContact.name).where(EmployerContact.employer_id == employer.id))
+    municipality = db.session.get(Municipality, employer.municipality_id) if employer.municipality_id else None
+    parts = [
+        employer.name,
+        employer.kvk_number or "",
+        employer.city,
+        municipality.name if municipality else "",
+        *people,
+    ]
+    return " ".join(p for p in parts if p).lower()
+
+
+def refresh_search_text(employer: Employer) -> None:
+    """Recompute one employer's search text without bumping its version (it is derived)."""
+    db.session.flush()
+    db.session.execute(
+        update(Employer)
+        .where(Employer.id == employer.id)
+        .values(search_text=search_text_for(employer))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
+    """Recompute the search text of many employers (after bulk inserts and imports)."""
+    query = (
+        select(Employer.id, Employer.name, Employer.kvk_number, Employer.city, Municipality.name)
+        .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
+        .order_by(Employer.id)
+    )
+    ids = list(employer_ids) if employer_ids is not None else None
+    done = 0
+    chunks = [ids[i : i + batch] for i in range(0, len(ids), batch)] if ids is not None else [None]
+    for chunk in chunks:
+        rows = db.session.execute(query.where(Employer.id.in_(chunk)) if chunk is not None else query).all()
+        people: dict[int, list[str]] = {}
+        person_query = select(EmployerContact.employer_id, EmployerContact.name)
+        if chunk is not None:
+            person_query = person_query.where(EmployerContact.employer_id.in_(chunk))
+        for employer_id, name in db.session.execute(person_query):
+            people.setdefault(employer_id, []).append(name)
+        values = [
+            {
+                "b_id": row[0],
+                "b_text": " ".join(
+                    p for p in (row[1], row[2] or "", row[3], row[4] or "", *people.get(row[0], [])) if p
+                ).lower(),
+            }
+            for row in rows
+        ]
+        for start in range(0, len(values), batch):
+            db.session.execute(
+                update(Employer.__table__)
+                .where(Employer.__table__.c.id == bindparam("b_id"))
+                .values(search_text=bindparam("b_text")),
+                values[start : start + batch],
+            )
+        done += len(values)
+    return done
+
+
+def normalise(term: str) -> str:
+    return " ".join(term.lower().split())[:100]
+
+
+def search_clause(term: str) -> ColumnElement[bool] | None:
+    term = normalise(term)
+    if not term:
+        return None
+    if db.engine.dialect.name == "postgresql":
+        return or_(Employer.search_text.contains(term, autoescape=True), Employer.search_text.op("%>")(term))
+    if len(term) >= 3:
+        quoted = '"' + term.replace('"', '""') + '"'
+        fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=quoted)
+        return Employer.id.in_(fts.columns())
+    return Employer.search_text.contains(term, autoescape=True)
+
+
+def apply_search(query: Select, term: str) -> tuple[Select, bool]:
+    """``query`` narrowed to employers matching ``term``; True when results are ranked."""
+    clause = search_clause(term)
+    if clause is None:
+        return query, False
+    query = query.where(clause)
+    if db.engine.dialect.name == "postgresql":
+        return query.order_by(func.word_similarity(normalise(term), Employer.search_text).desc()), True
+    return query, False
