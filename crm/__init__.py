@@ -52,10 +52,17 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.auth.views import bp as auth_bp
+    from crm.contacts.views import bp as contacts_bp
+    from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
+    from crm.employers.blueprint import bp as employers_bp
+    from crm.imports.views import bp as imports_bp
     from crm.worklist.views import bp as worklist_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(worklist_bp)
+    app.register_blueprint(employers_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(contacts_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
 
 

@@ -53,3 +53,20 @@ def choices(pairs) -> list[SelectChoice]:
     """Select options from ``(value, label)`` pairs or a ``{value: label}`` dict."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
     return [SelectChoice(value, label) for value, label in items]
+
+
+def service_check(check):
+    """A WTForms validator from a ``crm.services.validation`` function: refuses with its
+    message, and stores the normalised value back into the field."""
+
+    def validator(form, field) -> None:
+        from crm.services.validation import Invalid
+
+        try:
+            normalised = check(field.data)
+        except Invalid as error:
+            raise ValidationError(str(error)) from None
+        if isinstance(normalised, str | type(None)):
+            field.data = normalised
+
+    return validator

@@ -29,6 +29,16 @@ EMPLOYER_STATUS_LABELS = {
     "actief": _l("Actief"),
     "inactief": _l("Inactief"),
 }
+EMPLOYER_SIZE_LABELS = {
+    "micro": _l("1-9 medewerkers"),
+    "klein": _l("10-49 medewerkers"),
+    "middel": _l("50-249 medewerkers"),
+    "groot": _l("250 of meer medewerkers"),
+}
+VISIBILITY_LABELS = {
+    "gedeeld": _l("Gedeeld met alle partners"),
+    "intern": _l("Intern (alleen mijn organisatie)"),
+}
 CHANNEL_LABELS = {
     "telefoon": _l("Telefoon"),
     "bezoek": _l("Bezoek"),
@@ -66,6 +76,8 @@ ALL_LABELS = {
     "organisation_kind": ORGANISATION_KIND_LABELS,
     "partnership_scope": PARTNERSHIP_SCOPE_LABELS,
     "employer_status": EMPLOYER_STATUS_LABELS,
+    "employer_size": EMPLOYER_SIZE_LABELS,
+    "visibility": VISIBILITY_LABELS,
     "channel": CHANNEL_LABELS,
     "vacancy_status": VACANCY_STATUS_LABELS,
     "trajectory_status": TRAJECTORY_STATUS_LABELS,
