@@ -12,7 +12,8 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.nl import bsn, postcode as nl_postcode
+from stdnum.nl import bsn
+from stdnum.nl import postcode as nl_postcode
 
 from crm.extensions import db
 from crm.models import Municipality, SbiSection
@@ -118,10 +119,7 @@ BSN_CANDIDATE = re.compile(r"(?<!\d)(\d[\s.\-]?){8}\d(?!\d)")
 
 def contains_bsn(text: str | None) -> bool:
     """True when the text holds a 9-digit number that passes the elfproef (a possible BSN)."""
-    for match in BSN_CANDIDATE.finditer(text or ""):
-        if bsn.is_valid(re.sub(r"\D", "", match.group())):
-            return True
-    return False
+    return any(bsn.is_valid(re.sub(r"\D", "", match.group())) for match in BSN_CANDIDATE.finditer(text or ""))
 
 
 def no_bsn(text: str | None) -> str:
