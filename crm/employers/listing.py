@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_login import login_required
 
 from crm.employers.blueprint import bp
@@ -10,4 +11,4 @@ from crm.employers.blueprint import bp
 @bp.route("/werkgevers")
 @login_required
 def index():
-    raise NotImplementedError
+    abort(501)
