@@ -3,6 +3,7 @@
 from crm.models.audit import AuditEvent
 from crm.models.base import Base
 from crm.models.contacts import Contact, FollowUp
+from crm.models.deliveries import Delivery
 from crm.models.employers import ContactpersoonAssignment, Employer, EmployerContact
 from crm.models.notifications import Notification
 from crm.models.organisations import Organisation, Partnership, partnership_member
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Contact",
     "ContactpersoonAssignment",
+    "Delivery",
     "Employer",
     "EmployerContact",
     "FollowUp",

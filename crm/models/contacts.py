@@ -83,6 +83,11 @@ class FollowUp(TimestampMixin, Base):
     vacancy_id: Mapped[int | None] = mapped_column(ForeignKey("vacancy.id"), index=True)
     trajectory_id: Mapped[int | None] = mapped_column(ForeignKey("trajectory.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    # Set when the reminder scan has claimed this follow-up for its "due" / "overdue" mail.
+    due_reminded_at: Mapped[datetime | None]
+    overdue_reminded_at: Mapped[datetime | None]
+    # The automatic "no contact for 90 days" follow-up, so it is created once per quiet spell.
+    automatic: Mapped[bool] = mapped_column(default=False)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
