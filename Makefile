@@ -29,7 +29,7 @@ demo: install  ## load the demo partnership once (nothing happens when there are
 	$(FLASK) crm seed-demo --if-empty
 
 translations: install  ## compile the catalogues (extract/update: see crm/translations/README.md)
-	@$(BIN)/pybabel compile -q -d crm/translations
+	@$(BIN)/pybabel compile -d crm/translations > /dev/null
 
 messages: install  ## extract new Dutch strings and update the English catalogue (then translate them)
 	$(BIN)/pybabel extract -F crm/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
