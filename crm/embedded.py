@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from config import config_from_env
@@ -65,6 +66,17 @@ def banner() -> str:
     return "\n".join(lines)
 
 
+def wait_for_web(timeout: float = 30.0) -> None:
+    """Print the banner once the web server answers (it would scroll away under start-up logs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/login", timeout=2):  # noqa: S310
+                return
+        except OSError:
+            time.sleep(0.5)
+
+
 def main() -> int:
     instance = Path(os.environ.get("CRM_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
     instance.mkdir(exist_ok=True)
@@ -77,7 +89,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    time.sleep(2)
+    wait_for_web()
     print(banner(), flush=True)
     exit_code = 0
     while not stopping:

@@ -1,20 +1,518 @@
-"""One employer: create, detail with timeline, edit, people, handover, merge."""
+"""One employer: create, detail with timeline, edit, people, handover, bulk handover, merge."""
 
 from __future__ import annotations
 
-from flask import abort
-from flask_login import login_required
+import re
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from crm import permissions
 from crm.employers.blueprint import bp
+from crm.employers.forms import BulkHandoverForm, EmployerForm, HandoverForm, MergeForm, PersonForm
+from crm.extensions import db
+from crm.forms import choices
+from crm.loading import load_employer_or_404
+from crm.models import Employer, EmployerContact, Municipality, Organisation, Region, User
+from crm.services import employers, timeline
+from crm.services.clock import today
+from crm.services.contacts import contact_pressure
+from crm.services.employers import DuplicateKvk
+from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.search import search_clause
+
+MAX_MERGE_HOPS = 20
+MERGE_SEARCH_LIMIT = 20
+
+DETAIL_OPTIONS = (
+    selectinload(Employer.contactpersoon).selectinload(User.organisation),
+    selectinload(Employer.municipality).selectinload(Municipality.region),
+    selectinload(Employer.sbi_section),
+    selectinload(Employer.people),
+)
+SUMMARY_OPTIONS = (selectinload(Employer.contactpersoon), selectinload(Employer.municipality))
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _candidates(exclude_id: int | None = None) -> list[User]:
+    """Who can be contactpersoon, with their organisations loaded in one query."""
+    users = [u for u in employers.contactpersoon_candidates() if u.id != exclude_id]
+    _load_organisations(users)
+    return users
+
+
+def _load_organisations(users: list[User]) -> None:
+    ids = {u.organisation_id for u in users}
+    if ids:
+        db.session.scalars(select(Organisation).where(Organisation.id.in_(ids))).all()
+
+
+def _user_choices(users: list[User], placeholder: bool = True):
+    pairs = [(0, _("— kies —"))] if placeholder else []
+    return choices(pairs + [(u.id, f"{u.name} ({u.organisation.name})") for u in users])
+
+
+def _municipality_options() -> list[tuple[str, str]]:
+    return db.session.execute(
+        select(Municipality.name, Region.name)
+        .join(Region, Region.id == Municipality.region_id)
+        .where(Municipality.active)
+        .order_by(Municipality.name)
+    ).all()
+
+
+def _with_summary(found: list[Employer]) -> list[Employer]:
+    """The same employers, with contactpersoon and municipality loaded in one go (for lists)."""
+    if not found:
+        return []
+    ids = [e.id for e in found]
+    loaded = {
+        e.id: e for e in db.session.scalars(select(Employer).where(Employer.id.in_(ids)).options(*SUMMARY_OPTIONS))
+    }
+    return [loaded[i] for i in ids]
+
+
+def _render_form(form: EmployerForm, employer: Employer | None, **context):
+    return render_template(
+        "employers/form.html",
+        form=form,
+        employer=employer,
+        municipalities=_municipality_options(),
+        **context,
+    )
+
+
+def _kvk_error(form: EmployerForm, error: DuplicateKvk) -> Employer:
+    form.kvk_number.errors = [*form.kvk_number.errors, str(error)]
+    return error.existing
+
+
+def _load_person(employer: Employer, person_id: int) -> EmployerContact:
+    person = db.session.get(EmployerContact, person_id)
+    if person is None or person.employer_id != employer.id:
+        abort(404)
+    return person
+
+
+# --- create ----------------------------------------------------------------------------
 
 
 @bp.route("/werkgevers/nieuw", methods=["GET", "POST"])
 @login_required
 def new():
-    abort(501)
+    permissions.require(
+        permissions.can_create_employer(current_user),
+        _("Alleen accountmanagers en coördinatoren maken werkgevers aan."),
+    )
+    form = EmployerForm()
+    del form.version
+    candidates = _candidates()
+    form.contactpersoon_id.choices = _user_choices(candidates)
+    if request.method == "GET" and any(u.id == current_user.id for u in candidates):
+        form.contactpersoon_id.data = current_user.id
+    duplicates: list[Employer] = []
+    kvk_taken = None
+    if form.validate_on_submit():
+        data = form.employer_data()
+        contactpersoon = next(u for u in candidates if u.id == form.contactpersoon_id.data)
+        existing = employers.by_kvk(data.kvk_number) if data.kvk_number else None
+        if existing is not None:  # a taken KvK number is always refused, never just a warning
+            kvk_taken = _kvk_error(form, DuplicateKvk(existing))
+        else:
+            if form.confirm_duplicate.data != "1":
+                duplicates = employers.find_duplicates(
+                    name=data.name, municipality_id=data.municipality_id, kvk_number=data.kvk_number
+                )
+            if duplicates:
+                form.confirm_duplicate.data = "1"
+            else:
+                try:
+                    employer = employers.create_employer(current_user, data, contactpersoon)
+                except DuplicateKvk as error:
+                    kvk_taken = _kvk_error(form, error)
+                except PermissionDenied:
+                    raise
+                except ServiceError as error:
+                    form.contactpersoon_id.errors = [*form.contactpersoon_id.errors, str(error)]
+                else:
+                    db.session.commit()
+                    flash(_("Werkgever %(name)s is aangemaakt.", name=employer.name), "success")
+                    return redirect(url_for("employers.detail", id=employer.id))
+    return _render_form(form, None, duplicates=_with_summary(duplicates), kvk_taken=kvk_taken, changes=None)
+
+
+# --- detail ----------------------------------------------------------------------------
+
+
+def _merged_target(employer: Employer) -> Employer:
+    target = employer
+    for _hop in range(MAX_MERGE_HOPS):
+        if target.merged_into_id is None:
+            break
+        target = db.session.get(Employer, target.merged_into_id)
+    return target
 
 
 @bp.route("/werkgevers/<int:id>")
 @login_required
 def detail(id: int):
-    abort(501)
+    employer = db.session.scalar(
+        select(Employer).where(Employer.id == id).options(*DETAIL_OPTIONS).execution_options(populate_existing=True)
+    )
+    if employer is None:
+        abort(404)
+    if employer.merged_into_id is not None:
+        target = _merged_target(employer)
+        flash(
+            _("%(old)s is samengevoegd met %(new)s. U ziet nu die werkgever.", old=employer.name, new=target.name),
+            "info",
+        )
+        return redirect(url_for("employers.detail", id=target.id))
+    employer = load_employer_or_404(id, current_user)
+    page = timeline.employer_timeline(current_user, employer.id, request.args.get("pagina", 1, type=int))
+    return render_template(
+        "employers/detail.html",
+        employer=employer,
+        timeline=page,
+        pressure=contact_pressure([employer.id]).get(employer.id, []),
+        pressure_people=timeline.contact_people(current_user, employer.id),
+        history=employers.contactpersoon_history(employer),
+        today=today(),
+    )
+
+
+# --- edit ------------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "contactpersoon": _l("Contactpersoon"),
+    "municipality_id": _l("Gemeente"),
+    "merged_into_id": _l("Samengevoegd met"),
+}
+
+
+def _changes_meanwhile(employer: Employer, version: int, form: EmployerForm) -> list[dict]:
+    """What others changed since ``version``: field, old -> new, who, when."""
+    events = employers.changes_since(employer, version)
+    actors = {
+        u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
+    }
+    municipality_ids = {
+        value for e in events for value in (e.changes or {}).get("municipality_id", []) if isinstance(value, int)
+    }
+    municipality_names = (
+        dict(
+            db.session.execute(
+                select(Municipality.id, Municipality.name).where(Municipality.id.in_(municipality_ids))
+            ).all()
+        )
+        if municipality_ids
+        else {}
+    )
+    described = []
+    for event in events:
+        rows = []
+        for key, (old, new) in (event.changes or {}).items():
+            if key == "moved":
+                continue
+            if key == "municipality_id":
+                old, new = municipality_names.get(old, old), municipality_names.get(new, new)
+            label = str(form[key].label.text) if key in form else str(FIELD_LABELS.get(key, key))
+            rows.append({"field": label, "old": old, "new": new})
+        actor = actors.get(event.actor_id)
+        described.append(
+            {
+                "who": actor.name if actor else _("onbekend"),
+                "when": event.occurred_at,
+                "action": event.action,
+                "summary": event.summary,
+                "rows": rows,
+            }
+        )
+    return described
+
+
+@bp.route("/werkgevers/<int:id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    employer = load_employer_or_404(id, current_user)
+    permissions.require(
+        permissions.can_edit_employer(current_user, employer), _("U mag de gegevens van werkgevers niet wijzigen.")
+    )
+    form = EmployerForm.for_employer(employer)
+    changes = None
+    kvk_taken = None
+    if form.validate_on_submit():
+        version = form.submitted_version()
+        try:
+            employers.update_employer(
+                current_user, employer, form.employer_data(), version=version if version is not None else 0
+            )
+        except StaleRecord:
+            changes = _changes_meanwhile(employer, version or employer.version, form)
+            form.version.data = str(employer.version)  # re-saving now is a deliberate choice
+        except DuplicateKvk as error:
+            kvk_taken = _kvk_error(form, error)
+        except PermissionDenied:
+            raise
+        except ServiceError as error:
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=employer.name), "success")
+            return redirect(url_for("employers.detail", id=employer.id))
+    return _render_form(form, employer, changes=changes, kvk_taken=kvk_taken, duplicates=[])
+
+
+# --- the employer's own people -----------------------------------------------------------
+
+
+def _require_people_editor(employer: Employer) -> None:
+    permissions.require(
+        permissions.can_edit_employer(current_user, employer),
+        _("U mag de contactpersonen van deze werkgever niet wijzigen."),
+    )
+
+
+@bp.route("/werkgevers/<int:id>/personen/nieuw", methods=["GET", "POST"])
+@login_required
+def person_new(id: int):
+    employer = load_employer_or_404(id, current_user)
+    _require_people_editor(employer)
+    form = PersonForm()
+    if request.method == "GET" and not any(p.is_primary for p in employer.people):
+        form.is_primary.data = True
+    if form.validate_on_submit():
+        try:
+            person = employers.add_person(current_user, employer, form.person_data())
+        except PermissionDenied:
+            raise
+        except ServiceError as error:
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("%(name)s is toegevoegd.", name=person.name), "success")
+            return redirect(url_for("employers.detail", id=employer.id) + "#personen")
+    return render_template("employers/person_form.html", form=form, employer=employer, person=None)
+
+
+@bp.route("/werkgevers/<int:id>/personen/<int:person_id>/bewerken", methods=["GET", "POST"])
+@login_required
+def person_edit(id: int, person_id: int):
+    employer = load_employer_or_404(id, current_user)
+    _require_people_editor(employer)
+    person = _load_person(employer, person_id)
+    form = PersonForm(obj=person)
+    if form.validate_on_submit():
+        try:
+            employers.update_person(current_user, person, form.person_data())
+        except PermissionDenied:
+            raise
+        except ServiceError as error:
+            form.name.errors = [*form.name.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=person.name), "success")
+            return redirect(url_for("employers.detail", id=employer.id) + "#personen")
+    return render_template("employers/person_form.html", form=form, employer=employer, person=person)
+
+
+@bp.route("/werkgevers/<int:id>/personen/<int:person_id>/verwijderen", methods=["POST"])
+@login_required
+def person_delete(id: int, person_id: int):
+    employer = load_employer_or_404(id, current_user)
+    _require_people_editor(employer)
+    person = _load_person(employer, person_id)
+    name = person.name
+    employers.delete_person(current_user, person)
+    db.session.commit()
+    flash(_("%(name)s is verwijderd.", name=name), "success")
+    return redirect(url_for("employers.detail", id=employer.id) + "#personen")
+
+
+# --- handing over ------------------------------------------------------------------------
+
+
+@bp.route("/werkgevers/<int:id>/overdracht", methods=["GET", "POST"])
+@login_required
+def handover(id: int):
+    employer = load_employer_or_404(id, current_user)
+    permissions.require(
+        permissions.can_hand_over(current_user, employer),
+        _("Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen."),
+    )
+    form = HandoverForm()
+    form.new_contactpersoon_id.choices = _user_choices(_candidates(exclude_id=employer.contactpersoon_id))
+    if request.method == "GET":
+        form.expected_id.data = str(employer.contactpersoon_id)
+    error = None
+    if form.validate_on_submit():
+        if form.expected_id.data and form.expected_id.data != str(employer.contactpersoon_id):
+            error = _(
+                "Deze werkgever is intussen al overgedragen aan %(name)s. Controleer of u nog wilt overdragen.",
+                name=db.session.get(User, employer.contactpersoon_id).name,
+            )
+            form.expected_id.data = str(employer.contactpersoon_id)
+        else:
+            new_contactpersoon = db.session.get(User, form.new_contactpersoon_id.data)
+            try:
+                employers.hand_over(current_user, employer, new_contactpersoon, form.note.data)
+            except PermissionDenied:
+                raise
+            except ServiceError as refused:  # StaleRecord included: someone handed over at the same moment
+                error = str(refused)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(employer)s is overgedragen aan %(name)s. %(name)s krijgt hiervan een melding.",
+                        employer=employer.name,
+                        name=new_contactpersoon.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("employers.detail", id=employer.id))
+    return render_template("employers/handover.html", form=form, employer=employer, error=error)
+
+
+@bp.route("/werkgevers/overdracht", methods=["GET", "POST"])
+@login_required
+def bulk_handover():
+    permissions.require(
+        permissions.can_bulk_hand_over(current_user),
+        _("Alleen coördinatoren en beheerders kunnen werkgevers in één keer overdragen."),
+    )
+    form = BulkHandoverForm()
+    sources = employers.employers_per_contactpersoon()
+    form.source_id.choices = choices(
+        [(0, _("— kies —"))]
+        + [
+            (
+                u.id,
+                ngettext("%(name)s (%(num)s werkgever)", "%(name)s (%(num)s werkgevers)", count, name=u.name)
+                + ("" if u.active else " · " + _("gedeactiveerd")),
+            )
+            for u, count in sources
+        ]
+    )
+    form.target_id.choices = _user_choices(_candidates())
+    if request.method == "GET":
+        form.source_id.data = request.args.get("van", 0, type=int)
+    confirm = None
+    error = None
+    if form.validate_on_submit():
+        source = db.session.get(User, form.source_id.data)
+        target = db.session.get(User, form.target_id.data)
+        if source.id == target.id:
+            form.target_id.errors = [*form.target_id.errors, _("Kies twee verschillende personen.")]
+        elif form.confirmed.data != "1":
+            confirm = {"source": source, "target": target, "count": employers.count_employers_of(source)}
+        else:
+            try:
+                moved = employers.bulk_hand_over(current_user, source, target, form.note.data)
+            except PermissionDenied:
+                raise
+            except ServiceError as refused:
+                error = str(refused)
+            else:
+                db.session.commit()
+                flash(
+                    ngettext(
+                        "%(num)s werkgever van %(source)s is overgedragen aan %(target)s.",
+                        "%(num)s werkgevers van %(source)s zijn overgedragen aan %(target)s.",
+                        moved,
+                        source=source.name,
+                        target=target.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("employers.bulk_handover"))
+    return render_template("employers/bulk_handover.html", form=form, confirm=confirm, error=error)
+
+
+# --- merging -----------------------------------------------------------------------------
+
+
+def _merge_search(keep: Employer, q: str) -> list[Employer]:
+    """Employers matching a name, KvK number or id, for picking the duplicate."""
+    clauses = []
+    clause = search_clause(q)
+    if clause is not None:
+        clauses.append(clause)
+    digits = re.sub(r"[\s.\-]", "", q)
+    if digits.isdigit() and len(digits) <= 9:
+        clauses.append(Employer.id == int(digits))
+        clauses.append(Employer.kvk_number == digits)
+    if not clauses:
+        return []
+    return list(
+        db.session.scalars(
+            select(Employer)
+            .where(Employer.merged_into_id.is_(None), Employer.id != keep.id, or_(*clauses))
+            .options(*SUMMARY_OPTIONS)
+            .order_by(Employer.name, Employer.id)
+            .limit(MERGE_SEARCH_LIMIT)
+        )
+    )
+
+
+@bp.route("/werkgevers/<int:id>/samenvoegen", methods=["GET", "POST"])
+@login_required
+def merge(id: int):
+    keep = load_employer_or_404(id, current_user)
+    permissions.require(
+        permissions.can_merge_employers(current_user), _("Alleen coördinatoren en beheerders kunnen samenvoegen.")
+    )
+    q = (request.args.get("q") or "").strip()[:100]
+    form = MergeForm()
+    duplicate = None
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            duplicate = load_employer_or_404(form.duplicate_id.data, current_user)
+            try:
+                employers.merge(current_user, keep, duplicate, form.note.data or "")
+            except PermissionDenied:
+                raise
+            except ServiceError as refused:
+                error = str(refused)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "%(duplicate)s is samengevoegd met %(keep)s. Het oude adres verwijst voortaan hierheen.",
+                        duplicate=duplicate.name,
+                        keep=keep.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("employers.detail", id=keep.id))
+        else:
+            error = _("Kies eerst de dubbele werkgever.")
+    elif (duplicate_id := request.args.get("duplicaat", type=int)) is not None:
+        duplicate = load_employer_or_404(duplicate_id, current_user)
+        form.duplicate_id.data = duplicate.id
+    if duplicate is not None and duplicate.id == keep.id:
+        error, duplicate = _("Kies twee verschillende werkgevers."), None
+    suggestions = _with_summary(
+        employers.find_duplicates(
+            name=keep.name, municipality_id=keep.municipality_id, kvk_number=None, exclude_id=keep.id
+        )
+    )
+    return render_template(
+        "employers/merge.html",
+        keep=keep,
+        duplicate=duplicate,
+        form=form,
+        q=q,
+        results=_merge_search(keep, q) if q else [],
+        suggestions=suggestions,
+        counts=employers.employer_counts([keep.id, duplicate.id]) if duplicate is not None else None,
+        error=error,
+    )

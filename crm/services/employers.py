@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
@@ -374,3 +375,129 @@ def contactpersoon_candidates() -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.active, User.role.in_(CONTACTPERSOON_ROLES)).order_by(User.name))
     )
+
+
+# --- the employer's own people (EmployerContact) ------------------------------------------
+
+PERSON_FIELDS = ("name", "function", "phone", "email", "is_primary")
+
+
+@dataclass
+class PersonData:
+    """A person at the employer, as a form delivers it (already validated)."""
+
+    name: str
+    function: str = ""
+    phone: str = ""
+    email: str = ""
+    is_primary: bool = False
+
+
+def _person_values(person: EmployerContact) -> dict:
+    return {key: getattr(person, key) for key in PERSON_FIELDS}
+
+
+def _demote_other_primary(actor: User, employer: Employer, person: EmployerContact | None) -> None:
+    """Only one primary person per employer (a partial unique index): the new one wins."""
+    for other in employer.people:
+        if other.is_primary and other is not person:
+            other.is_primary = False
+            audit(actor, "update", other, changes={"is_primary": [True, False]})
+    db.session.flush()  # before the new primary is written, or the unique index refuses it
+
+
+def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerContact:
+    permissions.require(permissions.can_edit_employer(actor, employer))
+    if not data.name.strip():
+        raise ServiceError("Vul de naam van de persoon in.")
+    if data.is_primary:
+        _demote_other_primary(actor, employer, None)
+    person = EmployerContact(employer_id=employer.id, **asdict(data))
+    db.session.add(person)
+    db.session.flush()
+    db.session.expire(employer, ["people"])
+    audit(actor, "create", person, summary=f"{person.name} bij {employer.name}", changes=diff({}, asdict(data)))
+    refresh_search_text(employer)
+    return person
+
+
+def update_person(actor: User, person: EmployerContact, data: PersonData) -> EmployerContact:
+    employer = person.employer
+    permissions.require(permissions.can_edit_employer(actor, employer))
+    if not data.name.strip():
+        raise ServiceError("Vul de naam van de persoon in.")
+    before = _person_values(person)
+    if data.is_primary and not person.is_primary:
+        _demote_other_primary(actor, employer, person)
+    for key, value in asdict(data).items():
+        setattr(person, key, value)
+    changes = diff(before, asdict(data))
+    if not changes:
+        return person
+    db.session.flush()
+    audit(actor, "update", person, summary=f"{person.name} bij {employer.name}", changes=changes)
+    if "name" in changes:
+        refresh_search_text(employer)
+    return person
+
+
+def delete_person(actor: User, person: EmployerContact) -> None:
+    """Remove a person; contacts that named them keep their text (the link becomes empty)."""
+    employer = person.employer
+    permissions.require(permissions.can_edit_employer(actor, employer))
+    audit(
+        actor,
+        "delete",
+        person,
+        summary=f"{person.name} bij {employer.name}",
+        changes={key: [value, None] for key, value in _person_values(person).items()},
+    )
+    db.session.delete(person)
+    db.session.flush()
+    db.session.expire(employer, ["people"])
+    refresh_search_text(employer)
+
+
+def contactpersoon_history(employer: Employer) -> list[ContactpersoonAssignment]:
+    """The overdracht history of an employer, newest first, with who and by whom loaded."""
+    return list(
+        db.session.scalars(
+            select(ContactpersoonAssignment)
+            .where(ContactpersoonAssignment.employer_id == employer.id)
+            .options(selectinload(ContactpersoonAssignment.user), selectinload(ContactpersoonAssignment.assigned_by))
+            .order_by(ContactpersoonAssignment.started_at.desc(), ContactpersoonAssignment.id.desc())
+        )
+    )
+
+
+def employer_counts(employer_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many contacts, follow-ups, vacancies, trajectories and people each employer has
+    (what a merge would move): one grouped query per table."""
+    counts: dict[int, dict[str, int]] = {
+        i: {"contact": 0, "follow_up": 0, "vacancy": 0, "trajectory": 0, "employer_contact": 0} for i in employer_ids
+    }
+    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerContact):
+        rows = db.session.execute(
+            select(model.employer_id, func.count())
+            .where(model.employer_id.in_(employer_ids))
+            .group_by(model.employer_id)
+        )
+        for employer_id, count in rows:
+            counts[employer_id][model.__tablename__] = count
+    return counts
+
+
+def employers_per_contactpersoon() -> list[tuple[User, int]]:
+    """Every user who is contactpersoon of at least one employer, with how many (for bulk handover)."""
+    rows = db.session.execute(
+        select(User, func.count(Employer.id))
+        .join(Employer, Employer.contactpersoon_id == User.id)
+        .group_by(User.id)
+        .order_by(User.name)
+    ).all()
+    return [(user, count) for user, count in rows]
+
+
+def count_employers_of(user: User) -> int:
+    """How many employers ``bulk_hand_over`` would move away from ``user``."""
+    return db.session.scalar(select(func.count()).select_from(Employer).where(Employer.contactpersoon_id == user.id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, text, update
 
 from crm.extensions import db
 from crm.models import Employer, EmployerContact, Municipality
@@ -92,7 +92,7 @@ def search_clause(term: str) -> ColumnElement[bool] | None:
     if len(term) >= 3:
         quoted = '"' + term.replace('"', '""') + '"'
         fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=quoted)
-        return Employer.id.in_(fts.columns())
+        return Employer.id.in_(fts.columns(rowid=Integer))
     return Employer.search_text.contains(term, autoescape=True)
 
 

@@ -1,0 +1,177 @@
+"""One employer's timeline: contacts, follow-ups, vacancies and trajectories, newest first.
+
+The page is chosen in SQL: a UNION ALL of ``(kind, id, at)`` over the four tables for this
+employer, each part already narrowed to what the user may see, ordered and cut with
+LIMIT/OFFSET. Then each kind's rows on the page are loaded by id, one query per kind with
+``selectinload`` for what the page shows, so the number of queries does not grow with the data.
+
+The moment a row sorts on: a contact's ``occurred_at``; for follow-ups, vacancies and
+trajectories the moment they were created.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, func, literal_column, select, union_all
+from sqlalchemy.orm import selectinload
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Contact, FollowUp, Organisation, Participant, Trajectory, User, Vacancy
+from crm.models.base import utcnow
+
+PER_PAGE = 20
+KINDS = ("contact", "follow_up", "vacancy", "trajectory")
+
+
+@dataclass
+class TimelineItem:
+    kind: str
+    id: int
+    at: datetime
+    record: Any = None
+    # Trajectories only: the participant, when this user may see who it is (else None).
+    participant: Participant | None = None
+
+
+@dataclass
+class TimelinePage:
+    """One page of the timeline; quacks like Flask-SQLAlchemy's Pagination for the pager macro."""
+
+    items: list[TimelineItem]
+    page: int
+    per_page: int
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def _kind(name: str):
+    return literal_column(f"'{name}'", String).label("kind")
+
+
+def _parts(user: User, employer_id: int):
+    """The four SELECTs of ``(kind, id, at)``, each limited to what ``user`` may see."""
+    return (
+        select(_kind("contact"), Contact.id.label("id"), Contact.occurred_at.label("at")).where(
+            Contact.employer_id == employer_id, permissions.visible_contacts_clause(user)
+        ),
+        select(_kind("follow_up"), FollowUp.id.label("id"), FollowUp.created_at.label("at")).where(
+            FollowUp.employer_id == employer_id
+        ),
+        select(_kind("vacancy"), Vacancy.id.label("id"), Vacancy.created_at.label("at")).where(
+            Vacancy.employer_id == employer_id
+        ),
+        select(_kind("trajectory"), Trajectory.id.label("id"), Trajectory.created_at.label("at")).where(
+            Trajectory.employer_id == employer_id, permissions.visible_trajectories_clause(user)
+        ),
+    )
+
+
+LOADERS = {
+    "contact": (
+        Contact,
+        (
+            selectinload(Contact.author),
+            selectinload(Contact.organisation),
+            selectinload(Contact.employer_contact),
+            selectinload(Contact.vacancy),
+        ),
+    ),
+    "follow_up": (FollowUp, (selectinload(FollowUp.owner), selectinload(FollowUp.vacancy))),
+    "vacancy": (Vacancy, ()),
+    "trajectory": (Trajectory, (selectinload(Trajectory.partnership),)),
+}
+
+
+def employer_timeline(user: User, employer_id: int, page: int = 1, per_page: int = PER_PAGE) -> TimelinePage:
+    """Page ``page`` (1-based) of the employer's timeline as ``user`` may see it."""
+    page = max(1, page)
+    timeline = union_all(*_parts(user, employer_id)).subquery("timeline")
+    counts = {
+        kind: count
+        for kind, count in db.session.execute(select(timeline.c.kind, func.count()).group_by(timeline.c.kind)).all()
+    }
+    total = sum(counts.values())
+    rows = db.session.execute(
+        select(timeline.c.kind, timeline.c.id, timeline.c.at)
+        .order_by(timeline.c.at.desc(), timeline.c.kind, timeline.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [TimelineItem(kind=kind, id=id_, at=at) for kind, id_, at in rows]
+
+    ids: dict[str, list[int]] = defaultdict(list)
+    for item in items:
+        ids[item.kind].append(item.id)
+    loaded: dict[tuple[str, int], Any] = {}
+    for kind, wanted in ids.items():
+        model, options = LOADERS[kind]
+        for record in db.session.scalars(select(model).where(model.id.in_(wanted)).options(*options)):
+            loaded[(kind, record.id)] = record
+
+    # Participants' names are need-to-know: one query answers it for the whole page.
+    participant_ids = {loaded[("trajectory", i)].participant_id for i in ids.get("trajectory", [])}
+    visible = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                select(Participant).where(
+                    Participant.id.in_(participant_ids), permissions.visible_participants_clause(user)
+                )
+            )
+        }
+        if participant_ids
+        else {}
+    )
+    for item in items:
+        item.record = loaded[(item.kind, item.id)]
+        if item.kind == "trajectory":
+            item.participant = visible.get(item.record.participant_id)
+    return TimelinePage(items=items, page=page, per_page=per_page, total=total, counts=counts)
+
+
+def contact_people(user: User, employer_id: int, *, days: int = 90, now: datetime | None = None) -> dict[str, list]:
+    """Who (per organisation) logged contacts with this employer in the last ``days`` days,
+    busiest first: ``{organisation name: [(user name, count), ...]}``. Only contacts this user
+    may see are named (an other organisation's *intern* note stays unnamed)."""
+    since = (now or utcnow()) - timedelta(days=days)
+    rows = db.session.execute(
+        select(Organisation.name, User.name, func.count())
+        .select_from(Contact)
+        .join(User, User.id == Contact.author_id)
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .where(
+            Contact.employer_id == employer_id, Contact.occurred_at >= since, permissions.visible_contacts_clause(user)
+        )
+        .group_by(Organisation.name, User.name)
+        .order_by(func.count().desc(), User.name)
+    ).all()
+    people: dict[str, list] = defaultdict(list)
+    for organisation, name, count in rows:
+        people[organisation].append((name, count))
+    return dict(people)

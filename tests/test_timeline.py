@@ -1,0 +1,226 @@
+"""One employer's timeline: order, pagination, visibility, and a query count that does not grow."""
+
+import html
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from crm.extensions import db
+from crm.models.base import utcnow
+from crm.services.timeline import employer_timeline
+from tests.conftest import login_as
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@contextmanager
+def counted_queries():
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def uwv(factories):
+    return factories.OrganisationFactory(name="UWV Werkbedrijf Twente", kind="uwv")
+
+
+@pytest.fixture
+def me(factories, uwv):
+    return factories.UserFactory(name="Marieke Visser", organisation=uwv)
+
+
+def ago(**kwargs):
+    return utcnow() - timedelta(**kwargs)
+
+
+def test_newest_first_over_all_four_kinds(session, factories, me, uwv):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    old_contact = factories.ContactFactory(employer=employer, author=me, occurred_at=ago(days=10), summary="Oud")
+    vacancy = factories.VacancyFactory(employer=employer, created_at=ago(days=7))
+    follow_up = factories.FollowUpFactory(employer=employer, owner=me, created_at=ago(days=3))
+    trajectory = factories.TrajectoryFactory(employer=employer, created_at=ago(days=2))
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=uwv, role="uwv")
+    new_contact = factories.ContactFactory(employer=employer, author=me, occurred_at=ago(hours=1), summary="Nieuw")
+    factories.ContactFactory(summary="Bij een andere werkgever")
+
+    page = employer_timeline(me, employer.id)
+    assert [(i.kind, i.record) for i in page.items] == [
+        ("contact", new_contact),
+        ("trajectory", trajectory),
+        ("follow_up", follow_up),
+        ("vacancy", vacancy),
+        ("contact", old_contact),
+    ]
+    assert page.total == 5 and page.pages == 1 and not page.has_next
+    assert page.counts == {"contact": 2, "vacancy": 1, "follow_up": 1, "trajectory": 1}
+    assert page.items[1].participant == trajectory.participant
+
+
+def test_pagination_twenty_per_page(client, factories, me):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    for n in range(25):
+        factories.ContactFactory(
+            employer=employer, author=me, occurred_at=ago(hours=n), summary=f"Gesprek nummer {n:02d}"
+        )
+    first = employer_timeline(me, employer.id, page=1)
+    second = employer_timeline(me, employer.id, page=2)
+    assert len(first.items) == 20 and len(second.items) == 5
+    assert (
+        first.items[0].record.summary == "Gesprek nummer 00" and second.items[-1].record.summary == "Gesprek nummer 24"
+    )
+    assert first.has_next and second.has_prev and not second.has_next and second.prev_num == 1
+
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}"))
+    assert "Gesprek nummer 19" in page and "Gesprek nummer 20" not in page
+    assert "Pagina 1 van 2" in page and f"/werkgevers/{employer.id}?pagina=2" in page
+    page = text(client.get(f"/werkgevers/{employer.id}?pagina=2"))
+    assert "Gesprek nummer 20" in page and "Gesprek nummer 24" in page and "Gesprek nummer 19" not in page
+    page = text(client.get(f"/werkgevers/{employer.id}?pagina=99"))
+    assert "Nog geen contactmomenten" in page
+
+
+def test_contact_shows_who_what_and_outcome(client, factories, me):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    person = factories.EmployerContactFactory(employer=employer, name="Petra de Vries")
+    vacancy = factories.VacancyFactory(employer=employer, title="Leerling-kok (BBL)")
+    factories.ContactFactory(
+        employer=employer,
+        author=me,
+        channel="bezoek",
+        employer_contact=person,
+        vacancy=vacancy,
+        summary="Rondleiding in de keuken",
+        outcome="Twee BBL-plekken per september",
+        visibility="intern",
+    )
+    factories.FollowUpFactory(employer=employer, owner=me, subject="Contract nabellen", due_date=ago(days=3).date())
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}"))
+    contact = re.search(r'data-kind="contact">(.*?)</li>', page, re.S).group(1)
+    for shown in (
+        "Bezoek",
+        "Marieke Visser (UWV Werkbedrijf Twente)",
+        "gesproken met Petra de Vries",
+        "Rondleiding in de keuken",
+        "Twee BBL-plekken per september",
+        ">intern<",
+        "Leerling-kok (BBL)",
+    ):
+        assert shown in contact
+    follow_up = re.search(r'data-kind="follow_up">(.*?)</li>', page, re.S).group(1)
+    assert "Contract nabellen" in follow_up and "Marieke Visser" in follow_up and "te laat" in follow_up
+    vacancy_item = re.search(r'data-kind="vacancy">(.*?)</li>', page, re.S).group(1)
+    assert "Leerling-kok (BBL)" in vacancy_item and "2 plekken" in vacancy_item and "MBO2" in vacancy_item
+
+
+def test_internal_contact_of_another_organisation_is_not_shown(client, factories, me):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    teacher = factories.UserFactory(organisation=roc, role="partner")
+    colleague = factories.UserFactory(organisation=me.organisation)
+    factories.ContactFactory(
+        employer=employer, author=teacher, visibility="intern", summary="Vertrouwelijk ROC-verhaal"
+    )
+    factories.ContactFactory(employer=employer, author=teacher, visibility="gedeeld", summary="Gedeeld ROC-verhaal")
+    factories.ContactFactory(employer=employer, author=colleague, visibility="intern", summary="Intern UWV-verhaal")
+
+    summaries = {i.record.summary for i in employer_timeline(me, employer.id).items}
+    assert summaries == {"Gedeeld ROC-verhaal", "Intern UWV-verhaal"}
+    assert {i.record.summary for i in employer_timeline(teacher, employer.id).items} == {
+        "Vertrouwelijk ROC-verhaal",
+        "Gedeeld ROC-verhaal",
+    }
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}"))
+    assert "Vertrouwelijk ROC-verhaal" not in page and "Gedeeld ROC-verhaal" in page and "Intern UWV-verhaal" in page
+
+
+def test_trajectories_only_for_involved_organisations_and_coordinators(client, factories, me):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    partnership = factories.PartnershipFactory(name="Leerwerkakkoord Twente")
+    ours = factories.TrajectoryFactory(
+        employer=employer,
+        partnership=partnership,
+        qualification_name="Kok",
+        participant=factories.ParticipantFactory(first_name="Fatima", last_name="El Amrani"),
+    )
+    factories.TrajectoryOrganisationFactory(trajectory=ours, organisation=me.organisation, role="uwv")
+    theirs = factories.TrajectoryFactory(
+        employer=employer,
+        kind="evc",
+        qualification_name="Zorghulp",
+        participant=factories.ParticipantFactory(first_name="Geheime", last_name="Deelnemer"),
+    )
+    factories.TrajectoryOrganisationFactory(trajectory=theirs, organisation=roc, role="school")
+
+    assert [i.record for i in employer_timeline(me, employer.id).items] == [ours]
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}"))
+    assert "Fatima El Amrani" in page and "Kok" in page
+    assert "Zorghulp" not in page and "Geheime Deelnemer" not in page
+
+    # A coordinator from an organisation in the partnership sees it, without being involved.
+    coordinator = factories.UserFactory(role="coordinator", organisation=factories.OrganisationFactory())
+    partnership.members.append(coordinator.organisation)
+    db.session.flush()
+    assert [i.record for i in employer_timeline(coordinator, employer.id).items] == [ours]
+    # Someone uninvolved sees neither.
+    outsider = factories.UserFactory(role="accountmanager")
+    assert employer_timeline(outsider, employer.id).items == []
+
+
+def test_participant_name_is_hidden_when_the_participant_is_not_visible(session, factories, me, monkeypatch):
+    """Trajectory visible, participant not (a stricter rule than today's): kind and status stay, the name goes."""
+    from sqlalchemy import false
+
+    from crm import permissions
+
+    employer = factories.EmployerFactory(contactpersoon=me)
+    trajectory = factories.TrajectoryFactory(employer=employer, status="intake")
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=me.organisation, role="uwv")
+    monkeypatch.setattr(permissions, "visible_participants_clause", lambda user: false())
+    item = employer_timeline(me, employer.id).items[0]
+    assert item.record == trajectory and item.participant is None
+
+
+def build_employer(factories, me, contacts: int):
+    """An employer whose contacts each have their own author, organisation and person spoken to."""
+    employer = factories.EmployerFactory(contactpersoon=me)
+    for n in range(contacts):
+        person = factories.EmployerContactFactory(employer=employer, is_primary=(n == 0))
+        factories.ContactFactory(employer=employer, employer_contact=person, occurred_at=ago(hours=n))
+    factories.FollowUpFactory(employer=employer)
+    factories.VacancyFactory(employer=employer)
+    trajectory = factories.TrajectoryFactory(employer=employer)
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=me.organisation, role="uwv")
+    return employer
+
+
+def test_detail_query_count_does_not_grow_with_the_data(client, factories, me):
+    ids = [build_employer(factories, me, 3).id, build_employer(factories, me, 60).id]
+    login_as(client, me)
+    counts = []
+    for employer_id in ids:
+        db.session.commit()
+        db.session.expunge_all()  # as a fresh request would: nothing cached in the session
+        with counted_queries() as statements:
+            response = client.get(f"/werkgevers/{employer_id}")
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    assert counts[0] < 30
