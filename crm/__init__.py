@@ -52,10 +52,16 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.auth.views import bp as auth_bp
+    from crm.calendar.views import bp as calendar_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
     from crm.imports.views import bp as imports_bp
+    from crm.participants.views import bp as participants_bp
+    from crm.partners.views import bp as partners_bp
+    from crm.pipeline.views import bp as pipeline_bp
+    from crm.trajectories.views import bp as trajectories_bp
+    from crm.vacancies.views import bp as vacancies_bp
     from crm.worklist.views import bp as worklist_bp
 
     app.register_blueprint(auth_bp)
@@ -63,7 +69,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(employers_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(contacts_bp)
+    app.register_blueprint(vacancies_bp)
+    app.register_blueprint(participants_bp)
+    app.register_blueprint(trajectories_bp)
+    app.register_blueprint(partners_bp)
+    app.register_blueprint(pipeline_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
+    app.register_blueprint(calendar_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
