@@ -63,6 +63,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("CRM_SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
+    # A session ends after this much inactivity, and in any case this long after sign-in.
+    SESSION_IDLE_MINUTES = env_int("CRM_SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = env_int("CRM_SESSION_ABSOLUTE_HOURS", 12)
+    # Sensitive actions (exports of personal data, erasure, role changes, bulk handover) ask
+    # for the password again when the last sign-in is older than this.
+    REAUTH_MINUTES = env_int("CRM_REAUTH_MINUTES", 15)
+    HSTS = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     PAGE_SIZE = env_int("CRM_PAGE_SIZE", 25)
@@ -95,6 +102,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("CRM_SESSION_COOKIE_SECURE", True)
+    HSTS = env_bool("CRM_HSTS", True)
 
     @classmethod
     def check(cls) -> None:

@@ -21,6 +21,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -47,6 +48,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+
+
+def register_security(app: Flask) -> None:
+    from crm.security import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from crm.extensions import db
+from crm.security import start_session
 from crm.services import accounts
 from crm.services.errors import ServiceError
 
@@ -39,6 +40,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a fresh session: nothing from before sign-in survives
         login_user(user)
+        start_session()
         return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -79,6 +81,7 @@ def profile():
             db.session.commit()
             # The password change ended every session, this one included: sign in again here.
             login_user(current_user._get_current_object())
+            start_session()
             flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn afgemeld."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", prefs=prefs, password_form=password_form)

@@ -1,0 +1,89 @@
+"""Response headers and session lifetime, for every request.
+
+- Content-Security-Policy without inline scripts (all JavaScript lives in static files),
+  frame-ancestors 'none', nosniff, a strict referrer policy; HSTS in production.
+- ``Cache-Control: no-store`` on every page for a signed-in user: pages hold shared employer
+  data and, for some, personal data of participants; browsers must not keep them.
+- Sessions end after ``SESSION_IDLE_MINUTES`` without a request and ``SESSION_ABSOLUTE_HOURS``
+  after sign-in, whatever happens in between.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # htmx and Bootstrap set style attributes
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+
+def register(app: Flask) -> None:
+    app.before_request(enforce_session_lifetime)
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    from flask import current_app
+
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint != "static" and current_user and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def start_session() -> None:
+    """Call right after login_user: the clocks for idle and absolute timeouts start here."""
+    now = int(time.time())
+    session["signed_in_at"] = now
+    session["seen_at"] = now
+    session["password_at"] = now
+
+
+def enforce_session_lifetime():
+    from flask import current_app
+
+    if request.endpoint == "static" or not current_user or not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    signed_in_at = session.get("signed_in_at", 0)
+    seen_at = session.get("seen_at", 0)
+    if now - seen_at > idle or now - signed_in_at > absolute:
+        logout_user()
+        session.clear()
+        flash(_("Uw sessie is verlopen. Meld u opnieuw aan."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    session["seen_at"] = now
+    return None
+
+
+def password_is_recent() -> bool:
+    from flask import current_app
+
+    return int(time.time()) - session.get("password_at", 0) <= current_app.config["REAUTH_MINUTES"] * 60
+
+
+def confirm_password_now() -> None:
+    session["password_at"] = int(time.time())
