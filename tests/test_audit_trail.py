@@ -24,7 +24,13 @@ def test_no_update_or_delete_path_in_the_code():
     for path in Path("crm").rglob("*.py"):
         text = path.read_text()
         if "AuditEvent" in text and any(
-            needle in text for needle in ("update(AuditEvent", "delete(AuditEvent", "AuditEvent.__table__.update", "AuditEvent.__table__.delete")
+            needle in text
+            for needle in (
+                "update(AuditEvent",
+                "delete(AuditEvent",
+                "AuditEvent.__table__.update",
+                "AuditEvent.__table__.delete",
+            )
         ):
             offenders.append(str(path))
     assert offenders == []

@@ -21,9 +21,8 @@ def test_signed_in_pages_are_not_cached(client, factories):
 
 
 def test_no_inline_scripts_in_any_template():
-    from pathlib import Path
-
     import re
+    from pathlib import Path
 
     for template in Path("templates").rglob("*.html"):
         html = template.read_text()
