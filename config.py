@@ -70,6 +70,8 @@ class Config:
     # for the password again when the last sign-in is older than this.
     REAUTH_MINUTES = env_int("CRM_REAUTH_MINUTES", 15)
     HSTS = False
+    # Participants are anonymised this many months after their last trajectory ended (AVG).
+    RETENTION_MONTHS = env_int("CRM_RETENTION_MONTHS", 24)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     PAGE_SIZE = env_int("CRM_PAGE_SIZE", 25)

@@ -59,11 +59,12 @@ def register_security(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.auth.views import bp as auth_bp
-    from crm.calendar.views import bp as calendar_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
+    from crm.audit.views import bp as audit_bp
     from crm.imports.views import bp as imports_bp
+    from crm.pages.views import bp as pages_bp
     from crm.participants.views import bp as participants_bp
     from crm.partners.views import bp as partners_bp
     from crm.pipeline.views import bp as pipeline_bp
@@ -81,8 +82,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(trajectories_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(pipeline_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
-    app.register_blueprint(calendar_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

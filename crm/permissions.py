@@ -65,6 +65,11 @@ def can_view_partnership(user: User, partnership: Partnership) -> bool:
     return user.active
 
 
+def can_view_audit_log(user: User) -> bool:
+    """The searchable log: admins (everything) and coordinators (their partnerships)."""
+    return user.role in STEERING
+
+
 def can_review_pipeline(user: User) -> bool:
     return user.role in STEERING
 
@@ -100,6 +105,11 @@ def can_import_employers(user: User) -> bool:
     return user.role in STEERING
 
 
+def can_export_employers(user: User) -> bool:
+    """The (filtered) employer list as a spreadsheet: employers are shared, so every user."""
+    return user.active
+
+
 def can_log_contact(user: User, employer: Employer) -> bool:
     return can_view_employer(user, employer)
 
@@ -129,15 +139,24 @@ def can_edit_vacancy(user: User, vacancy: Vacancy) -> bool:
 
 
 # --- participants and trajectories: need to know --------------------------------------
+#
+# Who sees a trajectory: users of an organisation involved in it (any role, partners
+# included) and coordinators whose organisation is a member of the partnership it counts
+# toward. Who sees a participant: whoever sees one of their trajectories, plus users of the
+# organisation that referred or registered them. Nobody else, admins included (they manage
+# accounts, not casework): the pages answer 404 to everyone else.
 
 
 def _coordinated_partnerships(user: User):
+    """The partnerships a coordinator steers: those their organisation is a member of."""
     return select(partnership_member.c.partnership_id).where(
         partnership_member.c.organisation_id == user.organisation_id
     )
 
 
 def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
+    if not user.active:
+        return false()
     involved = exists().where(
         TrajectoryOrganisation.trajectory_id == Trajectory.id,
         TrajectoryOrganisation.organisation_id == user.organisation_id,
@@ -159,13 +178,30 @@ def visible_participants_clause(user: User) -> ColumnElement[bool]:
 
 
 def can_view_participant(user: User, participant: Participant) -> bool:
+    if not user.active or participant.id is None:
+        return False
     return bool(
         db.session.scalar(select(true()).where(Participant.id == participant.id, visible_participants_clause(user)))
     )
 
 
+def can_create_participant(user: User) -> bool:
+    """Every partner registers candidates (DESIGN.md); the registering organisation sees them."""
+    return user.active
+
+
+def can_edit_participant(user: User, participant: Participant) -> bool:
+    return can_view_participant(user, participant)
+
+
+def can_create_trajectory(user: User, participant: Participant) -> bool:
+    """For a participant one may see; the service also requires the user's own organisation
+    to be involved, so the creator can see what they made."""
+    return can_view_participant(user, participant)
+
+
 def can_view_trajectory(user: User, trajectory: Trajectory) -> bool:
-    if not user.active:
+    if not user.active or trajectory.id is None:
         return False
     return bool(
         db.session.scalar(select(true()).where(Trajectory.id == trajectory.id, visible_trajectories_clause(user)))
@@ -173,4 +209,5 @@ def can_view_trajectory(user: User, trajectory: Trajectory) -> bool:
 
 
 def can_edit_trajectory(user: User, trajectory: Trajectory) -> bool:
+    """Details, status and follow-ups: everyone who may see the trajectory works on it."""
     return can_view_trajectory(user, trajectory)

@@ -1,0 +1,130 @@
+"""Logboek: the searchable audit log (admins, coordinators) and each record's history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from crm import permissions
+from crm.extensions import db
+from crm.forms import BaseForm, choices
+from crm.services import audit_log
+from crm.services.audit import audit
+from crm.services.spreadsheets import FORMATS, export_file
+
+bp = Blueprint("audit", __name__)
+
+ACTIONS = [
+    "create",
+    "update",
+    "delete",
+    "handover",
+    "merge",
+    "import",
+    "export",
+    "view",
+    "login",
+    "login_failed",
+    "password_changed",
+    "password_reset",
+    "activate",
+    "deactivate",
+    "transition",
+    "anonymise",
+]
+OBJECT_TYPES = list(audit_log.RECORD_TYPES)
+
+
+class LogFilterForm(BaseForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    q = StringField(_l("Zoeken in omschrijving en wijzigingen"), validators=[Optional(), Length(max=100)])
+    action = SelectField(_l("Actie"), validators=[Optional()])
+    object_type = SelectField(_l("Soort record"), validators=[Optional()])
+    date_from = DateField(_l("Vanaf"), validators=[Optional()])
+    date_to = DateField(_l("Tot en met"), validators=[Optional()])
+
+
+def _filter_form() -> tuple[LogFilterForm, audit_log.LogFilter]:
+    form = LogFilterForm(request.args)
+    form.action.choices = choices([("", _l("Alle acties"))] + [(a, a) for a in ACTIONS])
+    form.object_type.choices = choices([("", _l("Alle soorten"))] + [(t, t) for t in OBJECT_TYPES])
+    valid = form.validate()
+    data = form.data if valid else {}
+    return form, audit_log.LogFilter(
+        q=(data.get("q") or "").strip(),
+        action=data.get("action") or "",
+        object_type=data.get("object_type") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+
+
+@bp.route("/logboek")
+@login_required
+def log():
+    permissions.require(permissions.can_view_audit_log(current_user))
+    form, log_filter = _filter_form()
+    page = db.paginate(
+        audit_log.log_query(current_user, log_filter),
+        page=request.args.get("pagina", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"] * 2,
+        error_out=False,
+    )
+    return render_template("audit/log.html", form=form, page=page, names=audit_log.actor_names(page.items))
+
+
+@bp.route("/logboek/export.<fmt>")
+@login_required
+def export(fmt: str):
+    permissions.require(permissions.can_view_audit_log(current_user))
+    if fmt not in FORMATS:
+        abort(404)
+    _form, log_filter = _filter_form()
+    events = db.session.scalars(audit_log.log_query(current_user, log_filter).limit(100_000)).all()
+    names = audit_log.actor_names(events)
+    rows = (
+        (
+            e.occurred_at,
+            names.get(e.actor_id, ""),
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.summary,
+            str(e.changes or ""),
+            e.ip_address,
+        )
+        for e in events
+    )
+    headers = ["Tijdstip", "Door", "Actie", "Soort", "Id", "Omschrijving", "Wijzigingen", "IP-adres"]
+    result = export_file(fmt, headers, rows, "logboek", "Logboek")
+    audit(
+        current_user,
+        "export",
+        object_type="audit_event",
+        summary=f"Logboek ({result.rows} regels)",
+        ip_address=request.remote_addr or "",
+    )
+    db.session.commit()
+    return send_file(result.file, mimetype=result.mimetype, as_attachment=True, download_name=result.filename)
+
+
+@bp.route("/logboek/<object_type>/<int:id>")
+@login_required
+def history(object_type: str, id: int):
+    record = audit_log.record_or_none(current_user, object_type, id)
+    if record is None:
+        abort(404)
+    page = db.paginate(
+        audit_log.history_query(object_type, id),
+        page=request.args.get("pagina", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"] * 2,
+        error_out=False,
+    )
+    return render_template(
+        "audit/history.html", record=record, object_type=object_type, page=page, names=audit_log.actor_names(page.items)
+    )
