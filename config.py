@@ -75,6 +75,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     PAGE_SIZE = env_int("CRM_PAGE_SIZE", 25)
+    # Employer imports: uploaded files wait here between preview and confirm (shared storage
+    # when there is more than one web host); the largest file accepted, in rows.
+    IMPORT_FOLDER = env("CRM_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
+    IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 20000)
     MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
     TESTING = False

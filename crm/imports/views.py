@@ -1,14 +1,256 @@
-"""Importing employers from CSV and XLSX: upload, column mapping, preview, confirm, report."""
+"""Importing employers from CSV and XLSX: upload, column mapping, preview, confirm, report.
+
+The steps share one import in progress, kept on the server (``crm.services.imports.ImportStore``)
+under a random token; only its owner can reach it. Nothing reaches the database before the
+confirmation, which imports all valid rows in one transaction.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
-from flask_login import login_required
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from crm import permissions
+from crm.extensions import db
+from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
+from crm.services import imports
+from crm.services.errors import PermissionDenied, ServiceError
 
 bp = Blueprint("imports", __name__)
+
+PREVIEW_PAGE_SIZE = 50
+SHOW = {"alle": None, "fouten": imports.ERROR, "dubbel": imports.DUPLICATE, "goed": imports.OK}
+
+
+def _store() -> imports.ImportStore:
+    folder = current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports"
+    return imports.ImportStore(Path(folder))
+
+
+def _require_import() -> None:
+    permissions.require(
+        permissions.can_import_employers(current_user),
+        _("Alleen coördinatoren en beheerders kunnen werkgevers importeren."),
+    )
+
+
+def _load(token: str) -> imports.StoredImport:
+    _require_import()
+    stored = _store().get(token, current_user)
+    if stored is None:
+        abort(404)
+    return stored
 
 
 @bp.route("/werkgevers/import", methods=["GET", "POST"])
 @login_required
 def upload():
-    abort(501)
+    _require_import()
+    form = UploadForm()
+    if form.validate_on_submit():
+        file_name = imports.display_file_name(form.file.data.filename)
+        try:
+            table = imports.read_table(
+                file_name,
+                form.file.data.read(),
+                max_rows=current_app.config.get("IMPORT_MAX_ROWS", imports.MAX_ROWS),
+            )
+        except imports.ImportFileError as error:
+            form.file.errors.append(str(error))
+        else:
+            store = _store()
+            store.sweep()
+            stored = store.create(current_user, file_name, table, imports.guess_mapping(table.headers))
+            return redirect(url_for("imports.mapping", token=stored.token))
+    return render_template(
+        "imports/upload.html",
+        form=form,
+        fields=imports.FIELDS,
+        max_rows=current_app.config.get("IMPORT_MAX_ROWS", imports.MAX_ROWS),
+        max_mb=round((current_app.config.get("MAX_CONTENT_LENGTH") or 0) / 1024 / 1024) or "—",
+    )
+
+
+@bp.route("/werkgevers/import/<token>/kolommen", methods=["GET", "POST"])
+@login_required
+def mapping(token: str):
+    stored = _load(token)
+    if stored.done:
+        return redirect(url_for("imports.result", token=token))
+    table = stored.table()
+    users = imports.eligible_contactpersonen()
+    default = stored.meta.get("contactpersoon_id")
+    if default is None and any(u.id == current_user.id for u in users):
+        default = current_user.id
+    form = mapping_form(table.headers, users, stored.mapping, default)
+    if form.validate_on_submit():
+        stored.meta.update(
+            mapping=form.mapping(), contactpersoon_id=form.contactpersoon_id.data or None, state="checked"
+        )
+        check = imports.check_rows(table, stored.mapping, stored.meta["contactpersoon_id"])
+        db.session.rollback()  # only read; end the transaction now
+        stored.save_preview(check)
+        stored.save_known(check)
+        stored.save_meta()
+        return redirect(url_for("imports.preview", token=token))
+    samples = [cells for _number, cells in table.rows[:3]]
+    return render_template(
+        "imports/mapping.html", form=form, stored=stored, table=table, samples=samples, fields=imports.FIELDS
+    )
+
+
+@dataclass
+class ListPage:
+    """A page of an in-memory list, shaped like Flask-SQLAlchemy's pagination for the pager macro."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+@bp.route("/werkgevers/import/<token>/controle")
+@login_required
+def preview(token: str):
+    stored = _load(token)
+    if stored.done:
+        return redirect(url_for("imports.result", token=token))
+    checked = stored.preview()
+    if checked is None:
+        return redirect(url_for("imports.mapping", token=token))
+    show = request.args.get("toon", "alle")
+    if show not in SHOW:
+        show = "alle"
+    rows = checked["rows"] if SHOW[show] is None else [r for r in checked["rows"] if r["status"] == SHOW[show]]
+    number = max(1, request.args.get("pagina", 1, type=int))
+    pages = max(1, math.ceil(len(rows) / PREVIEW_PAGE_SIZE))
+    number = min(number, pages)
+    start = (number - 1) * PREVIEW_PAGE_SIZE
+    page = ListPage(rows[start : start + PREVIEW_PAGE_SIZE], number, PREVIEW_PAGE_SIZE, len(rows))
+    return render_template(
+        "imports/preview.html",
+        stored=stored,
+        totals=checked["totals"],
+        page=page,
+        show=show,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/werkgevers/import/<token>/bevestigen", methods=["POST"])
+@login_required
+def confirm(token: str):
+    stored = _load(token)
+    if stored.done:
+        return redirect(url_for("imports.result", token=token))
+    if stored.preview() is None:
+        return redirect(url_for("imports.mapping", token=token))
+    if not stored.claim():
+        flash(_("Deze import wordt al uitgevoerd."), "warning")
+        return redirect(url_for("imports.preview", token=token))
+    try:
+        table = stored.table()
+        result = imports.import_employers(
+            current_user,
+            table,
+            stored.mapping,
+            default_contactpersoon_id=stored.meta.get("contactpersoon_id"),
+            file_name=stored.file_name,
+            known=stored.known(),
+        )
+        db.session.commit()
+    except PermissionDenied:
+        stored.release()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        stored.release()
+        flash(str(error), "danger")
+        return redirect(url_for("imports.mapping", token=token))
+    except IntegrityError:
+        db.session.rollback()
+        stored.release()
+        flash(
+            _(
+                "Terwijl u importeerde, is er een werkgever met een van deze KvK-nummers aangemaakt. "
+                "Er is niets opgeslagen; controleer het bestand opnieuw."
+            ),
+            "danger",
+        )
+        return redirect(url_for("imports.mapping", token=token))
+    except BaseException:
+        db.session.rollback()
+        stored.release()
+        raise
+    stored.finish(result, imports.rejected_report(table, result.check))
+    flash(_("De import is klaar: %(n)s werkgevers aangemaakt.", n=result.created), "success")
+    return redirect(url_for("imports.result", token=token))
+
+
+@bp.route("/werkgevers/import/<token>/resultaat")
+@login_required
+def result(token: str):
+    stored = _load(token)
+    if not stored.done:
+        return redirect(url_for("imports.preview", token=token))
+    return render_template("imports/result.html", stored=stored, result=stored.meta["result"])
+
+
+@bp.route("/werkgevers/import/<token>/afgewezen.csv")
+@login_required
+def report(token: str):
+    stored = _load(token)
+    if not stored.done or not stored.report_path().is_file():
+        abort(404)
+    stem = os.path.splitext(stored.file_name)[0] or "import"
+    return send_file(
+        io.BytesIO(stored.report_path().read_bytes()),
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{stem}-afgewezen.csv",
+        max_age=0,
+    )
+
+
+@bp.route("/werkgevers/import/<token>/annuleren", methods=["POST"])
+@login_required
+def cancel(token: str):
+    stored = _load(token)
+    if not stored.done and not stored.claim():
+        flash(_("Deze import wordt al uitgevoerd en kan niet meer worden geannuleerd."), "warning")
+        return redirect(url_for("imports.preview", token=token))
+    was_done = stored.done
+    stored.delete()
+    if was_done:
+        flash(_("Het importverslag is verwijderd."), "info")
+    else:
+        flash(_("De import is geannuleerd; er is niets opgeslagen."), "info")
+    return redirect(url_for("imports.upload"))
