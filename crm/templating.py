@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from crm import permissions
 from crm.labels import ALL_LABELS
+from crm.services.notifications import unread_count
 
 
 def register(app: Flask) -> None:
@@ -28,3 +29,15 @@ def register(app: Flask) -> None:
     @app.context_processor
     def helpers():
         return {"can": permissions, "user": current_user, "get_locale": get_locale}
+
+    @app.context_processor
+    def notification_badge():
+        def unread_notifications() -> int:
+            """The signed-in user's unread count: one indexed COUNT, only when a page shows it."""
+            if not current_user.is_authenticated:
+                return 0
+            if "unread_notifications" not in g:
+                g.unread_notifications = unread_count(current_user)
+            return g.unread_notifications
+
+        return {"unread_notifications": unread_notifications}

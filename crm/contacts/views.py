@@ -1,26 +1,285 @@
-"""Logging contacts and handling follow-ups (also from the worklist, with htmx)."""
+"""Logging contacts and handling follow-ups (also from the worklist, with htmx), and notifications.
+
+Every action works twice: as a normal form POST that redirects with a flash message, and as an
+htmx request (``HX-Request`` header) that answers with the server-rendered part of the page to
+swap in, so a phone never reloads the whole worklist.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
-from flask_login import login_required
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import case, select
+from sqlalchemy.orm import selectinload
+
+from crm import permissions
+from crm.auth.views import safe_next
+from crm.contacts.forms import ContactForm, FollowUpDoneForm, QuickLogForm, RescheduleForm
+from crm.extensions import db
+from crm.loading import load_employer_or_404, load_follow_up_or_404
+from crm.models import Employer, FollowUp, User, Vacancy
+from crm.services import contacts, worklist
+from crm.services import notifications as notification_service
+from crm.services.contacts import ContactData, FollowUpData
+from crm.services.errors import PermissionDenied, ServiceError
+from crm.worklist.views import employer_row_context, follow_up_section_context
 
 bp = Blueprint("contacts", __name__)
+
+MAX_VACANCY_CHOICES = 200
+CLOSED_VACANCY_STATUSES = ("vervuld", "ingetrokken", "verlopen")
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return _("Controleer de gemarkeerde velden.")
+
+
+# --- the full contact form ------------------------------------------------------------
+
+
+def _vacancy_choices(employer: Employer) -> list[Vacancy]:
+    closed = case((Vacancy.status.in_(CLOSED_VACANCY_STATUSES), 1), else_=0)
+    return list(
+        db.session.scalars(
+            select(Vacancy)
+            .where(Vacancy.employer_id == employer.id)
+            .order_by(closed, Vacancy.created_at.desc(), Vacancy.id.desc())
+            .limit(MAX_VACANCY_CHOICES)
+        )
+    )
+
+
+def _owner_choices() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.active).options(selectinload(User.organisation)).order_by(User.name, User.id)
+        )
+    )
 
 
 @bp.route("/werkgevers/<int:employer_id>/contactmoment", methods=["GET", "POST"])
 @login_required
 def log_contact(employer_id: int):
-    abort(501)
+    employer = load_employer_or_404(employer_id, current_user)
+    permissions.require(permissions.can_log_contact(current_user, employer))
+    form = ContactForm()
+    form.set_choices(employer.people, _vacancy_choices(employer), _owner_choices())
+    if request.method == "GET":
+        form.follow_up_owner_id.data = employer.contactpersoon_id
+    service_error = None
+    if form.validate_on_submit():
+        data = ContactData(
+            channel=form.channel.data,
+            summary=form.summary.data,
+            occurred_at=form.occurred_at.data,
+            outcome=form.outcome.data or "",
+            employer_contact_id=form.employer_contact_id.data or None,
+            vacancy_id=form.vacancy_id.data or None,
+            visibility=form.visibility.data,
+        )
+        follow_up = None
+        if form.follow_up_due.data:
+            follow_up = FollowUpData(
+                due_date=form.follow_up_due.data,
+                subject=form.follow_up_subject.data,
+                owner_id=form.follow_up_owner_id.data or None,
+            )
+        try:
+            contacts.log_contact(current_user, employer, data, follow_up)
+        except PermissionDenied:
+            raise
+        except ServiceError as error:
+            db.session.rollback()
+            service_error = str(error)
+        else:
+            db.session.commit()
+            flash(_("Het contactmoment met %(name)s is vastgelegd.", name=employer.name), "success")
+            return redirect(url_for("employers.detail", id=employer.id))
+    return render_template("contacts/log_contact.html", form=form, employer=employer, service_error=service_error)
+
+
+# --- quick log from the worklist --------------------------------------------------------
+
+
+@bp.route("/werkgevers/<int:employer_id>/snel-contact", methods=["GET", "POST"])
+@login_required
+def quick_log(employer_id: int):
+    employer = load_employer_or_404(employer_id, current_user)
+    permissions.require(permissions.can_log_contact(current_user, employer))
+    form = QuickLogForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        days = form.follow_up_days.data
+        summary = str(form.summary.data)
+        follow_up = None
+        if days:
+            follow_up = FollowUpData(due_date=worklist.follow_up_date(days), subject=f"Opvolgen: {summary}"[:300])
+        try:
+            contacts.log_contact(
+                current_user, employer, ContactData(channel=form.channel.data, summary=summary), follow_up
+            )
+        except PermissionDenied:
+            raise
+        except ServiceError as error:
+            db.session.rollback()
+            form.summary.errors = [*form.summary.errors, str(error)]
+        else:
+            db.session.commit()
+            if follow_up:
+                message = _(
+                    "Contact met %(name)s vastgelegd. Opvolgactie gepland op %(date)s.",
+                    name=employer.name,
+                    date=format_date(follow_up.due_date, "EEEE d MMMM"),
+                )
+            else:
+                message = _("Contact met %(name)s vastgelegd.", name=employer.name)
+            if is_htmx():
+                return render_template(
+                    "worklist/_quick_log_result.html",
+                    message=message,
+                    follow_ups_changed=follow_up is not None,
+                    **employer_row_context(employer),
+                    **(follow_up_section_context(current_user) if follow_up else {}),
+                )
+            flash(message, "success")
+            return redirect(safe_next(form.next.data))
+    if is_htmx():
+        return render_template("worklist/_employer.html", quick_form=form, **employer_row_context(employer))
+    return render_template("contacts/quick_log.html", form=form, employer=employer)
+
+
+# --- follow-ups: done, reschedule --------------------------------------------------------
+
+
+def _load_changeable_follow_up(id: int) -> FollowUp:
+    follow_up = load_follow_up_or_404(id, current_user)
+    permissions.require(
+        permissions.can_change_follow_up(current_user, follow_up),
+        _("Alleen de eigenaar, de contactpersoon of een coördinator kan deze opvolgactie wijzigen."),
+    )
+    return follow_up
+
+
+def _follow_up_answer(message: str, ok: bool, next_url: str | None):
+    """htmx: the refreshed follow-up section with the message; otherwise flash and redirect."""
+    if is_htmx():
+        return render_template(
+            "worklist/_follow_ups.html",
+            message=message,
+            message_ok=ok,
+            **follow_up_section_context(current_user),
+        )
+    flash(message, "success" if ok else "danger")
+    return redirect(safe_next(next_url))
 
 
 @bp.route("/opvolgacties/<int:id>/afronden", methods=["POST"])
 @login_required
 def follow_up_done(id: int):
-    abort(501)
+    follow_up = _load_changeable_follow_up(id)
+    form = FollowUpDoneForm()
+    if not form.validate():
+        return _follow_up_answer(_first_error(form), False, form.next.data)
+    contact = ContactData(channel=form.channel.data, summary=form.summary.data) if form.summary.data else None
+    next_follow_up = None
+    if form.next_days.data:
+        next_follow_up = FollowUpData(
+            due_date=worklist.follow_up_date(form.next_days.data),
+            subject=follow_up.subject,
+            owner_id=follow_up.owner_id,
+        )
+    subject = follow_up.subject
+    try:
+        contacts.complete_follow_up(current_user, follow_up, contact, next_follow_up)
+    except PermissionDenied:
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        return _follow_up_answer(str(error), False, form.next.data)
+    db.session.commit()
+    parts = [_("Opvolgactie '%(subject)s' afgerond.", subject=subject)]
+    if contact:
+        parts.append(_("Het contactmoment is vastgelegd."))
+    if next_follow_up:
+        parts.append(_("Nieuwe opvolgactie op %(date)s.", date=format_date(next_follow_up.due_date, "EEEE d MMMM")))
+    return _follow_up_answer(" ".join(parts), True, form.next.data)
 
 
 @bp.route("/opvolgacties/<int:id>/verzetten", methods=["POST"])
 @login_required
 def follow_up_reschedule(id: int):
-    abort(501)
+    follow_up = _load_changeable_follow_up(id)
+    form = RescheduleForm()
+    if not form.validate():
+        return _follow_up_answer(_first_error(form), False, form.next.data)
+    due_date = worklist.rescheduled_date(follow_up, form.days.data) if form.days.data else form.due_date.data
+    subject = follow_up.subject
+    try:
+        contacts.reschedule_follow_up(current_user, follow_up, due_date)
+    except PermissionDenied:
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        return _follow_up_answer(str(error), False, form.next.data)
+    db.session.commit()
+    message = _(
+        "Opvolgactie '%(subject)s' verzet naar %(date)s.", subject=subject, date=format_date(due_date, "EEEE d MMMM")
+    )
+    return _follow_up_answer(message, True, form.next.data)
+
+
+# --- notifications (meldingen) ----------------------------------------------------------
+
+
+@bp.route("/meldingen")
+@login_required
+def notifications():
+    unread_only = request.args.get("ongelezen") == "1"
+    page = db.paginate(
+        notification_service.notifications_query(current_user, unread_only=unread_only),
+        page=request.args.get("pagina", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "contacts/notifications.html", page=page, unread_only=unread_only, link_for=notification_service.safe_link
+    )
+
+
+@bp.route("/meldingen/<int:id>/gelezen", methods=["POST"])
+@login_required
+def notification_read(id: int):
+    notification = notification_service.own_notification(current_user, id)
+    if notification is None:
+        abort(404)
+    notification_service.mark_read(current_user, notification)
+    db.session.commit()
+    if is_htmx():
+        return render_template(
+            "contacts/_notification.html",
+            n=notification,
+            link_for=notification_service.safe_link,
+            badge_oob=True,
+            unread_count=notification_service.unread_count(current_user),
+        )
+    flash(_("De melding is als gelezen gemarkeerd."), "success")
+    return redirect(safe_next(request.form.get("next") or url_for("contacts.notifications")))
+
+
+@bp.route("/meldingen/alles-gelezen", methods=["POST"])
+@login_required
+def notifications_read_all():
+    count = notification_service.mark_all_read(current_user)
+    db.session.commit()
+    flash(_("Alle meldingen zijn als gelezen gemarkeerd (%(count)s).", count=count), "success")
+    return redirect(url_for("contacts.notifications"))

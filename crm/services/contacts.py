@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import Contact, Employer, EmployerContact, FollowUp, Organisation, User, Vacancy
+from crm.models import Contact, Employer, EmployerContact, FollowUp, Organisation, Trajectory, User, Vacancy
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.errors import ServiceError
@@ -105,7 +105,11 @@ def create_follow_up(
     employer: Employer | None = None,
     contact: Contact | None = None,
     vacancy: Vacancy | None = None,
+    trajectory: Trajectory | None = None,
 ) -> FollowUp:
+    """A follow-up on an employer, vacancy or trajectory. A trajectory's follow-up is not tied
+    to its employer (the employer's timeline is shared; a trajectory is need-to-know); its
+    owner defaults to the acting user. The trajectory service checks who may own it."""
     if not data.subject.strip():
         raise ServiceError("Geef de opvolgactie een onderwerp.")
     if employer is None and vacancy is not None:
@@ -122,6 +126,7 @@ def create_follow_up(
         employer_id=employer.id if employer else None,
         vacancy_id=vacancy.id if vacancy else None,
         contact_id=contact.id if contact else None,
+        trajectory_id=trajectory.id if trajectory else None,
     )
     db.session.add(follow_up)
     db.session.flush()
@@ -131,7 +136,7 @@ def create_follow_up(
             owner,
             "follow_up_assigned",
             f"{actor.name} heeft een opvolgactie voor u gepland: {follow_up.subject} ({data.due_date:%d-%m-%Y})",
-            link=f"/werkgevers/{employer.id}" if employer else "/",
+            link=f"/trajecten/{trajectory.id}" if trajectory else (f"/werkgevers/{employer.id}" if employer else "/"),
         )
     return follow_up
 
@@ -145,14 +150,21 @@ def _require_open(actor: User, follow_up: FollowUp) -> None:
         raise ServiceError("Deze opvolgactie is al afgerond.")
 
 
-def complete_follow_up(actor: User, follow_up: FollowUp, contact: ContactData | None = None) -> Contact | None:
-    """Mark done; optionally log the contact that did it, in the same step."""
+def complete_follow_up(
+    actor: User,
+    follow_up: FollowUp,
+    contact: ContactData | None = None,
+    next_follow_up: FollowUpData | None = None,
+) -> Contact | None:
+    """Mark done; optionally log the contact that did it and plan the next follow-up, in the same step."""
     _require_open(actor, follow_up)
+    if (contact is not None or next_follow_up is not None) and follow_up.employer is None:
+        raise ServiceError("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever.")
     logged = None
     if contact is not None:
-        if follow_up.employer is None:
-            raise ServiceError("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever.")
-        logged = log_contact(actor, follow_up.employer, contact)
+        logged = log_contact(actor, follow_up.employer, contact, next_follow_up)
+    elif next_follow_up is not None:
+        create_follow_up(actor, next_follow_up, employer=follow_up.employer, vacancy=follow_up.vacancy)
     follow_up.status = "done"
     follow_up.done_at = utcnow()
     db.session.flush()

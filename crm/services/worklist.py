@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.models import Employer, FollowUp, User
+from crm.models.base import utcnow
 from crm.services.clock import today
 
 MAX_FOLLOW_UPS = 200
+# An employer nobody of the partnership spoke to for this long needs attention.
+NEGLECTED_DAYS = 90
+# Quick choices (days from today) for planning a follow-up in one tap.
+QUICK_FOLLOW_UP_DAYS = (7, 14, 30)
+# Quick choices (days) for moving a follow-up.
+QUICK_RESCHEDULE_DAYS = (1, 7)
+EMPLOYER_SORTS = ("contact", "naam")
 
 
 def open_follow_ups(user: User) -> list[FollowUp]:
@@ -45,10 +53,28 @@ def group_by_due(follow_ups: list[FollowUp], on: date | None = None) -> OrderedD
     return groups
 
 
-def my_employers_query(user: User) -> Select:
-    return (
+def my_employers_query(user: User, sort: str = "contact") -> Select:
+    """The user's employers; by default the longest without contact (or never contacted) first."""
+    query = (
         select(Employer)
         .where(Employer.contactpersoon_id == user.id, Employer.merged_into_id.is_(None))
         .options(selectinload(Employer.municipality))
-        .order_by(Employer.last_contact_at.asc().nulls_first(), Employer.name)
     )
+    if sort == "naam":
+        return query.order_by(Employer.name, Employer.id)
+    return query.order_by(Employer.last_contact_at.asc().nulls_first(), Employer.name, Employer.id)
+
+
+def neglected_before(now: datetime | None = None) -> datetime:
+    """Employers whose last contact is older than this (or who never had one) are highlighted."""
+    return (now or utcnow()) - timedelta(days=NEGLECTED_DAYS)
+
+
+def follow_up_date(days: int, on: date | None = None) -> date:
+    """The due date of a follow-up planned ``days`` from today."""
+    return (on or today()) + timedelta(days=days)
+
+
+def rescheduled_date(follow_up: FollowUp, days: int, on: date | None = None) -> date:
+    """Move a follow-up ``days`` on: from its due date, or from today when it is already overdue."""
+    return max(follow_up.due_date, on or today()) + timedelta(days=days)

@@ -1,28 +1,70 @@
-"""Mijn werkvoorraad: the signed-in user's follow-ups and employers."""
+"""Mijn werkvoorraad: the signed-in user's follow-ups, employers and partner contacts on them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from crm import permissions
 from crm.extensions import db
-from crm.services import worklist
+from crm.labels import CHANNEL_LABELS
+from crm.loading import load_employer_or_404
+from crm.models import Employer, User
+from crm.services import contacts, worklist
+from crm.services.clock import today
 
 bp = Blueprint("worklist", __name__)
+
+
+def follow_up_section_context(user: User) -> dict:
+    """What ``worklist/_follow_ups.html`` needs: the user's open follow-ups, grouped by due date."""
+    follow_ups = worklist.open_follow_ups(user)
+    on = today()
+    return {
+        "groups": worklist.group_by_due(follow_ups, on),
+        "follow_ups_capped": len(follow_ups) >= worklist.MAX_FOLLOW_UPS,
+        "max_follow_ups": worklist.MAX_FOLLOW_UPS,
+        "channels": CHANNEL_LABELS,
+        "today": on,
+        "reschedule_days": worklist.QUICK_RESCHEDULE_DAYS,
+        "rescheduled_date": worklist.rescheduled_date,
+    }
+
+
+def employer_row_context(employer: Employer) -> dict:
+    """What ``worklist/_employer.html`` needs for one employer row."""
+    return {"employer": employer, "neglected_before": worklist.neglected_before()}
 
 
 @bp.route("/")
 @login_required
 def index():
-    follow_ups = worklist.open_follow_ups(current_user)
+    sort = request.args.get("sorteer", "contact")
+    if sort not in worklist.EMPLOYER_SORTS:
+        sort = "contact"
     employers = db.paginate(
-        worklist.my_employers_query(current_user),
+        worklist.my_employers_query(current_user, sort),
         page=request.args.get("pagina", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
     return render_template(
         "worklist/index.html",
-        groups=worklist.group_by_due(follow_ups),
         employers=employers,
+        sort=sort,
+        neglected_before=worklist.neglected_before(),
+        neglected_days=worklist.NEGLECTED_DAYS,
+        partner_contacts=contacts.recent_contacts_by_others(current_user),
+        **follow_up_section_context(current_user),
     )
+
+
+@bp.route("/werkvoorraad/werkgevers/<int:id>")
+@login_required
+def employer_row(id: int):
+    """One employer row of the worklist (htmx: closing the quick-log form); otherwise the worklist."""
+    employer = load_employer_or_404(id, current_user)
+    permissions.require(permissions.can_view_employer(current_user, employer))
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url_for("worklist.index"))
+    return render_template("worklist/_employer.html", **employer_row_context(employer))

@@ -1,0 +1,203 @@
+"""Mijn werkvoorraad: follow-ups by due date, my employers (neglected first), partner contacts."""
+
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from crm.extensions import db
+from crm.models.base import utcnow
+from crm.services.clock import today
+from tests.conftest import login_as
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def me(factories):
+    return factories.UserFactory(name="Marieke Visser", role="accountmanager")
+
+
+def section(html: str, marker: str) -> str:
+    """The HTML of the element that starts with ``marker`` up to the next section of the page."""
+    start = html.index(marker)
+    return html[start : start + 20000]
+
+
+def group_html(html: str, key: str) -> str:
+    match = re.search(rf'<ul class="list-group" data-group="{key}">(.*?)</ul>', html, re.S)
+    return match.group(1) if match else ""
+
+
+def employer_block(html: str, employer) -> str:
+    match = re.search(rf'<tbody id="employer-{employer.id}"(.*?)</tbody>', html, re.S)
+    assert match, f"employer {employer.name} not on the page"
+    return match.group(0)
+
+
+def test_follow_ups_grouped_by_due_date(client, factories, me):
+    employer = factories.EmployerFactory(contactpersoon=me)
+    on = today()
+    end_of_week = on + timedelta(days=6 - on.weekday())
+    factories.FollowUpFactory(owner=me, employer=employer, subject="Te laat: offerte", due_date=on - timedelta(days=3))
+    factories.FollowUpFactory(owner=me, employer=employer, subject="Vandaag: intake", due_date=on)
+    factories.FollowUpFactory(owner=me, employer=employer, subject="Later: evaluatie", due_date=on + timedelta(days=30))
+    if end_of_week > on:
+        factories.FollowUpFactory(owner=me, employer=employer, subject="Deze week: terugbellen", due_date=end_of_week)
+    factories.FollowUpFactory(owner=me, employer=employer, subject="Al gedaan", status="done", done_at=utcnow())
+    factories.FollowUpFactory(employer=employer, subject="Van een ander")
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    assert "Te laat: offerte" in group_html(html, "overdue")
+    assert "Vandaag: intake" in group_html(html, "today")
+    assert "Later: evaluatie" in group_html(html, "later")
+    if end_of_week > on:
+        assert "Deze week: terugbellen" in group_html(html, "this_week")
+    assert "Al gedaan" not in html and "Van een ander" not in html
+    # each follow-up offers "afronden" and "verzetten", working with and without htmx
+    block = group_html(html, "overdue")
+    assert "Afronden" in block and "Verzetten" in block and "+1 dag" in block and "+1 week" in block
+    assert 'method="post" action="/opvolgacties/' in block and 'hx-post="/opvolgacties/' in block
+
+
+def test_no_follow_ups_shows_empty_state(client, me):
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    assert "U heeft geen open opvolgacties." in html
+    assert "U bent nog voor geen enkele werkgever contactpersoon." in html
+    assert "Geen contacten van partners in de afgelopen twee weken." in html
+
+
+def test_employers_without_contact_for_90_days_are_highlighted_and_first(client, factories, me):
+    now = utcnow()
+    recent = factories.EmployerFactory(
+        name="Aannemer Recent", contactpersoon=me, last_contact_at=now - timedelta(days=10)
+    )
+    old = factories.EmployerFactory(
+        name="Bakkerij Vergeten", contactpersoon=me, last_contact_at=now - timedelta(days=100)
+    )
+    never = factories.EmployerFactory(name="Camping Nooit", contactpersoon=me, last_contact_at=None)
+    edge = factories.EmployerFactory(name="Drukkerij Net", contactpersoon=me, last_contact_at=now - timedelta(days=89))
+    factories.EmployerFactory(name="Elders B.V.")  # someone else's
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    for neglected in (old, never):
+        block = employer_block(html, neglected)
+        assert "neglected" in block and "table-warning" in block and "90+ dagen" in block
+    for fine in (recent, edge):
+        block = employer_block(html, fine)
+        assert "neglected" not in block and "90+ dagen" not in block
+    assert "nooit" in employer_block(html, never)
+    order = [html.index(f'id="employer-{e.id}"') for e in (never, old, edge, recent)]
+    assert order == sorted(order)
+    assert "Elders B.V." not in html
+
+
+def test_employers_can_be_sorted_by_name_and_are_paginated(client, factories, me, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 2)
+    now = utcnow()
+    names = ["Delta Techniek", "Alfa Zorg", "Charlie Bouw"]
+    for days, name in zip((5, 200, 50), names, strict=True):
+        factories.EmployerFactory(name=name, contactpersoon=me, last_contact_at=now - timedelta(days=days))
+    login_as(client, me)
+    first = client.get("/").get_data(as_text=True)
+    assert "Alfa Zorg" in first and "Charlie Bouw" in first and "Delta Techniek" not in first
+    assert "Pagina 1 van 2" in first
+    assert "Delta Techniek" in client.get("/?pagina=2").get_data(as_text=True)
+    by_name = client.get("/?sorteer=naam").get_data(as_text=True)
+    assert by_name.index("Alfa Zorg") < by_name.index("Charlie Bouw") and "Delta Techniek" not in by_name
+    # an unknown sort falls back to the default
+    assert client.get("/?sorteer=; drop table employer").status_code == 200
+
+
+def test_employer_row_has_quick_log_that_works_without_javascript(client, factories, me):
+    employer = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=me)
+    login_as(client, me)
+    block = employer_block(client.get("/").get_data(as_text=True), employer)
+    assert f'href="/werkgevers/{employer.id}/snel-contact"' in block
+    assert f'hx-get="/werkgevers/{employer.id}/snel-contact"' in block
+    assert ">Gebeld</a>" in block
+
+
+def test_employer_row_partial_for_htmx_only(client, factories, me):
+    employer = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=me)
+    login_as(client, me)
+    html = client.get(f"/werkvoorraad/werkgevers/{employer.id}", headers=HTMX).get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tbody id="employer-{employer.id}"') and "<html" not in html
+    plain = client.get(f"/werkvoorraad/werkgevers/{employer.id}")
+    assert plain.status_code == 302 and plain.headers["Location"] == "/"
+    assert client.get("/werkvoorraad/werkgevers/999999", headers=HTMX).status_code == 404
+
+
+def test_recent_partner_contacts_on_my_employers(client, factories, me):
+    mine = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=me)
+    elsewhere = factories.EmployerFactory(name="Zorggroep Elders")
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    jeroen = factories.UserFactory(name="Jeroen Bakker", organisation=roc)
+    factories.ContactFactory(employer=mine, author=jeroen, summary="Open dag besproken", channel="bijeenkomst")
+    factories.ContactFactory(employer=mine, author=jeroen, summary="Intern ROC-overleg", visibility="intern")
+    factories.ContactFactory(
+        employer=mine, author=jeroen, summary="Oud nieuws", occurred_at=utcnow() - timedelta(days=30)
+    )
+    factories.ContactFactory(employer=mine, author=me, summary="Mijn eigen gesprek")
+    factories.ContactFactory(employer=elsewhere, author=jeroen, summary="Andere werkgever")
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    partners = section(html, 'id="partner-title"')
+    assert "Open dag besproken" in partners
+    assert "Jeroen Bakker (ROC van Twente)" in partners and "Bijeenkomst" in partners
+    for hidden in ("Intern ROC-overleg", "Oud nieuws", "Mijn eigen gesprek", "Andere werkgever"):
+        assert hidden not in partners
+
+
+@contextmanager
+def count_queries():
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def fill_worklist(factories, me, n: int) -> None:
+    partner = factories.UserFactory()
+    for i in range(n):
+        employer = factories.EmployerFactory(contactpersoon=me, last_contact_at=utcnow() - timedelta(days=i * 40))
+        factories.FollowUpFactory(owner=me, employer=employer, due_date=today() + timedelta(days=i * 3 - 4))
+        vacancy = factories.VacancyFactory(employer=employer)
+        factories.FollowUpFactory(owner=me, employer=None, vacancy=vacancy, subject="Vacature opvolgen")
+        factories.ContactFactory(employer=employer, author=partner)
+
+
+def fresh_session() -> None:
+    """As at the start of a real request: nothing loaded yet (tests share one session)."""
+    db.session.commit()
+    db.session.expunge_all()
+
+
+def test_worklist_runs_a_constant_number_of_queries(client, factories, me):
+    fill_worklist(factories, me, 1)
+    login_as(client, me)
+    fresh_session()
+    with count_queries() as few:
+        assert client.get("/").status_code == 200
+    fill_worklist(factories, db.session.merge(me), 6)
+    fresh_session()
+    with count_queries() as many:
+        html = client.get("/").get_data(as_text=True)
+    assert html.count('class="list-group-item followup"') == 14
+    assert len(many) == len(few), "\n".join(many)
+    # the unread badge is one COUNT on notification
+    assert sum("notification" in statement for statement in many) == 1
+
+
+def test_worklist_needs_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
