@@ -1,18 +1,383 @@
-"""Vacancies (vacatures): intake, list, board per status, detail with status workflow."""
+"""Vacancies (vacatures): intake, list, board per status, detail with the status workflow.
 
-from flask import Blueprint, abort
-from flask_login import login_required
+Vacancies are shared: every signed-in user sees the list, the board and the detail page.
+Creating, editing and moving a vacancy follow ``permissions.can_edit_vacancy`` (partner staff
+only for vacancies their organisation is involved in); anyone else gets 403.
+
+A status move works twice: as a plain form POST that redirects with a flash message, and as
+an htmx request from the board that answers with the re-rendered board (the card in its new
+column, or in its old one with the Dutch reason why the move was refused).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm import permissions
+from crm.extensions import db
+from crm.labels import VACANCY_STATUS_LABELS
+from crm.loading import load_employer_or_404
+from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
+from crm.services import vacancies
+from crm.services.clock import today
+from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.search import search_clause
+from crm.vacancies.forms import (
+    CHECKLIST_LABELS,
+    EDUCATION_LEVEL_LABELS,
+    LEARNING_PATH_LABELS,
+    SORT_LABELS,
+    EmployerSearchForm,
+    TransitionForm,
+    VacancyFilterForm,
+    VacancyForm,
+)
 
 bp = Blueprint("vacancies", __name__)
+
+# The URL parameters of the list filters (the page number is ``pagina``); the board uses the
+# same ones except the status (it has a column per status) and the sort.
+FILTER_PARAMS = ("status", "regio", "sbi", "niveau", "leerweg", "partner", "werkgever", "mijn", "te_laat", "sorteer")
+BOARD_PARAMS = tuple(p for p in FILTER_PARAMS if p not in ("status", "sorteer"))
+EMPLOYER_SEARCH_LIMIT = 20
+
+DETAIL_OPTIONS = (
+    joinedload(Vacancy.employer).joinedload(Employer.contactpersoon).joinedload(User.organisation),
+    joinedload(Vacancy.municipality).joinedload(Municipality.region),
+    selectinload(Vacancy.organisations),
+    joinedload(Vacancy.created_by),
+)
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _load_vacancy_or_404(id: int, *options) -> Vacancy:
+    vacancy = db.session.scalar(select(Vacancy).where(Vacancy.id == id).options(*options))
+    if vacancy is None or not permissions.can_view_vacancy(current_user, vacancy):
+        abort(404)
+    return vacancy
+
+
+def _require_editor(vacancy: Vacancy) -> None:
+    permissions.require(permissions.can_edit_vacancy(current_user, vacancy), vacancies.NOT_ALLOWED)
+
+
+def _label_context() -> dict:
+    return {
+        "status_labels": {code: str(label) for code, label in VACANCY_STATUS_LABELS.items()},
+        "level_labels": {code: str(label) for code, label in EDUCATION_LEVEL_LABELS.items()},
+        "path_labels": {code: str(label) for code, label in LEARNING_PATH_LABELS.items()},
+        "transitions": vacancies.TRANSITIONS,
+        "needs_reason": vacancies.needs_reason,
+        "open_statuses": vacancies.OPEN_STATUSES,
+        "today": today(),
+    }
+
+
+# --- filters (list and board) --------------------------------------------------------------
+
+
+def _filter_form() -> VacancyFilterForm:
+    form = VacancyFilterForm(formdata=request.args)
+    form.set_choices(vacancies.filter_choices())
+    return form
+
+
+def _link_args(params: tuple[str, ...]):
+    """``list_args(**changes)`` for templates: this request's filters (only the ones set, only
+    ``params``) with ``changes`` applied, for links and forms that keep the filters."""
+    current = {name: request.args[name] for name in params if request.args.get(name)}
+
+    def list_args(**changes) -> dict:
+        args = {**current, **changes}
+        return {key: value for key, value in args.items() if value not in (None, "")}
+
+    return list_args
+
+
+def _filtered_employer(form: VacancyFilterForm) -> Employer | None:
+    employer_id = None if form.werkgever.errors else form.werkgever.data
+    return db.session.get(Employer, employer_id) if employer_id else None
 
 
 @bp.route("/vacatures")
 @login_required
 def index():
-    abort(501)
+    permissions.require(current_user.active)
+    form = _filter_form()
+    filters = form.filters(current_user.id)
+    page = vacancies.list_page(
+        current_user,
+        filters,
+        page=request.args.get("pagina", 1, type=int),
+        per_page=current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "vacancies/list.html",
+        form=form,
+        filters=filters,
+        page=page,
+        employer=_filtered_employer(form),
+        sort_labels=SORT_LABELS,
+        list_args=_link_args(FILTER_PARAMS),
+        board_args=_link_args(BOARD_PARAMS),
+        **_label_context(),
+    )
+
+
+def _board_context(**extra) -> dict:
+    form = _filter_form()
+    filters = form.filters(current_user.id)
+    return {
+        "form": form,
+        "filters": filters,
+        "columns": vacancies.board(current_user, filters),
+        "employer": _filtered_employer(form),
+        "board_args": _link_args(BOARD_PARAMS),
+        "limit": vacancies.BOARD_LIMIT,
+        **_label_context(),
+        **extra,
+    }
+
+
+@bp.route("/vacatures/bord")
+@login_required
+def board():
+    permissions.require(current_user.active)
+    return render_template("vacancies/board.html", **_board_context())
+
+
+# --- intake: create and edit ---------------------------------------------------------------
+
+
+def _organisation_options(vacancy: Vacancy | None = None) -> list[Organisation]:
+    """Active organisations, plus the ones already involved (even if no longer active)."""
+    involved = [o.id for o in vacancy.organisations] if vacancy is not None else []
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(or_(Organisation.active, Organisation.id.in_(involved)))
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def _municipality_options() -> list[tuple[str, str]]:
+    return db.session.execute(
+        select(Municipality.name, Region.name)
+        .join(Region, Region.id == Municipality.region_id)
+        .where(Municipality.active)
+        .order_by(Municipality.name)
+    ).all()
+
+
+def _render_form(form: VacancyForm, vacancy: Vacancy | None, employer: Employer, **context):
+    return render_template(
+        "vacancies/form.html",
+        form=form,
+        vacancy=vacancy,
+        employer=employer,
+        municipalities=_municipality_options(),
+        checklist_labels=CHECKLIST_LABELS,
+        **context,
+    )
+
+
+def _employer_matches(q: str) -> list[Employer]:
+    """Employers matching a name, KvK number or place, for picking the employer of a new vacancy."""
+    clauses = []
+    clause = search_clause(q)
+    if clause is not None:
+        clauses.append(clause)
+    digits = re.sub(r"[\s.\-]", "", q)
+    if digits.isdigit() and len(digits) == 8:
+        clauses.append(Employer.kvk_number == digits)
+    if not clauses:
+        return []
+    return list(
+        db.session.scalars(
+            select(Employer)
+            .where(Employer.merged_into_id.is_(None), or_(*clauses))
+            .options(joinedload(Employer.municipality), joinedload(Employer.contactpersoon))
+            .order_by(Employer.name, Employer.id)
+            .limit(EMPLOYER_SEARCH_LIMIT)
+        )
+    )
+
+
+@bp.route("/vacatures/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    employer_id = request.args.get("werkgever", type=int)
+    if not employer_id:
+        permissions.require(current_user.active)
+        search = EmployerSearchForm(formdata=request.args)
+        q = (search.q.data or "").strip() if search.validate() else ""
+        return render_template(
+            "vacancies/pick_employer.html", search=search, q=q, matches=_employer_matches(q) if q else []
+        )
+    employer = load_employer_or_404(employer_id, current_user)
+    form = VacancyForm()
+    del form.version
+    organisations = _organisation_options()
+    form.set_organisations(organisations)
+    if request.method == "GET" and any(o.id == current_user.organisation_id for o in organisations):
+        form.organisation_ids.data = [current_user.organisation_id]
+    error = None
+    if form.validate_on_submit():
+        data = form.vacancy_data()
+        draft = Vacancy(organisations=[o for o in organisations if o.id in data.organisation_ids])
+        if not permissions.can_edit_vacancy(current_user, draft):
+            form.organisation_ids.errors = [*form.organisation_ids.errors, vacancies.PARTNER_OWN_ORGANISATION]
+        else:
+            try:
+                vacancy = vacancies.create_vacancy(current_user, employer, data)
+            except PermissionDenied:
+                raise
+            except ServiceError as refused:
+                error = str(refused)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Vacature %(title)s bij %(employer)s is vastgelegd.",
+                        title=vacancy.title,
+                        employer=employer.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("vacancies.detail", id=vacancy.id))
+    return _render_form(form, None, employer, error=error, changes=None)
 
 
 @bp.route("/vacatures/<int:id>")
 @login_required
 def detail(id: int):
-    abort(501)
+    vacancy = _load_vacancy_or_404(id, *DETAIL_OPTIONS)
+    checklist = [(key, CHECKLIST_LABELS[key], done) for key, done in vacancies.intake_checklist(vacancy)]
+    return render_template(
+        "vacancies/detail.html",
+        vacancy=vacancy,
+        checklist=checklist,
+        checklist_done=sum(1 for _key, _label, done in checklist if done),
+        history=vacancies.status_history(vacancy),
+        may_edit=permissions.can_edit_vacancy(current_user, vacancy),
+        **_label_context(),
+    )
+
+
+def _changes_meanwhile(vacancy: Vacancy, version: int, form: VacancyForm) -> list[dict]:
+    """What others changed since ``version``: field, old -> new, who, when."""
+    events = vacancies.changes_since(vacancy, version)
+    actors = {
+        u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
+    }
+    labels = {
+        "municipality_id": _("Locatie (gemeente)"),
+        "organisations": _("Betrokken partners"),
+        "status": _("Status"),
+    }
+    described = []
+    for event in events:
+        rows = []
+        for key, (old, new) in (event.changes or {}).items():
+            if key == "status":
+                old, new = VACANCY_STATUS_LABELS.get(old, old), VACANCY_STATUS_LABELS.get(new, new)
+            elif key == "municipality_id":
+                old, new = (db.session.get(Municipality, v).name if isinstance(v, int) else v for v in (old, new))
+            label = labels.get(key) or (str(form[key].label.text) if key in form else key)
+            rows.append({"field": label, "old": old, "new": new})
+        actor = actors.get(event.actor_id)
+        described.append(
+            {
+                "who": actor.name if actor else _("onbekend"),
+                "when": event.occurred_at,
+                "summary": event.summary,
+                "rows": rows,
+            }
+        )
+    return described
+
+
+@bp.route("/vacatures/<int:id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    vacancy = _load_vacancy_or_404(id, *DETAIL_OPTIONS)
+    _require_editor(vacancy)
+    form = VacancyForm.for_vacancy(vacancy)
+    form.set_organisations(_organisation_options(vacancy))
+    changes = None
+    error = None
+    if form.validate_on_submit():
+        version = form.submitted_version()
+        try:
+            vacancies.update_vacancy(
+                current_user, vacancy, form.vacancy_data(), version=version if version is not None else 0
+            )
+        except StaleRecord:
+            changes = _changes_meanwhile(vacancy, version or vacancy.version, form)
+            form.version.data = str(vacancy.version)  # saving again now is a deliberate choice
+        except PermissionDenied:
+            raise
+        except ServiceError as refused:
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("De vacature %(title)s is opgeslagen.", title=vacancy.title), "success")
+            return redirect(url_for("vacancies.detail", id=vacancy.id))
+    return _render_form(form, vacancy, vacancy.employer, error=error, changes=changes)
+
+
+# --- the status workflow -------------------------------------------------------------------
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return _("Controleer de gemarkeerde velden.")
+
+
+@bp.route("/vacatures/<int:id>/status", methods=["POST"])
+@login_required
+def transition(id: int):
+    vacancy = _load_vacancy_or_404(id, selectinload(Vacancy.organisations))
+    _require_editor(vacancy)
+    form = TransitionForm()
+    ok = False
+    if not form.validate():
+        message = _first_error(form)
+    else:
+        target = form.naar.data
+        try:
+            vacancies.change_status(
+                current_user, vacancy, target, form.reden.data or "", expected_status=form.van.data or None
+            )
+        except PermissionDenied:
+            raise
+        except ServiceError as refused:
+            message = str(refused)
+        else:
+            db.session.commit()
+            ok = True
+            message = _(
+                "%(title)s staat nu op '%(status)s'.",
+                title=vacancy.title,
+                status=VACANCY_STATUS_LABELS[vacancy.status],
+            )
+    if is_htmx():
+        return render_template(
+            "vacancies/_board.html", **_board_context(message=message, message_ok=ok, moved_id=vacancy.id)
+        )
+    flash(message, "success" if ok else "danger")
+    if form.bron.data == "detail":
+        return redirect(url_for("vacancies.detail", id=vacancy.id))
+    return redirect(url_for("vacancies.board", **_link_args(BOARD_PARAMS)()) + f"#vacature-{vacancy.id}")
