@@ -201,3 +201,22 @@ def test_worklist_runs_a_constant_number_of_queries(client, factories, me):
 def test_worklist_needs_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_overdue_vacancies_show_on_the_contactpersoons_worklist(client, factories):
+    me = factories.UserFactory()
+    mine = factories.EmployerFactory(contactpersoon=me, name="Metaalwerk Borne")
+    factories.VacancyFactory(
+        employer=mine, title="Lasser BBL", closing_date=today() - timedelta(days=3), status="nieuw"
+    )
+    factories.VacancyFactory(
+        employer=mine, title="Monteur vervuld", closing_date=today() - timedelta(days=3), status="vervuld"
+    )
+    factories.VacancyFactory(
+        employer=mine, title="Nog open tot volgende week", closing_date=today() + timedelta(days=7)
+    )
+    factories.VacancyFactory(title="Lasser elders", closing_date=today() - timedelta(days=3))
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    assert "Vacatures voorbij de sluitingsdatum" in html and "Lasser BBL" in html
+    assert "Monteur vervuld" not in html and "Nog open tot volgende week" not in html and "Lasser elders" not in html

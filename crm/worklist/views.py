@@ -10,10 +10,11 @@ from crm.extensions import db
 from crm.labels import CHANNEL_LABELS
 from crm.loading import load_employer_or_404
 from crm.models import Employer, User
-from crm.services import contacts, worklist
+from crm.services import contacts, vacancies, worklist
 from crm.services.clock import today
 
 bp = Blueprint("worklist", __name__)
+OVERDUE_VACANCIES_SHOWN = 10
 
 
 def follow_up_section_context(user: User) -> dict:
@@ -55,6 +56,8 @@ def index():
         neglected_before=worklist.neglected_before(),
         neglected_days=worklist.NEGLECTED_DAYS,
         partner_contacts=contacts.recent_contacts_by_others(current_user),
+        overdue_vacancies=vacancies.overdue_vacancies(current_user, limit=OVERDUE_VACANCIES_SHOWN),
+        overdue_vacancies_shown=OVERDUE_VACANCIES_SHOWN,
         **follow_up_section_context(current_user),
     )
 
