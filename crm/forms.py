@@ -11,6 +11,11 @@ from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+BSN_MESSAGE = _l(
+    "Dit veld bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "
+    "Het CRM mag geen BSN bevatten: haal het nummer weg."
+)
+NOT_FREE_TEXT = {"PasswordField", "HiddenField", "CSRFTokenField", "SelectField", "RadioField"}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -29,10 +34,19 @@ class BaseForm(FlaskForm):
         return request.method == "POST" and request.form.get("_form") == name and self.validate()
 
     def validate(self, extra_validators=None) -> bool:
+        """Besides each field's own checks: no control characters anywhere, and no possible
+        BSN in any free-text field (the CRM never stores one)."""
+        from crm.services.validation import contains_bsn
+
         ok = super().validate(extra_validators)
         for field in self:
-            if isinstance(field.data, str) and CONTROL_CHARS.search(field.data):
+            if not isinstance(field.data, str) or field.type in NOT_FREE_TEXT:
+                continue
+            if CONTROL_CHARS.search(field.data):
                 field.errors = [*field.errors, _l("Dit veld bevat onzichtbare stuurtekens; verwijder ze.")]
+                ok = False
+            elif contains_bsn(field.data) and not any("burgerservicenummer" in str(e) for e in field.errors):
+                field.errors = [*field.errors, BSN_MESSAGE]
                 ok = False
         return ok
 

@@ -53,6 +53,20 @@ def test_bsn_is_detected(text):
         v.no_bsn(text)
 
 
-@pytest.mark.parametrize("text", ["KvK 12345678", "tel 0534812000", "123456789", "postcode 7511 JK"])
+@pytest.mark.parametrize(
+    "text", ["KvK 12345678", "tel 0534812000", "123456789", "postcode 7511 JK", "06 1111 2223 3", "000012345678"]
+)
 def test_other_numbers_are_not_a_bsn(text):
     assert not v.contains_bsn(text)
+
+
+def test_every_free_text_field_refuses_a_bsn(client, factories):
+    """Not only the fields that ask for it: BaseForm checks every free-text field."""
+    from tests.conftest import csrf_token, login_as
+
+    login_as(client, factories.UserFactory(role="admin"))
+    token = csrf_token(client, "/beheer/organisaties/nieuw")
+    html = client.post(
+        "/beheer/organisaties/nieuw", data={"name": "Stichting 111 222 333", "kind": "overig", "csrf_token": token}
+    ).get_data(as_text=True)
+    assert "burgerservicenummer (BSN)" in html

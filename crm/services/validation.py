@@ -114,12 +114,20 @@ def municipality(name: str | None) -> Municipality | None:
     return found
 
 
-BSN_CANDIDATE = re.compile(r"(?<!\d)(\d[\s.\-]?){8}\d(?!\d)")
+# A run of digits, single spaces, dots or dashes allowed between them ("123 456 782").
+DIGIT_RUN = re.compile(r"\d(?:[\s.\-]?\d)*")
 
 
 def contains_bsn(text: str | None) -> bool:
-    """True when the text holds a 9-digit number that passes the elfproef (a possible BSN)."""
-    return any(bsn.is_valid(re.sub(r"\D", "", match.group())) for match in BSN_CANDIDATE.finditer(text or ""))
+    """True when the text holds a 9-digit number that passes the elfproef (a possible BSN).
+
+    Whole runs of digits are judged, so a phone number (10 digits) or a vestigingsnummer
+    (12 digits) never counts as a BSN, whatever nine of its digits would give."""
+    for match in DIGIT_RUN.finditer(text or ""):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) == 9 and bsn.is_valid(digits):
+            return True
+    return False
 
 
 def no_bsn(text: str | None) -> str:
