@@ -1,0 +1,425 @@
+"""The employer list (/werkgevers): filters, search, sorting, numbered pages and the export.
+
+Built to stay fast at 100k employers, with a fixed number of queries per page:
+
+1. the filter choices (regions, municipalities, SBI sections, contactpersonen, organisations)
+   in ONE ``UNION ALL`` query;
+2. the total: ``count(*)`` over the filtered employers (no joins: region and organisation
+   filters are ``IN (subquery)``);
+3. the page's ids only (a deferred join): ``SELECT id ... ORDER BY <sort>, id LIMIT/OFFSET``,
+   so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, this
+   query also counts the matches (``count(*) OVER ()``) and query 2 is left out: the trigram
+   search is the expensive part and runs once;
+4. those rows, with municipality, SBI section, contactpersoon and the contactpersoon's
+   organisation joined in (all many-to-one, so one joined query, not four selectins);
+5. the contact pressure of the page: one grouped query (crm.services.contacts).
+
+Merged employers (``merged_into_id`` set) never show, as ``permissions.can_view_employer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from math import ceil
+
+from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import defer, joinedload
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Employer, Municipality, Organisation, Region, SbiSection, User
+from crm.models.base import utcnow
+from crm.services.audit import audit
+from crm.services.clock import local
+from crm.services.contacts import contact_pressure
+from crm.services.employers import CONTACTPERSOON_ROLES
+from crm.services.search import apply_search, normalise
+from crm.services.spreadsheets import FORMATS, ExportFile, export_file
+
+SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
+STALE_AFTER_DAYS = 90  # the list highlights a last contact this long ago (or never)
+EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.services.spreadsheets
+
+
+@dataclass(frozen=True)
+class EmployerFilters:
+    """What the list is narrowed to. ``None`` / empty means: not filtered on this."""
+
+    q: str = ""
+    region_id: int | None = None
+    municipality_id: int | None = None
+    sbi_section: str | None = None
+    contactpersoon_id: int | None = None
+    organisation_id: int | None = None
+    status: str | None = None
+    erkend: bool | None = None
+    no_contact_days: int | None = None
+    sort: str = "naam"
+
+    @property
+    def any(self) -> bool:
+        """True when anything narrows the list (the sort order does not)."""
+        return any(
+            value not in (None, "")
+            for value in (
+                normalise(self.q),
+                self.region_id,
+                self.municipality_id,
+                self.sbi_section,
+                self.contactpersoon_id,
+                self.organisation_id,
+                self.status,
+                self.erkend,
+                self.no_contact_days,
+            )
+        )
+
+
+# --- the query --------------------------------------------------------------------------------
+
+
+def filter_clauses(filters: EmployerFilters, *, now: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses on ``employer`` for these filters (search not included)."""
+    clauses: list[ColumnElement[bool]] = [Employer.merged_into_id.is_(None)]
+    if filters.region_id is not None:
+        clauses.append(
+            Employer.municipality_id.in_(select(Municipality.id).where(Municipality.region_id == filters.region_id))
+        )
+    if filters.municipality_id is not None:
+        clauses.append(Employer.municipality_id == filters.municipality_id)
+    if filters.sbi_section:
+        clauses.append(Employer.sbi_section_code == filters.sbi_section)
+    if filters.contactpersoon_id is not None:
+        clauses.append(Employer.contactpersoon_id == filters.contactpersoon_id)
+    if filters.organisation_id is not None:
+        clauses.append(
+            Employer.contactpersoon_id.in_(select(User.id).where(User.organisation_id == filters.organisation_id))
+        )
+    if filters.status:
+        clauses.append(Employer.status == filters.status)
+    if filters.erkend is not None:
+        clauses.append(Employer.erkend_leerbedrijf == filters.erkend)
+    if filters.no_contact_days is not None:
+        since = (now or utcnow()) - timedelta(days=filters.no_contact_days)
+        clauses.append(or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < since))
+    return clauses
+
+
+def _filtered(query: Select, filters: EmployerFilters, *, now: datetime | None = None) -> tuple[Select, bool]:
+    """``query`` narrowed by the filters and the search term; True when ranked by relevance."""
+    query = query.where(*filter_clauses(filters, now=now))
+    return apply_search(query, filters.q)
+
+
+def _ordered(query: Select, filters: EmployerFilters, ranked: bool) -> Select:
+    """The chosen sort, always ending on the id so pages never overlap or skip rows.
+
+    Searching on PostgreSQL ranks by relevance first, unless another sort was chosen."""
+    if filters.sort != "naam" or not ranked:
+        query = query.order_by(None)
+    if filters.sort == "contact_oud":
+        # never contacted first: those are the ones that need attention
+        return query.order_by(Employer.last_contact_at.asc().nulls_first(), Employer.id)
+    if filters.sort == "contact_nieuw":
+        return query.order_by(Employer.last_contact_at.desc().nulls_last(), Employer.id.desc())
+    if filters.sort == "gemeente":
+        return query.order_by(Municipality.name.asc().nulls_last(), Employer.name, Employer.id)
+    if filters.sort == "nieuw":
+        return query.order_by(Employer.created_at.desc(), Employer.id.desc())
+    return query.order_by(Employer.name, Employer.id)
+
+
+def _with_municipality(query: Select, filters: EmployerFilters) -> Select:
+    if filters.sort == "gemeente":
+        return query.outerjoin(Municipality, Municipality.id == Employer.municipality_id)
+    return query
+
+
+def count(filters: EmployerFilters, *, now: datetime | None = None) -> int:
+    query, _ranked = _filtered(select(func.count()).select_from(Employer), filters, now=now)
+    return db.session.scalar(query.order_by(None)) or 0
+
+
+def page_ids(
+    filters: EmployerFilters, *, page: int, per_page: int, now: datetime | None = None, with_total: bool = False
+) -> tuple[list[int], int | None, bool]:
+    """The ids of one page in list order, whether they are ranked by relevance, and (with
+    ``with_total``) the number of matching employers from the same query (``None`` when the
+    page is past the end, so no row carries it)."""
+    columns = (Employer.id, func.count().over()) if with_total else (Employer.id,)
+    query, ranked = _filtered(_with_municipality(select(*columns), filters), filters, now=now)
+    query = _ordered(query, filters, ranked).limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(query).all()
+    total = (rows[0][1] if rows else None) if with_total else None
+    return [row[0] for row in rows], total, ranked
+
+
+# --- one page -----------------------------------------------------------------------------------
+
+
+@dataclass
+class EmployerPage:
+    items: list[Employer]
+    total: int
+    page: int
+    per_page: int
+    pressure: dict[int, list[dict]] = field(default_factory=dict)
+    ranked: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+    def window(self, around: int = 2) -> list[int | None]:
+        """Page numbers to offer: the first, the last and a few around the current one;
+        ``None`` marks a gap ("…")."""
+        wanted = {1, self.pages, *range(self.page - around, self.page + around + 1)}
+        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
+        result: list[int | None] = []
+        for number in numbers:
+            if result and number - result[-1] > 1:
+                result.append(None if number - result[-1] > 2 else number - 1)
+            result.append(number)
+        return result
+
+
+def list_page(
+    actor: User, filters: EmployerFilters, *, page: int = 1, per_page: int = 25, now: datetime | None = None
+) -> EmployerPage:
+    """One page of the employer list, with the total and the contact pressure of its rows.
+
+    Employers are shared with every user (DESIGN.md), so ``actor`` sees every employer that
+    is not merged away; it is taken for the rule's sake and for future restrictions."""
+    permissions.require(actor.active)
+    now = now or utcnow()
+    page = max(1, page)
+    if normalise(filters.q):
+        # A search is the expensive part (trigram rechecks): match once, and let the page's
+        # query count the matches too (a window count) instead of a second search for the total.
+        ids, total, ranked = page_ids(filters, page=page, per_page=per_page, now=now, with_total=True)
+        if total is None and page > 1:  # past the last page: count, then show the last page
+            total = count(filters, now=now)
+            page = max(1, ceil(total / per_page))
+            ids, _total, ranked = page_ids(filters, page=page, per_page=per_page, now=now)
+        total = total or 0
+    else:
+        total = count(filters, now=now)
+        page = min(page, max(1, ceil(total / per_page)))
+        ids, _total, ranked = page_ids(filters, page=page, per_page=per_page, now=now) if total else ([], None, False)
+    if not ids:
+        return EmployerPage(items=[], total=total, page=1, per_page=per_page)
+    return EmployerPage(
+        items=load_rows(ids),
+        total=total,
+        page=page,
+        per_page=per_page,
+        pressure=contact_pressure(ids, now=now),
+        ranked=ranked,
+    )
+
+
+def load_rows(ids: list[int]) -> list[Employer]:
+    """The employers with these ids, in this order, with everything a list row shows."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Employer)
+        .where(Employer.id.in_(ids))
+        .options(
+            defer(Employer.notes),
+            defer(Employer.search_text),
+            joinedload(Employer.municipality),
+            joinedload(Employer.sbi_section),
+            joinedload(Employer.contactpersoon).joinedload(User.organisation),
+        )
+    ).unique()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# --- filter choices ---------------------------------------------------------------------------
+
+
+@dataclass
+class FilterChoices:
+    regions: list[tuple[int, str]] = field(default_factory=list)
+    municipalities: list[tuple[int, str]] = field(default_factory=list)
+    sbi_sections: list[tuple[str, str]] = field(default_factory=list)
+    contactpersonen: list[tuple[int, str]] = field(default_factory=list)
+    organisations: list[tuple[int, str]] = field(default_factory=list)
+
+    def name(self, kind: str, value) -> str:
+        return dict(getattr(self, kind)).get(value, str(value))
+
+
+def filter_choices() -> FilterChoices:
+    """Everything the filter form offers, in one query (reference lists, contactpersonen,
+    organisations), sorted by name."""
+    as_text = lambda column: cast(column, String)  # noqa: E731
+    parts = [
+        select(literal("regions").label("kind"), as_text(Region.id).label("value"), Region.name.label("label")),
+        select(literal("municipalities"), as_text(Municipality.id), Municipality.name),
+        select(literal("sbi_sections"), SbiSection.code, SbiSection.code + " - " + SbiSection.name),
+        select(literal("contactpersonen"), as_text(User.id), User.name + " (" + Organisation.name + ")")
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.active, User.role.in_(CONTACTPERSOON_ROLES)),
+        select(literal("organisations"), as_text(Organisation.id), Organisation.name).where(Organisation.active),
+    ]
+    combined = union_all(*parts).subquery()
+    choices = FilterChoices()
+    for kind, value, label in db.session.execute(
+        select(combined.c.kind, combined.c.value, combined.c.label).order_by(combined.c.kind, combined.c.label)
+    ):
+        getattr(choices, kind).append((value if kind == "sbi_sections" else int(value), label))
+    return choices
+
+
+def describe(filters: EmployerFilters, choices: FilterChoices) -> str:
+    """The filters in plain Dutch, for the audit trail of an export."""
+    parts = []
+    if normalise(filters.q):
+        parts.append(f'zoekterm "{normalise(filters.q)}"')
+    if filters.region_id is not None:
+        parts.append(f"regio {choices.name('regions', filters.region_id)}")
+    if filters.municipality_id is not None:
+        parts.append(f"gemeente {choices.name('municipalities', filters.municipality_id)}")
+    if filters.sbi_section:
+        parts.append(f"SBI-sectie {filters.sbi_section}")
+    if filters.contactpersoon_id is not None:
+        parts.append(f"contactpersoon {choices.name('contactpersonen', filters.contactpersoon_id)}")
+    if filters.organisation_id is not None:
+        parts.append(f"organisatie {choices.name('organisations', filters.organisation_id)}")
+    if filters.status:
+        parts.append(f"status {filters.status}")
+    if filters.erkend is not None:
+        parts.append("erkend leerbedrijf" if filters.erkend else "geen erkend leerbedrijf")
+    if filters.no_contact_days is not None:
+        parts.append(f"geen contact in {filters.no_contact_days} dagen")
+    return ", ".join(parts) if parts else "geen filters (alle werkgevers)"
+
+
+# --- export -------------------------------------------------------------------------------------
+
+EXPORT_HEADERS = (
+    "Naam",
+    "KvK-nummer",
+    "Vestigingsnummer",
+    "Status",
+    "Erkend leerbedrijf",
+    "SBI-code",
+    "SBI-sectie",
+    "Grootte",
+    "Straat",
+    "Huisnummer",
+    "Postcode",
+    "Plaats",
+    "Gemeente",
+    "Arbeidsmarktregio",
+    "Telefoon",
+    "E-mail",
+    "Website",
+    "Contactpersoon",
+    "Organisatie contactpersoon",
+    "Laatste contact",
+    "Aangemaakt op",
+)
+DATE_COLUMNS = (19, 20)  # indexes into EXPORT_HEADERS of the dates
+STATUS_NAMES = {"prospect": "Prospect", "actief": "Actief", "inactief": "Inactief"}
+SIZE_NAMES = {"micro": "1-9", "klein": "10-49", "middel": "50-249", "groot": "250+"}
+EXPORT_BATCH = 2000  # rows fetched per round trip
+
+
+def export_rows(filters: EmployerFilters, *, now: datetime | None = None) -> Iterator[list]:
+    """Every employer matching the filters (not just one page), in list order, as plain values
+    for a spreadsheet; fetched in batches so memory stays flat."""
+    query = (
+        select(
+            Employer.name,
+            Employer.kvk_number,
+            Employer.vestigingsnummer,
+            Employer.status,
+            Employer.erkend_leerbedrijf,
+            Employer.sbi_code,
+            SbiSection.name,
+            Employer.size,
+            Employer.street,
+            Employer.house_number,
+            Employer.postcode,
+            Employer.city,
+            Municipality.name,
+            Region.name,
+            Employer.phone,
+            Employer.email,
+            Employer.website,
+            User.name,
+            Organisation.name,
+            Employer.last_contact_at,
+            Employer.created_at,
+            Employer.sbi_section_code,
+        )
+        .select_from(Employer)
+        .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
+        .outerjoin(Region, Region.id == Municipality.region_id)
+        .outerjoin(SbiSection, SbiSection.code == Employer.sbi_section_code)
+        .join(User, User.id == Employer.contactpersoon_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+    )
+    query, ranked = _filtered(query, filters, now=now)
+    query = _ordered(query, filters, ranked).execution_options(yield_per=EXPORT_BATCH)
+    for row in db.session.execute(query):
+        values = list(row[:21])
+        values[3] = STATUS_NAMES.get(values[3], values[3])
+        values[4] = "ja" if values[4] else "nee"
+        values[6] = f"{row[21]} - {values[6]}" if row[21] else ""
+        values[7] = SIZE_NAMES.get(values[7], values[7] or "")
+        for index in DATE_COLUMNS:  # a day in Dutch time, not a UTC moment
+            values[index] = local(values[index]).date() if values[index] else None
+        yield values
+
+
+def export(
+    actor: User, filters: EmployerFilters, fmt: str, *, choices: FilterChoices | None = None, ip_address: str = ""
+) -> ExportFile:
+    """The whole filtered list as CSV or XLSX in a temporary file (spooled to disk when large,
+    so the database transaction ends before the download starts), and an audit event with the
+    filters and the row count. Flushes, never commits."""
+    permissions.require(permissions.can_export_employers(actor), "U mag de werkgeverslijst niet exporteren.")
+    stamp = local(utcnow()).strftime("%Y%m%d-%H%M")
+    result = export_file(fmt, EXPORT_HEADERS, export_rows(filters), f"werkgevers-{stamp}", sheet_name="Werkgevers")
+    description = describe(filters, choices or filter_choices())
+    audit(
+        actor,
+        "export",
+        object_type="employer",
+        summary=f"Werkgeverslijst geëxporteerd als {fmt.upper()}: {result.rows} rijen; {description}",
+        changes={"format": [None, fmt], "rows": [None, result.rows]},
+        ip_address=ip_address,
+    )
+    db.session.flush()
+    return result
