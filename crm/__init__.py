@@ -31,7 +31,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from crm.auth.session import load_user
-    from crm.extensions import babel, csrf, db, login_manager
+    from crm.extensions import babel, csrf, db, limiter, login_manager
     from crm.i18n import select_locale
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -42,6 +42,7 @@ def register_extensions(app: Flask) -> None:
 
         configure_engine(db.engine)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -64,7 +65,9 @@ def register_blueprints(app: Flask) -> None:
     from crm.employers.blueprint import bp as employers_bp
     from crm.audit.views import bp as audit_bp
     from crm.imports.views import bp as imports_bp
+    from crm.auth import reauth  # noqa: F401  (adds its route to the auth blueprint)
     from crm.pages.views import bp as pages_bp
+    from crm.privacy.views import bp as privacy_bp
     from crm.participants.views import bp as participants_bp
     from crm.partners.views import bp as partners_bp
     from crm.pipeline.views import bp as pipeline_bp
@@ -84,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pipeline_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
 
 

@@ -155,34 +155,70 @@ def _coordinated_partnerships(user: User):
 
 
 def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
+    """The trajectories ``user`` may see, as SQL for lists.
+
+    Written for the planner: a partner's clause is one EXISTS (a semi-join, or an index
+    lookup per row for a short list); a coordinator's is an OR of two uncorrelated IN
+    subqueries, each hashed once per query (an OR over a correlated EXISTS makes PostgreSQL
+    estimate costs so high that its JIT compiler spends more time than the query)."""
     if not user.active:
         return false()
-    involved = exists().where(
+    if user.role == "coordinator":
+        return or_(
+            Trajectory.partnership_id.in_(_coordinated_partnerships(user)),
+            Trajectory.id.in_(
+                select(TrajectoryOrganisation.trajectory_id).where(
+                    TrajectoryOrganisation.organisation_id == user.organisation_id
+                )
+            ),
+        )
+    return exists().where(
         TrajectoryOrganisation.trajectory_id == Trajectory.id,
         TrajectoryOrganisation.organisation_id == user.organisation_id,
     )
-    if user.role == "coordinator":
-        return or_(involved, Trajectory.partnership_id.in_(_coordinated_partnerships(user)))
-    return involved
 
 
 def visible_participants_clause(user: User) -> ColumnElement[bool]:
+    """The participants ``user`` may see, as SQL for lists (uncorrelated IN subqueries)."""
     if not user.active:
         return false()
-    via_trajectory = exists().where(Trajectory.participant_id == Participant.id, visible_trajectories_clause(user))
-    own = or_(
+    return or_(
+        Participant.id.in_(select(Trajectory.participant_id).where(visible_trajectories_clause(user))),
         Participant.referring_organisation_id == user.organisation_id,
         Participant.created_by_id.in_(select(User.id).where(User.organisation_id == user.organisation_id)),
     )
-    return or_(via_trajectory, own)
+
+
+def _sees_trajectory_sql(user: User, trajectory_id, partnership_id) -> ColumnElement[bool]:
+    """One trajectory's visibility by index lookups (for a record, not a list)."""
+    involved = exists().where(
+        TrajectoryOrganisation.trajectory_id == trajectory_id,
+        TrajectoryOrganisation.organisation_id == user.organisation_id,
+    )
+    if user.role != "coordinator":
+        return involved
+    coordinated = exists().where(
+        partnership_member.c.partnership_id == partnership_id,
+        partnership_member.c.organisation_id == user.organisation_id,
+    )
+    return or_(involved, coordinated)
 
 
 def can_view_participant(user: User, participant: Participant) -> bool:
     if not user.active or participant.id is None:
         return False
-    return bool(
-        db.session.scalar(select(true()).where(Participant.id == participant.id, visible_participants_clause(user)))
+    if participant.referring_organisation_id == user.organisation_id:
+        return True
+    registered = (
+        exists().where(User.id == participant.created_by_id, User.organisation_id == user.organisation_id)
+        if participant.created_by_id is not None
+        else false()
     )
+    via_trajectory = exists().where(
+        Trajectory.participant_id == participant.id,
+        _sees_trajectory_sql(user, Trajectory.id, Trajectory.partnership_id),
+    )
+    return bool(db.session.scalar(select(or_(registered, via_trajectory))))
 
 
 def can_create_participant(user: User) -> bool:
@@ -203,11 +239,46 @@ def can_create_trajectory(user: User, participant: Participant) -> bool:
 def can_view_trajectory(user: User, trajectory: Trajectory) -> bool:
     if not user.active or trajectory.id is None:
         return False
-    return bool(
-        db.session.scalar(select(true()).where(Trajectory.id == trajectory.id, visible_trajectories_clause(user)))
-    )
+    return bool(db.session.scalar(select(_sees_trajectory_sql(user, trajectory.id, trajectory.partnership_id))))
 
 
 def can_edit_trajectory(user: User, trajectory: Trajectory) -> bool:
     """Details, status and follow-ups: everyone who may see the trajectory works on it."""
     return can_view_trajectory(user, trajectory)
+
+
+# --- pipeline review and ambitions ------------------------------------------------------
+
+
+def can_review_partnership(user: User, partnership: Partnership) -> bool:
+    """Coordinators review the partnerships their organisation is a member of; admins all."""
+    if not user.active or not can_review_pipeline(user):
+        return False
+    if is_admin(user):
+        return True
+    return bool(
+        db.session.scalar(
+            select(true()).where(
+                partnership_member.c.partnership_id == partnership.id,
+                partnership_member.c.organisation_id == user.organisation_id,
+            )
+        )
+    )
+
+
+def can_edit_ambitions(user: User, partnership: Partnership) -> bool:
+    """Ambitions are set by the partnership's coordinators and by admins."""
+    return can_review_partnership(user, partnership)
+
+
+# --- privacy (AVG) ---------------------------------------------------------------------
+
+
+def can_export_participant(user: User, participant: Participant) -> bool:
+    """Right of access: a coordinator who may see the participant draws up the overview."""
+    return user.role == "coordinator" and can_view_participant(user, participant)
+
+
+def can_erase_participant(user: User, participant: Participant) -> bool:
+    """Right to erasure: the same coordinators; it anonymises, the counts stay."""
+    return user.role == "coordinator" and can_view_participant(user, participant)

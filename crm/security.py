@@ -87,3 +87,19 @@ def password_is_recent() -> bool:
 
 def confirm_password_now() -> None:
     session["password_at"] = int(time.time())
+
+
+def recent_password_required(view):
+    """Sensitive actions (exports of personal data, erasure, role changes, bulk handover):
+    ask for the password again when it was last given more than REAUTH_MINUTES ago."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user.is_authenticated and not password_is_recent():
+            # After confirming, come back here (a form posted here is shown again, unsent).
+            back = request.full_path.rstrip("?") if request.method == "GET" else (request.referrer or "/")
+            return redirect(url_for("auth.reauthenticate", next=back))
+        return view(*args, **kwargs)
+
+    return wrapper

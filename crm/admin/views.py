@@ -13,6 +13,7 @@ from crm.admin.forms import OrganisationForm, PartnershipForm, UserForm
 from crm.extensions import db
 from crm.forms import choices
 from crm.models import Organisation, Partnership, Region, User
+from crm.security import recent_password_required
 from crm.services import accounts, organisations
 from crm.services.errors import ServiceError
 
@@ -142,6 +143,7 @@ def _user_form(user: User | None) -> UserForm:
 
 
 @bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
+@recent_password_required
 def user_new():
     form = _user_form(None)
     if form.validate_on_submit():
@@ -166,6 +168,7 @@ def user_new():
 
 
 @bp.route("/gebruikers/<int:id>", methods=["GET", "POST"])
+@recent_password_required
 def user_edit(id: int):
     user = _get(User, id)
     form = _user_form(user)
@@ -190,6 +193,7 @@ def user_edit(id: int):
 
 
 @bp.route("/gebruikers/<int:id>/actief", methods=["POST"])
+@recent_password_required
 def user_set_active(id: int):
     user = _get(User, id)
     active = request.form.get("active") == "1"
@@ -209,6 +213,7 @@ def user_set_active(id: int):
 
 
 @bp.route("/gebruikers/<int:id>/wachtwoord", methods=["POST"])
+@recent_password_required
 def user_reset_password(id: int):
     user = _get(User, id)
     password = accounts.reset_password(current_user, user)

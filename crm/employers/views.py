@@ -19,6 +19,7 @@ from crm.extensions import db
 from crm.forms import choices
 from crm.loading import load_employer_or_404
 from crm.models import Employer, EmployerContact, Municipality, Organisation, Region, User
+from crm.security import recent_password_required
 from crm.services import employers, timeline
 from crm.services.clock import today
 from crm.services.contacts import contact_pressure
@@ -383,6 +384,7 @@ def handover(id: int):
 
 @bp.route("/werkgevers/overdracht", methods=["GET", "POST"])
 @login_required
+@recent_password_required
 def bulk_handover():
     permissions.require(
         permissions.can_bulk_hand_over(current_user),
