@@ -37,6 +37,9 @@ class User(UserMixin, TimestampMixin, Base):
     notify_digest: Mapped[bool] = mapped_column(default=True)
     notify_reminders: Mapped[bool] = mapped_column(default=True)
     ical_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, and when it was confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 

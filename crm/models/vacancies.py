@@ -37,6 +37,8 @@ class Vacancy(TimestampMixin, Base):
         CheckConstraint("positions >= 1", name="positions_positive"),
         CheckConstraint("crebo IS NULL OR length(crebo) = 5", name="crebo_length"),
         Index("ix_vacancy_status_closing", "status", "closing_date"),
+        Index("ix_vacancy_status_id", "status", "id"),
+        Index("ix_vacancy_closing_date", "closing_date"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
