@@ -1,0 +1,430 @@
+"""Benchmark of the pipeline pages (/pijplijn, /pijplijn/ambities, the drill-down, the partner
+pages) on PostgreSQL with 100,000 trajectories. Target: < 150 ms per page.
+
+    .venv/bin/python bench/pipeline_bench.py seed     # fresh schema, demo data, trajectories up to 100k
+    .venv/bin/python bench/pipeline_bench.py run      # time the pages (median) against their bare SQL
+    .venv/bin/python bench/pipeline_bench.py all      # both
+    .venv/bin/python bench/pipeline_bench.py run --explain   # also print EXPLAIN ANALYZE of the slowest query
+
+The database comes from ``CRM_BENCH_DATABASE_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test_hh_bench``, created when missing). ``seed``
+DROPS its schema. Seeding: the demo data (``crm.demo.seed``) with ``--employers`` employers (their
+vacancies, contacts, follow-ups, participants and trajectories), then the trajectories are copied
+with bulk ``INSERT ... SELECT`` (dates shifted back 0-364 days, ids offset, organisations
+involved copied along) until there are ``--trajectories`` of them. Figures: bench/PIPELINE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from alembic import command  # noqa: E402
+from alembic.config import Config as AlembicConfig  # noqa: E402
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from config import TestingConfig  # noqa: E402
+from crm import ROOT, create_app  # noqa: E402
+from crm.extensions import db  # noqa: E402
+from crm.models import (  # noqa: E402
+    Employer,
+    FollowUp,
+    Organisation,
+    Participant,
+    Partnership,
+    Trajectory,
+    TrajectoryOrganisation,
+    User,
+    Vacancy,
+)
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test_hh_bench"
+EMPLOYERS = 20_000
+TRAJECTORIES = 100_000
+
+
+def bench_url() -> str:
+    return os.environ.get("CRM_BENCH_DATABASE_URL", DEFAULT_URL)
+
+
+def ensure_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def make_app():
+    class BenchConfig(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = bench_url()
+        CELERY_BROKER_URL = "memory://"
+
+    return create_app(BenchConfig)
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+@contextmanager
+def timer(label: str, results: dict):
+    start = time.perf_counter()
+    yield
+    results[label] = time.perf_counter() - start
+    log(f"{label}: {results[label]:.1f} s")
+
+
+def upgrade(engine) -> None:
+    with engine.begin() as conn:
+        cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+TRAJECTORY_COLUMNS = (
+    "kind, participant_id, employer_id, vacancy_id, partnership_id, period_id, regeling, qualification_name, "
+    "crebo, planned_start, planned_end, actual_start, actual_end, guidance_hours, status, outcome, "
+    "dropout_reason, dropout_text, created_by_id, version, created_at, updated_at"
+)
+
+
+def seed(app, employers: int, trajectories: int) -> dict:
+    took: dict[str, float] = {}
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "postgresql":
+            raise SystemExit("The benchmark runs on PostgreSQL only.")
+        with timer("migrate", took):
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            upgrade(engine)
+        from crm.demo import seed as demo_seed
+        from crm.services.reference import load_reference_data
+
+        with timer("reference data", took):
+            load_reference_data()
+            db.session.commit()
+        with timer(f"demo seed ({employers} employers)", took):
+            report = demo_seed(employers=employers, echo=log)
+            db.session.commit()
+        log(report.splitlines()[0])
+        with timer(f"copy trajectories up to {trajectories}", took):
+            copy_trajectories(trajectories)
+        with timer("VACUUM ANALYZE", took), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        counts = {
+            name: db.session.scalar(select(func.count()).select_from(model))
+            for name, model in (
+                ("employers", Employer),
+                ("vacancies", Vacancy),
+                ("follow_ups", FollowUp),
+                ("participants", Participant),
+                ("trajectories", Trajectory),
+                ("trajectory_organisations", TrajectoryOrganisation),
+            )
+        }
+        log(f"counts: {counts}")
+    took["total"] = sum(took.values())
+    log(f"seeding took {took['total']:.0f} s in all")
+    return took
+
+
+def copy_trajectories(target: int) -> None:
+    """Copy the demo's trajectories (and their involved organisations) with bulk INSERT ... SELECT
+    until there are ``target``: each round shifts all dates of the copies back by 0-364 days
+    (per row), so starts spread over the programme periods, and sets the period by start year."""
+    original_max = db.session.scalar(select(func.max(Trajectory.id))) or 0
+    have = db.session.scalar(select(func.count()).select_from(Trajectory)) or 0
+    if not have:
+        raise SystemExit("the demo seed made no trajectories")
+    round_ = 0
+    while have < target:
+        round_ += 1
+        offset = original_max * round_
+        take = min(target - have, have if round_ == 1 else original_max)
+        db.session.execute(
+            text(
+                f"""
+                INSERT INTO trajectory (id, {TRAJECTORY_COLUMNS})
+                SELECT t.id + :offset, t.kind, t.participant_id, t.employer_id, t.vacancy_id, t.partnership_id,
+                       NULL, t.regeling, t.qualification_name, t.crebo,
+                       t.planned_start - s.days, t.planned_end - s.days,
+                       t.actual_start - s.days, t.actual_end - s.days, t.guidance_hours, t.status, t.outcome,
+                       t.dropout_reason, t.dropout_text, t.created_by_id, 1,
+                       t.created_at - make_interval(days => s.days), t.updated_at - make_interval(days => s.days)
+                FROM trajectory t
+                CROSS JOIN LATERAL (SELECT ((t.id * 7919 + :round * 104729) % 365)::int AS days) s
+                WHERE t.id <= :original_max
+                ORDER BY t.id
+                LIMIT :take
+                """
+            ),
+            {"offset": offset, "round": round_, "original_max": original_max, "take": take},
+        )
+        db.session.execute(
+            text(
+                """
+                INSERT INTO trajectory_organisation (trajectory_id, organisation_id, role)
+                SELECT o.trajectory_id + :offset, o.organisation_id, o.role
+                FROM trajectory_organisation o
+                JOIN trajectory t ON t.id = o.trajectory_id + :offset
+                WHERE o.trajectory_id <= :original_max
+                """
+            ),
+            {"offset": offset, "original_max": original_max},
+        )
+        db.session.commit()
+        have = db.session.scalar(select(func.count()).select_from(Trajectory))
+        log(f"  round {round_}: {have} trajectories")
+    db.session.execute(
+        text(
+            "UPDATE trajectory t SET period_id = p.id FROM programme_period p "
+            "WHERE t.actual_start BETWEEN p.starts_on AND p.ends_on AND t.period_id IS DISTINCT FROM p.id"
+        )
+    )
+    db.session.execute(
+        text("SELECT setval(pg_get_serial_sequence('trajectory', 'id'), (SELECT max(id) FROM trajectory))")
+    )
+    db.session.commit()
+
+
+# --- the indexes proposed for a migration ------------------------------------------------------
+
+# Not in the migrations (the lead adds them): `run --indexes create` builds them, `--indexes drop`
+# removes them, so both can be measured on the same data.
+PROPOSED_INDEXES = {
+    # covering for the per-account-manager / funnel query, the stand and the monthly chart:
+    # index-only scans instead of reading the (wide) trajectory rows
+    "ix_trajectory_pipeline": "ON trajectory (partnership_id, kind, status, actual_start, employer_id)",
+}
+
+
+def proposed_indexes(app, action: str) -> None:
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("DROP INDEX IF EXISTS ix_bench_trajectory_pipeline"))
+        for name, definition in PROPOSED_INDEXES.items():
+            if action == "create":
+                conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} {definition}"))
+            elif action == "drop":
+                conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        conn.execute(text("VACUUM ANALYZE trajectory"))
+        present = conn.scalars(
+            text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)"), {"names": list(PROPOSED_INDEXES)}
+        ).all()
+    log(f"proposed indexes present: {', '.join(sorted(present)) or 'none'}")
+
+
+# --- timing -----------------------------------------------------------------------------------
+
+# What every page of the layout runs: flask-login's user load, the navbar's organisation of
+# that user, its unread-notification count.
+FRAMEWORK = re.compile(
+    r'FROM "user"\s+WHERE "user"\.id = |FROM organisation\s+WHERE organisation\.id = '
+    r"|FROM notification\s+WHERE notification\.user_id = "
+)
+
+
+def capture(app, client, path: str) -> tuple[list[tuple[str, object]], int]:
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        status = client.get(path).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements, status
+
+
+def time_page_once(client, path: str) -> float:
+    start = time.perf_counter()
+    response = client.get(path)
+    response.get_data()
+    took = time.perf_counter() - start
+    assert response.status_code == 200, (path, response.status_code)
+    return took
+
+
+def time_sql_once(raw, statements) -> tuple[float, list[float]]:
+    each = []
+    start = time.perf_counter()
+    with raw.cursor() as cursor:
+        for statement, parameters in statements:
+            one = time.perf_counter()
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+            each.append(time.perf_counter() - one)
+    took = time.perf_counter() - start
+    raw.rollback()
+    return took, each
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def signed_in_client(app, user: User):
+    client = app.test_client()
+    now = int(time.time())
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        sess["signed_in_at"] = sess["seen_at"] = sess["password_at"] = now
+    return client
+
+
+def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
+    with app.app_context():
+        upgrade(db.engine)
+        coordinator = db.session.scalar(select(User).where(User.email == "coordinator@demo.werkgeverscrm.nl"))
+        admin = db.session.scalar(select(User).where(User.email == "admin@demo.werkgeverscrm.nl"))
+        if coordinator is None or admin is None:
+            raise SystemExit("No demo data: run `seed` first.")
+        twente = db.session.scalar(select(Partnership.id).where(Partnership.name == "Leerwerkakkoord Twente"))
+        techniek = db.session.scalar(select(Partnership.id).where(Partnership.name == "Sectorakkoord Techniek Oost"))
+        roc = db.session.scalar(select(Organisation.id).where(Organisation.name == "ROC van Twente"))
+        am = db.session.scalar(select(User.id).where(User.email == "accountmanager@demo.werkgeverscrm.nl"))
+        region = db.session.scalar(text("SELECT id FROM region WHERE name = 'Twente'"))
+        period = db.session.scalar(text("SELECT id FROM programme_period WHERE name = '2025'"))
+        trajectories = db.session.scalar(select(func.count()).select_from(Trajectory))
+        clients = {"coordinator": signed_in_client(app, coordinator), "admin": signed_in_client(app, admin)}
+        db.session.remove()
+    cases = [
+        ("coordinator", "/pijplijn (own partnerships)", "/pijplijn"),
+        ("admin", "/pijplijn (all partnerships)", "/pijplijn"),
+        ("admin", "/pijplijn, partnership Techniek", f"/pijplijn?samenwerkingsverband={techniek}"),
+        ("coordinator", "/pijplijn, period 2025", f"/pijplijn?periode={period}"),
+        ("coordinator", "/pijplijn, region Twente", f"/pijplijn?regio={region}"),
+        ("coordinator", "/pijplijn, organisation ROC", f"/pijplijn?organisatie={roc}"),
+        ("coordinator", "/pijplijn, account manager", f"/pijplijn?accountmanager={am}"),
+        ("coordinator", "/pijplijn/ambities (own)", "/pijplijn/ambities"),
+        ("admin", "/pijplijn/ambities (all)", "/pijplijn/ambities"),
+        ("coordinator", "drill-down: trajectories started", "/pijplijn/lijst?lijst=trajecten&maat=gestart_ooit"),
+        (
+            "coordinator",
+            "drill-down: started, page 500",
+            "/pijplijn/lijst?lijst=trajecten&maat=gestart_ooit&pagina=500",
+        ),
+        (
+            "coordinator",
+            "drill-down: stand duaal 2025",
+            f"/pijplijn/lijst?lijst=trajecten&maat=stand&gestart_in={period}&soort=duaal",
+        ),
+        ("coordinator", "drill-down: employers 90+ days", "/pijplijn/lijst?lijst=werkgevers&maat=geen_contact"),
+        ("coordinator", "drill-down: overdue follow-ups", "/pijplijn/lijst?lijst=opvolgacties&maat=te_laat"),
+        ("coordinator", "/samenwerkingsverbanden/<Twente>", f"/samenwerkingsverbanden/{twente}"),
+        ("coordinator", "/partners/<ROC>", f"/partners/{roc}"),
+        ("coordinator", "/partners/<ROC>?toon=werkgevers", f"/partners/{roc}?toon=werkgevers"),
+    ]
+    results = []
+    print(f"\n{trajectories} trajectories; {runs} runs per case, page and bare SQL interleaved; medians in ms")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    with app.app_context(), db.engine.connect() as conn:
+        reference = []
+        for _ in range(7):
+            start = time.perf_counter()
+            conn.execute(text("SELECT count(*), count(DISTINCT status) FROM trajectory")).all()
+            reference.append(time.perf_counter() - start)
+    # A yardstick for the machine's speed at this moment: one full scan of the trajectory table.
+    print(f"reference: full scan of trajectory {ms(statistics.median(reference))} ms (median of 7)\n")
+    header = f"| {'user':<11} | {'case':<40} | {'queries (own)':>13} | {'page':>7} | {'bare SQL':>8} | {'slowest query':>13} |"
+    print(header)
+    print("|" + "|".join("-" * len(part) for part in header.split("|")[1:-1]) + "|")
+    with app.app_context():
+        engine = db.engine
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for who, label, path in cases:
+            client = clients[who]
+            statements, status = capture(app, client, path)
+            if status != 200:
+                print(f"| {who:<11} | {label:<40} | HTTP {status}: not timed |")
+                results.append({"user": who, "case": label, "path": path, "status": status})
+                continue
+            own = [s for s, _p in statements if not FRAMEWORK.search(s)]
+            for _ in range(2):
+                time_page_once(client, path)
+                time_sql_once(raw, statements)
+            pages, sqls, per_query = [], [], []
+            for _ in range(runs):
+                pages.append(time_page_once(client, path))
+                took, each = time_sql_once(raw, statements)
+                sqls.append(took)
+                per_query.append(each)
+            page, sql = statistics.median(pages), statistics.median(sqls)
+            medians = [statistics.median(run[i] for run in per_query) for i in range(len(statements))]
+            slowest = max(range(len(statements)), key=lambda i: medians[i])
+            results.append(
+                {
+                    "user": who,
+                    "case": label,
+                    "path": path,
+                    "queries": len(statements),
+                    "own_queries": len(own),
+                    "page_ms": page * 1000,
+                    "sql_ms": sql * 1000,
+                    "slowest_ms": medians[slowest] * 1000,
+                }
+            )
+            queries = f"{len(statements)} ({len(own)})"
+            print(
+                f"| {who:<11} | {label:<40} | {queries:>13} | {ms(page):>7} | {ms(sql):>8} | {ms(medians[slowest]):>13} |"
+            )
+            if explain:
+                statement, parameters = statements[slowest]
+                with raw.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                    plan = "\n".join(r[0] for r in cursor.fetchall())
+                raw.rollback()
+                print(f"\n  slowest query of '{label}':\n  {statement[:300]}...\n{plan}\n")
+    worst = max((r for r in results if "page_ms" in r), key=lambda r: r["page_ms"])
+    print(f"\nslowest page: {worst['case']} ({worst['user']}) {worst['page_ms']:.1f} ms (target < 150 ms)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("seed", "run", "all"))
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per case (median reported)")
+    parser.add_argument("--employers", type=int, default=EMPLOYERS, help="employers for the demo seed")
+    parser.add_argument("--trajectories", type=int, default=TRAJECTORIES, help="trajectories in all")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each page")
+    parser.add_argument(
+        "--indexes",
+        choices=("create", "drop", "keep"),
+        default="keep",
+        help="create or drop the indexes proposed for a migration before timing (default: leave as is)",
+    )
+    args = parser.parse_args(argv)
+    ensure_database(bench_url())
+    app = make_app()
+    if args.what in ("seed", "all"):
+        seed(app, args.employers, args.trajectories)
+    if args.what in ("run", "all"):
+        if args.indexes != "keep":
+            proposed_indexes(app, args.indexes)
+        run(app, runs=args.runs, explain=args.explain)
+
+
+if __name__ == "__main__":
+    main()
