@@ -76,6 +76,8 @@ class Trajectory(TimestampMixin, Base):
         CheckConstraint("guidance_hours IS NULL OR guidance_hours >= 0", name="guidance_hours_not_negative"),
         Index("ix_trajectory_partnership_kind_start", "partnership_id", "kind", "actual_start"),
         Index("ix_trajectory_partnership_status", "partnership_id", "status"),
+        # Covers the pipeline's grouped counts and drill-downs (crm.services.pipeline).
+        Index("ix_trajectory_pipeline", "partnership_id", "kind", "status", "actual_start", "employer_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
