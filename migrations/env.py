@@ -28,7 +28,7 @@ def render_item(type_, obj, autogen_context):
 
 # Search structures that live outside the models (created per dialect in the migrations):
 # the SQLite FTS5 table and its shadow tables, and the PostgreSQL trigram index.
-UNMODELLED = ("employer_fts", "ix_employer_search_text_trgm")
+UNMODELLED = ("employer_fts", "ix_employer_search_text_trgm", "ix_employer_live_")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
