@@ -23,6 +23,7 @@ from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
 from crm.services import imports
 from crm.services.errors import PermissionDenied, ServiceError
+from crm.services.paging import PageNumbers
 
 bp = Blueprint("imports", __name__)
 
@@ -108,33 +109,13 @@ def mapping(token: str):
 
 
 @dataclass
-class ListPage:
+class ListPage(PageNumbers):
     """A page of an in-memory list, shaped like Flask-SQLAlchemy's pagination for the pager macro."""
 
     items: list
     page: int
     per_page: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 @bp.route("/werkgevers/import/<token>/controle")

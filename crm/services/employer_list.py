@@ -35,6 +35,7 @@ from crm.services.audit import audit
 from crm.services.clock import local
 from crm.services.contacts import contact_pressure
 from crm.services.employers import CONTACTPERSOON_ROLES
+from crm.services.paging import PageNumbers
 from crm.services.search import apply_search, normalise
 from crm.services.spreadsheets import FORMATS, ExportFile, export_file
 
@@ -160,33 +161,13 @@ def page_ids(
 
 
 @dataclass
-class EmployerPage:
+class EmployerPage(PageNumbers):
     items: list[Employer]
     total: int
     page: int
     per_page: int
     pressure: dict[int, list[dict]] = field(default_factory=dict)
     ranked: bool = False
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
     @property
     def first_index(self) -> int:

@@ -28,38 +28,19 @@ from crm.models import (
 )
 from crm.models.trajectories import TRAJECTORY_KINDS, TRAJECTORY_STATUSES
 from crm.models.vacancies import VACANCY_STATUSES
+from crm.services.paging import PageNumbers
 
 ORGANISATION_TABS = ("medewerkers", "werkgevers", "vacatures")
 
 
 @dataclass
-class Page:
+class Page(PageNumbers):
     """One page of a list: ``items`` with the total and page numbers (for the pager macro)."""
 
     items: list
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def _page(query: Select, count_query: Select, page: int, per_page: int, *, unique: bool = False) -> Page:

@@ -75,6 +75,7 @@ from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM, local, today
 from crm.services.employers import CONTACTPERSOON_ROLES
 from crm.services.errors import PermissionDenied, ServiceError
+from crm.services.paging import PageNumbers
 from crm.services.worklist import NEGLECTED_DAYS
 
 STARTED_STATUSES = ("gestart", "afgerond", "uitgevallen")
@@ -1275,7 +1276,7 @@ OPTIONS = {
 
 
 @dataclass
-class DrillPage:
+class DrillPage(PageNumbers):
     drill: Drill
     title: str
     criteria: list[str]
@@ -1293,22 +1294,6 @@ class DrillPage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.shown // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def _drill_query(scope: Scope, drill: Drill):

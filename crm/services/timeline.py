@@ -11,7 +11,6 @@ trajectories the moment they were created.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.models import Contact, FollowUp, Organisation, Participant, Trajectory, User, Vacancy
 from crm.models.base import utcnow
+from crm.services.paging import PageNumbers
 
 PER_PAGE = 20
 KINDS = ("contact", "follow_up", "vacancy", "trajectory")
@@ -40,7 +40,7 @@ class TimelineItem:
 
 
 @dataclass
-class TimelinePage:
+class TimelinePage(PageNumbers):
     """One page of the timeline; quacks like Flask-SQLAlchemy's Pagination for the pager macro."""
 
     items: list[TimelineItem]
@@ -48,26 +48,6 @@ class TimelinePage:
     per_page: int
     total: int
     counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def _kind(name: str):

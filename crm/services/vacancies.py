@@ -57,6 +57,7 @@ from crm.services import validation
 from crm.services.audit import audit, diff
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
+from crm.services.paging import PageNumbers
 
 # --- the workflow ---------------------------------------------------------------------------
 
@@ -446,31 +447,11 @@ ROW_OPTIONS = (
 
 
 @dataclass
-class VacancyPage:
+class VacancyPage(PageNumbers):
     items: list[Vacancy]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
 
 
 def list_page(actor: User, filters: VacancyFilters, *, page: int = 1, per_page: int = 25) -> VacancyPage:
