@@ -71,6 +71,35 @@ DUE_GROUP_LABELS = {
     "later": _l("Later"),
 }
 
+DOELGROEP_LABELS = {
+    "jongere_zonder_startkwalificatie": _l("Werkende jongere zonder startkwalificatie"),
+    "werkzoekende": _l("Werkzoekende"),
+    "met_werkloosheid_bedreigd": _l("Met werkloosheid bedreigd"),
+    "werkende": _l("Werkende"),
+}
+TRAJECTORY_OUTCOME_LABELS = {
+    "diploma": _l("Diploma"),
+    "certificaat": _l("Certificaat"),
+    "ervaringscertificaat": _l("Ervaringscertificaat"),
+}
+DROPOUT_REASON_LABELS = {
+    "ander_werk": _l("Ander werk gevonden"),
+    "werk_beeindigd": _l("Dienstverband beëindigd"),
+    "opleiding_past_niet": _l("Opleiding past niet"),
+    "gezondheid": _l("Gezondheid"),
+    "persoonlijke_omstandigheden": _l("Persoonlijke omstandigheden"),
+    "verhuisd": _l("Verhuisd"),
+    "overig": _l("Overig"),
+}
+INVOLVEMENT_ROLE_LABELS = {
+    "school": _l("School (ROC)"),
+    "evc_aanbieder": _l("EVC-aanbieder"),
+    "kenniscentrum": _l("Kenniscentrum (SBB)"),
+    "uwv": _l("UWV"),
+    "gemeente": _l("Gemeente"),
+    "overig": _l("Overig"),
+}
+
 ALL_LABELS = {
     "role": ROLE_LABELS,
     "organisation_kind": ORGANISATION_KIND_LABELS,
@@ -83,4 +112,8 @@ ALL_LABELS = {
     "trajectory_status": TRAJECTORY_STATUS_LABELS,
     "trajectory_kind": TRAJECTORY_KIND_LABELS,
     "due_group": DUE_GROUP_LABELS,
+    "doelgroep": DOELGROEP_LABELS,
+    "trajectory_outcome": TRAJECTORY_OUTCOME_LABELS,
+    "dropout_reason": DROPOUT_REASON_LABELS,
+    "involvement_role": INVOLVEMENT_ROLE_LABELS,
 }

@@ -1,12 +1,166 @@
-"""Participants (deelnemers): need-to-know personal data."""
+"""Participants (deelnemers): need-to-know personal data.
 
-from flask import Blueprint, abort
-from flask_login import login_required
+Only users of an organisation involved in one of the participant's trajectories, of the
+referring or registering organisation, and coordinators of the trajectory's partnership
+see a participant (``crm.permissions``); everyone else gets 404, as if the id did not exist.
+Every view of a participant's page is written to the audit trail, and no page here may be
+cached (``Cache-Control: no-store``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import Municipality, Organisation, Participant, Region, User
+from crm.participants.forms import ParticipantForm
+from crm.services import participants
+from crm.services.errors import PermissionDenied, ServiceError
 
 bp = Blueprint("participants", __name__)
+
+
+@bp.after_request
+def no_store(response):
+    """Personal data: never kept by the browser or a proxy (also not the 404 of a hidden one)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def load_participant_or_404(participant_id: int, user: User) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or not permissions.can_view_participant(user, participant):
+        abort(404)
+    return participant
+
+
+def _municipality_options() -> list[tuple[str, str]]:
+    return db.session.execute(
+        select(Municipality.name, Region.name)
+        .join(Region, Region.id == Municipality.region_id)
+        .where(Municipality.active)
+        .order_by(Municipality.name)
+    ).all()
+
+
+def _organisations(including: int | None = None) -> list[Organisation]:
+    """Active organisations (and the one already chosen, should it have become inactive)."""
+    shown = Organisation.active | (Organisation.id == including) if including else Organisation.active
+    return list(db.session.scalars(select(Organisation).where(shown).order_by(Organisation.name)))
+
+
+def _render_form(form: ParticipantForm, participant: Participant | None, error: str | None = None):
+    return render_template(
+        "participants/form.html",
+        form=form,
+        participant=participant,
+        municipalities=_municipality_options(),
+        error=error,
+    )
+
+
+# --- list ----------------------------------------------------------------------------------
+
+
+@bp.route("/deelnemers")
+@login_required
+def index():
+    q = (request.args.get("q") or "").strip()[:100]
+    page = participants.list_page(
+        current_user, q=q, page=request.args.get("pagina", 1, type=int), per_page=current_app.config["PAGE_SIZE"]
+    )
+    counts = participants.trajectory_counts([p.id for p, _name in page.items], current_user)
+    return render_template(
+        "participants/index.html",
+        page=page,
+        q=q,
+        counts=counts,
+        employer_id=request.args.get("werkgever", type=int),
+    )
+
+
+# --- create ----------------------------------------------------------------------------------
+
+
+@bp.route("/deelnemers/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    permissions.require(permissions.can_create_participant(current_user))
+    form = ParticipantForm(new=True)
+    form.set_organisations(_organisations())
+    if request.method == "GET":
+        form.referring_organisation_id.data = current_user.organisation_id
+    error = None
+    if form.validate_on_submit():
+        try:
+            participant = participants.create_participant(
+                current_user, form.participant_data(), consent_purpose=form.consent_purpose.data
+            )
+        except PermissionDenied:
+            raise
+        except ServiceError as refused:
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("Deelnemer %(name)s is geregistreerd.", name=participant.full_name), "success")
+            return redirect(url_for("participants.detail", id=participant.id))
+    return _render_form(form, None, error)
+
+
+# --- detail ------------------------------------------------------------------------------------
 
 
 @bp.route("/deelnemers/<int:id>")
 @login_required
 def detail(id: int):
-    abort(501)
+    participant = load_participant_or_404(id, current_user)
+    participants.record_view(current_user, participant, ip_address=request.remote_addr or "")
+    db.session.commit()
+    municipality = db.session.get(Municipality, participant.municipality_id) if participant.municipality_id else None
+    creator = db.session.get(User, participant.created_by_id) if participant.created_by_id else None
+    return render_template(
+        "participants/detail.html",
+        participant=participant,
+        municipality=municipality,
+        creator=creator,
+        trajectories=participants.visible_trajectories_of(current_user, participant),
+    )
+
+
+# --- edit ------------------------------------------------------------------------------------------
+
+
+@bp.route("/deelnemers/<int:id>/bewerken", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    participant = load_participant_or_404(id, current_user)
+    permissions.require(
+        permissions.can_edit_participant(current_user, participant),
+        _("U mag de gegevens van deze deelnemer niet wijzigen."),
+    )
+    municipality = db.session.get(Municipality, participant.municipality_id) if participant.municipality_id else None
+    form = ParticipantForm.for_participant(participant, municipality.name if municipality else "")
+    form.set_organisations(_organisations(including=participant.referring_organisation_id))
+    error = None
+    if form.validate_on_submit():
+        try:
+            participants.update_participant(
+                current_user,
+                participant,
+                form.participant_data(),
+                consent_purpose=form.consent_purpose_given(),
+            )
+        except PermissionDenied:
+            raise
+        except ServiceError as refused:
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=participant.full_name), "success")
+            return redirect(url_for("participants.detail", id=participant.id))
+    return _render_form(form, participant, error)

@@ -123,7 +123,7 @@ def contains_bsn(text: str | None) -> bool:
 
     Whole runs of digits are judged, so a phone number (10 digits) or a vestigingsnummer
     (12 digits) never counts as a BSN, whatever nine of its digits would give."""
-    for match in DIGIT_RUN.finditer(text or ""):
+    for match in DIGIT_RUN.finditer(str(text or "")):
         digits = re.sub(r"\D", "", match.group())
         if len(digits) == 9 and bsn.is_valid(digits):
             return True
