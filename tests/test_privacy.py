@@ -138,3 +138,11 @@ def test_role_changes_ask_for_a_recent_password(client, factories):
         sess["password_at"] = int(time.time()) - 16 * 60
     response = client.get(f"/beheer/gebruikers/{target.id}")
     assert response.status_code == 302 and "/herbevestigen" in response.headers["Location"]
+
+
+def test_participant_page_shows_when_it_will_be_anonymised(client, factories):
+    coordinator, participant, _trajectory = world(factories)
+    login_as(client, coordinator)
+    html = client.get(f"/deelnemers/{participant.id}").get_data(as_text=True)
+    assert "Wordt geanonimiseerd op 30 jun 2026" in html
+    assert f"/deelnemers/{participant.id}/inzage" in html

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, TimestampMixin, one_of
@@ -27,6 +27,7 @@ class Participant(TimestampMixin, Base):
     __table_args__ = (
         one_of("doelgroep", DOELGROEPEN),
         CheckConstraint("birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
+        Index("ix_participant_name", "last_name", "first_name", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -43,7 +44,7 @@ class Participant(TimestampMixin, Base):
     consent_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     consent_purpose: Mapped[str] = mapped_column(Text, default="")
     anonymised_at: Mapped[datetime | None]
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
 
     referring_organisation: Mapped[Organisation | None] = relationship()
     consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[consent_recorded_by_id])

@@ -77,6 +77,9 @@ class Trajectory(TimestampMixin, Base):
         Index("ix_trajectory_partnership_kind_start", "partnership_id", "kind", "actual_start"),
         Index("ix_trajectory_partnership_status", "partnership_id", "status"),
         # Covers the pipeline's grouped counts and drill-downs (crm.services.pipeline).
+        Index("ix_trajectory_partnership_participant", "partnership_id", "participant_id"),
+        Index("ix_trajectory_kind_status", "kind", "status"),
+        Index("ix_trajectory_actual_start", "actual_start"),
         Index("ix_trajectory_pipeline", "partnership_id", "kind", "status", "actual_start", "employer_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
-from crm.services import participants
+from crm.services import participants, privacy
 from crm.services.errors import PermissionDenied, ServiceError
 
 bp = Blueprint("participants", __name__)
@@ -129,6 +129,7 @@ def detail(id: int):
         municipality=municipality,
         creator=creator,
         trajectories=participants.visible_trajectories_of(current_user, participant),
+        anonymise_on=privacy.anonymisation_date(participant, current_app.config["RETENTION_MONTHS"]),
     )
 
 
