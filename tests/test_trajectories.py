@@ -818,3 +818,18 @@ def test_a_closed_trajectory_offers_no_next_step(client, world):
     html = client.get(f"/trajecten/{world.trajectory.id}").get_data(as_text=True)
     assert "Dit traject is afgesloten" in html and 'name="to_status"' not in html
     assert "Ander werk gevonden: Heeft een baan buiten de zorg gevonden." in html
+
+
+def test_an_edit_cannot_remove_every_involved_organisation(session, factories):
+    from crm.services import trajectories as service
+    from crm.services.errors import ServiceError
+
+    school = factories.OrganisationFactory(kind="roc")
+    partnership = factories.PartnershipFactory(members=[school])
+    coordinator = factories.UserFactory(role="coordinator", organisation=school)
+    trajectory = factories.TrajectoryFactory(partnership=partnership)
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=school, role="school")
+    data = service.TrajectoryData.from_trajectory(trajectory)
+    data.involvements = []
+    with pytest.raises(ServiceError, match="minstens één betrokken organisatie"):
+        service.update_trajectory(coordinator, trajectory, data, version=trajectory.version)
