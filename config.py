@@ -50,6 +50,20 @@ class Config:
     SMTP_STARTTLS = env_bool("CRM_SMTP_STARTTLS", False)
     MAIL_FROM = env("CRM_MAIL_FROM", "Werkgeverscrm <crm@localhost>")
     MAIL_OUTBOX_DIR = env("CRM_MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    SMTP_TIMEOUT = env_int("CRM_SMTP_TIMEOUT", 10)
+
+    # Reminders (crm.services.reminders) and the jobs that send them (tasks/).
+    CELERY_QUEUE = env("CRM_CELERY_QUEUE", "celery")
+    REMINDER_SCAN_SECONDS = env_int("CRM_REMINDER_SCAN_SECONDS", 60)
+    REMINDER_SEND_FROM_HOUR = env_int("CRM_REMINDER_SEND_FROM_HOUR", 7)
+    REMINDER_CATCH_UP_DAYS = env_int("CRM_REMINDER_CATCH_UP_DAYS", 7)
+    REMINDER_CLAIM_BATCH = env_int("CRM_REMINDER_CLAIM_BATCH", 500)
+    REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 600)
+    REMINDER_MAX_ATTEMPTS = env_int("CRM_REMINDER_MAX_ATTEMPTS", 8)
+    REMINDER_BACKOFF_SECONDS = env_int("CRM_REMINDER_BACKOFF_SECONDS", 60)
+    REMINDER_BACKOFF_MAX_SECONDS = env_int("CRM_REMINDER_BACKOFF_MAX_SECONDS", 3600)
+    ESCALATION_WORKING_DAYS = env_int("CRM_ESCALATION_WORKING_DAYS", 5)
+    QUIET_EMPLOYER_DAYS = env_int("CRM_QUIET_EMPLOYER_DAYS", 90)
 
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
@@ -70,6 +84,14 @@ class Config:
     # for the password again when the last sign-in is older than this.
     REAUTH_MINUTES = env_int("CRM_REAUTH_MINUTES", 15)
     HSTS = False
+    # Sign-in throttling (Flask-Limiter): per IP address and per account. Use Redis in
+    # production (e.g. redis://host:6379/1) so every web process counts together.
+    RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_ACCOUNT_LIMIT = env("CRM_LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
+    LOGIN_IP_LIMIT = env("CRM_LOGIN_IP_LIMIT", "30 per 15 minutes")
+    # Roles that must use two-factor sign-in (TOTP), comma-separated, e.g. "admin,coordinator".
+    REQUIRE_2FA_ROLES = tuple(r.strip() for r in (env("CRM_REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip())
     # Participants are anonymised this many months after their last trajectory ended (AVG).
     RETENTION_MONTHS = env_int("CRM_RETENTION_MONTHS", 24)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -103,6 +125,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     SERVER_NAME = None
+    SMTP_HOST = ""  # never real mail from the unit tests: it is kept in memory (crm.services.mail)
     MAIL_OUTBOX_DIR = None
 
 

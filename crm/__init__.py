@@ -60,12 +60,13 @@ def register_security(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
     from crm.auth.views import bp as auth_bp
+    from crm.calendar.views import bp as calendar_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
     from crm.audit.views import bp as audit_bp
     from crm.imports.views import bp as imports_bp
-    from crm.auth import reauth  # noqa: F401  (adds its route to the auth blueprint)
+    from crm.auth import reauth, two_factor  # noqa: F401  (they add their routes to the auth blueprint)
     from crm.pages.views import bp as pages_bp
     from crm.privacy.views import bp as privacy_bp
     from crm.participants.views import bp as participants_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
+    app.register_blueprint(calendar_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

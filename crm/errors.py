@@ -23,4 +23,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(405, page(405, "errors/404.html"))
     app.register_error_handler(CSRFError, page(400, "errors/csrf.html"))
     app.register_error_handler(413, page(413))
+    app.register_error_handler(429, page(429))
     app.register_error_handler(500, page(500))

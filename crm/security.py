@@ -32,8 +32,12 @@ CSP = "; ".join(
 )
 
 
+TWO_FACTOR_FREE = {"auth.two_factor_setup", "auth.logout", "static", "pages.privacy"}
+
+
 def register(app: Flask) -> None:
     app.before_request(enforce_session_lifetime)
+    app.before_request(enforce_two_factor)
     app.after_request(security_headers)
 
 
@@ -76,6 +80,20 @@ def enforce_session_lifetime():
         flash(_("Uw sessie is verlopen. Meld u opnieuw aan."), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["seen_at"] = now
+    return None
+
+
+def enforce_two_factor():
+    """Roles that must use two-factor sign-in get the set-up page until they have done it."""
+    from flask import current_app
+
+    from crm.services import two_factor
+
+    if request.endpoint in TWO_FACTOR_FREE or not current_user or not current_user.is_authenticated:
+        return None
+    required = current_app.config["REQUIRE_2FA_ROLES"]
+    if two_factor.is_required(current_user, required) and not two_factor.is_enabled(current_user):
+        return redirect(url_for("auth.two_factor_setup"))
     return None
 
 

@@ -2,35 +2,99 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from celery import Celery, Task
-from flask import Flask
+from celery.signals import worker_process_init
+from flask import Flask, current_app, has_app_context
 
-from tasks.schedule import BEAT_SCHEDULE
+from tasks.schedule import beat_schedule
 
-TASK_MODULES = ["tasks.housekeeping"]
+TASK_MODULES = ["tasks.housekeeping", "tasks.privacy", "tasks.reminders"]
 
 
 def create_celery(flask_app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
+            if has_app_context() and current_app._get_current_object() is flask_app:
+                return self.run(*args, **kwargs)  # eager, inside a request or test: keep its context
             with flask_app.app_context():
                 return self.run(*args, **kwargs)
 
+    config = flask_app.config
+    broker_url = config["CELERY_BROKER_URL"]
     celery = Celery(flask_app.import_name, task_cls=FlaskTask, include=TASK_MODULES)
     celery.conf.update(
-        broker_url=flask_app.config["CELERY_BROKER_URL"],
+        broker_url=broker_url,
         broker_connection_retry_on_startup=True,
-        task_always_eager=flask_app.config["CELERY_TASK_ALWAYS_EAGER"],
+        broker_transport_options=_transport_options(broker_url),
+        task_always_eager=config["CELERY_TASK_ALWAYS_EAGER"],
         task_ignore_result=True,
+        task_default_queue=config.get("CELERY_QUEUE", "celery"),
         # A task is acknowledged after it ran; a killed worker's task is delivered again.
         # Tasks are written to be safe to run twice.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        worker_prefetch_multiplier=_prefetch_multiplier(broker_url),
         timezone="Europe/Amsterdam",
         enable_utc=True,
-        beat_schedule=BEAT_SCHEDULE,
+        beat_schedule=beat_schedule(config.get("REMINDER_SCAN_SECONDS", 60)),
     )
     celery.set_default()
     flask_app.extensions["celery"] = celery
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_database_connections(**_kwargs) -> None:
+        # Pool processes are forked from the worker: never reuse the parent's connections.
+        from crm.extensions import db
+
+        with flask_app.app_context():
+            db.engine.dispose(close=False)
+
     return celery
+
+
+def _transport_options(broker_url: str) -> dict:
+    if not broker_url.startswith("sqla+"):
+        return {}
+    # The SQLite broker of the embedded default is polled: kombu sleeps ``polling_interval``
+    # (1 s) whenever the queue is empty or the worker's prefetch is full, which would cap a
+    # worker at a few tasks per second. Poll every 0.1 s instead. (kombu's SQLAlchemy
+    # transport hands its transport options to create_engine, so this cannot go there.)
+    from kombu.transport.sqlalchemy import Transport
+
+    Transport.polling_interval = 0.1
+    if not broker_url.startswith("sqla+sqlite:///"):
+        return {}
+    path = broker_url.removeprefix("sqla+sqlite:///")
+
+    def connect() -> sqlite3.Connection:
+        # Web, worker and beat share the broker file: wait for its lock instead of failing
+        # (timeout), let readers and the writer work side by side (WAL), and do not wait for
+        # the disk on every publish (synchronous=NORMAL: a power cut may lose the last queued
+        # messages, never corrupt the file; the resend scan queues lost sends again).
+        connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+    return {"creator": connect}
+
+
+@worker_process_init.connect
+def _forget_inherited_broker_connections(**_kwargs) -> None:
+    """A forked pool process must not use the SQLite connections its parent opened (SQLite
+    forbids carrying a connection across fork). kombu caches its engines on the class; drop
+    the inherited pooled connections without closing them (SQLAlchemy's recipe for fork)."""
+    from kombu.transport.sqlalchemy import Channel
+
+    for engine, _session in list(Channel._engines.values()):
+        engine.dispose(close=False)
+
+
+def _prefetch_multiplier(broker_url: str) -> int:
+    """How many messages a worker process reserves ahead. A few keep the pool busy while the
+    main process talks to Redis; the polled SQLite broker fetches only between polls, so
+    there a process takes up to 16 at once. Messages a killed worker held are queued again by
+    the resend scan (crm.services.reminders), on either broker."""
+    return 16 if broker_url.startswith("sqla+") else 4

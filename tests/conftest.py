@@ -120,6 +120,9 @@ def session(app):
 
 @pytest.fixture
 def client(app, session):
+    from crm.extensions import limiter
+
+    limiter.reset()  # sign-in throttling counts in memory: start every test from zero
     return app.test_client()
 
 

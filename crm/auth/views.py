@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
-from crm.extensions import db
+from crm.extensions import db, limiter
+from crm.forms import BaseForm
 from crm.security import start_session
-from crm.services import accounts
+from crm.services import accounts, throttle, two_factor
 from crm.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
@@ -27,22 +30,52 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _failed_attempt(response) -> bool:
+    """Only failed sign-ins count toward the per-IP limit (a success redirects)."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_IP_LIMIT"], methods=["POST"], deduct_when=_failed_attempt)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("worklist.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, ip_address=request.remote_addr or "")
+        email = form.email.data
+        wait = throttle.seconds_blocked(email)
+        if wait:
+            flash(too_many_attempts(wait), "danger")
+            return render_template("auth/login.html", form=form), 429
+        user = accounts.authenticate(email, form.password.data, ip_address=request.remote_addr or "")
         db.session.commit()
         if user is None:
+            throttle.record_failure(email)
             flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "danger")
             return render_template("auth/login.html", form=form), 200
-        session.clear()  # a fresh session: nothing from before sign-in survives
-        login_user(user)
-        start_session()
-        return redirect(safe_next(request.args.get("next")))
+        throttle.reset(email)
+        target = safe_next(request.args.get("next"))
+        if two_factor.is_enabled(user):
+            session.clear()
+            session["pending_user"], session["pending_next"] = user.get_id(), target
+            session["pending_since"] = int(time.time())
+            return redirect(url_for("auth.login_code"))
+        return finish_login(user, target)
     return render_template("auth/login.html", form=form)
+
+
+def too_many_attempts(seconds: int) -> str:
+    return _(
+        "Te veel mislukte pogingen voor dit account. Wacht %(minutes)s minuten en probeer het opnieuw.",
+        minutes=max(1, math.ceil(seconds / 60)),
+    )
+
+
+def finish_login(user, target: str):
+    session.clear()  # a fresh session: nothing from before sign-in survives
+    login_user(user)
+    start_session()
+    return redirect(target)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -84,4 +117,36 @@ def profile():
             start_session()
             flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn afgemeld."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", prefs=prefs, password_form=password_form)
+    return render_template(
+        "auth/profile.html",
+        prefs=prefs,
+        password_form=password_form,
+        calendar_url=_calendar_url(current_user.ical_token),
+    )
+
+
+def _calendar_url(token: str | None) -> str:
+    if not token:
+        return ""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("calendar.feed", token=token)
+
+
+@bp.route("/profiel/agenda/nieuw", methods=["POST"])
+@login_required
+def calendar_link_new():
+    """A new secret calendar address for the signed-in user (the old one stops working)."""
+    if BaseForm().validate_on_submit():  # no fields: checks the CSRF token
+        accounts.regenerate_ical_token(current_user)
+        db.session.commit()
+        flash(_("Uw agenda-link is gemaakt. Een eerdere link werkt niet meer."), "success")
+    return redirect(url_for("auth.profile") + "#agenda")
+
+
+@bp.route("/profiel/agenda/intrekken", methods=["POST"])
+@login_required
+def calendar_link_revoke():
+    if BaseForm().validate_on_submit():
+        accounts.revoke_ical_token(current_user)
+        db.session.commit()
+        flash(_("Uw agenda-link is ingetrokken."), "success")
+    return redirect(url_for("auth.profile") + "#agenda")

@@ -99,7 +99,7 @@ class ContactForm(BaseForm):
             raise ValidationError(_l("Kies een actieve gebruiker als eigenaar van de opvolgactie."))
 
     def validate_follow_up_due(self, field) -> None:
-        if field.data < today():
+        if field.data and field.data < today():
             raise ValidationError(_l("Een opvolgactie kan niet in het verleden liggen."))
 
     def validate(self, extra_validators=None) -> bool:

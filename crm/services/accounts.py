@@ -148,3 +148,19 @@ def update_preferences(user: User, *, locale: str, notify_digest: bool, notify_r
     )
     if changes:
         audit(user, "update", user, changes=changes)
+
+
+def regenerate_ical_token(user: User) -> str:
+    """A new secret address for the user's calendar feed; the old one stops working at once."""
+    replaced = user.ical_token is not None
+    user.ical_token = secrets.token_urlsafe(32)
+    audit(user, "ical_token_regenerated" if replaced else "ical_token_created", user)
+    return user.ical_token
+
+
+def revoke_ical_token(user: User) -> None:
+    """Switch the calendar feed off: its address gives 404 from now on."""
+    if user.ical_token is None:
+        return
+    user.ical_token = None
+    audit(user, "ical_token_revoked", user)

@@ -105,7 +105,7 @@ def sbi_code(value: str | None) -> str | None:
 
 def municipality(name: str | None) -> Municipality | None:
     """A municipality from the shipped list, by name (case-insensitive)."""
-    name = " ".join((name or "").split())
+    name = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", name or "").split())  # no NUL into a query
     if not name:
         return None
     found = db.session.scalar(select(Municipality).where(func.lower(Municipality.name) == name.lower()))

@@ -1,0 +1,1 @@
+"""The personal iCal feed (``/agenda/<token>.ics``)."""

@@ -1,0 +1,290 @@
+"""Outgoing e-mail: building a message and handing it to the mail server.
+
+Where mail goes depends on the configuration:
+
+- ``CRM_SMTP_HOST`` set: SMTP (optionally STARTTLS and login). Each worker process keeps one
+  connection open and reuses it, so a batch of reminders does not pay a TCP and EHLO round
+  trip per message.
+- no SMTP host but ``MAIL_OUTBOX_DIR`` (the embedded default, ``instance/outbox``): one
+  ``.eml`` file per message, named after its Message-ID. Writing the same message again
+  replaces the file, so the folder never holds a message twice.
+- neither (the unit tests): kept in memory, in ``app.extensions["crm_mail_outbox"]``.
+
+``deliver`` raises ``TemporaryFailure`` (try again later: connection refused or timed out,
+4xx replies, a server that hung up) or ``PermanentFailure`` (a 5xx reply about this message
+or this recipient: retrying cannot help). Mail goes to CRM users only; nothing here looks
+up addresses, callers pass the user's own address.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass
+from email import message_from_bytes
+from email import policy as email_policy
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from crm.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail client's "show source", unlike base64
+_WIRE = email_policy.compat32.clone(linesep="\r\n")
+
+FALLBACK_DOMAIN = "werkgeverscrm.local"
+# A reused SMTP connection idle for longer than this is checked with NOOP first, and one idle
+# for longer than MAX_IDLE is closed and opened again (servers hang up on idle clients).
+CHECK_AFTER_IDLE = 2.0
+MAX_IDLE = 60.0
+
+
+class MailFailure(Exception):
+    """The message was not accepted by the mail server."""
+
+
+class TemporaryFailure(MailFailure):
+    """Try again later."""
+
+
+class PermanentFailure(MailFailure):
+    """The server refused this message or recipient for good."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message for one CRM user."""
+
+    to_name: str
+    to_address: str
+    subject: str
+    text: str
+    html: str
+    message_id: str  # with angle brackets: <followup-42-due-20261127@example.nl>
+
+
+# --- addresses and identifiers ----------------------------------------------------------
+
+
+def sender() -> tuple[str, str]:
+    """(display name, address) of ``MAIL_FROM``."""
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    return name, address
+
+
+def message_domain() -> str:
+    """The domain for Message-IDs and calendar UIDs: MAIL_FROM's, else BASE_URL's host."""
+    address = sender()[1]
+    domain = address.rpartition("@")[2].lower()
+    if "." in domain:
+        return domain
+    host = (urlsplit(current_app.config["BASE_URL"]).hostname or "").lower()
+    if "." in host and not re.fullmatch(r"[0-9.]+", host):
+        return host
+    return FALLBACK_DOMAIN
+
+
+def make_message_id(local_part: str) -> str:
+    return f"<{local_part}@{message_domain()}>"
+
+
+def absolute_url(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+def build(outgoing: Outgoing) -> Message:
+    """multipart/alternative: text first, then HTML; UTF-8, quoted-printable.
+
+    Built with the classic ``email.mime`` classes: the ``EmailMessage`` API parses every
+    header through its header registry, which costs more than the rest of a send together."""
+    name, address = sender()
+    message = MIMEMultipart("alternative")
+    message["From"] = formataddr((name or "Werkgeverscrm", address))
+    message["To"] = formataddr((outgoing.to_name, outgoing.to_address))
+    message["Subject"] = (
+        Header(outgoing.subject, "utf-8").encode() if not outgoing.subject.isascii() else outgoing.subject
+    )
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = outgoing.message_id
+    # An automatic message (RFC 3834): no out-of-office replies to it.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.attach(MIMEText(outgoing.text, "plain", _UTF8_QP))
+    message.attach(MIMEText(outgoing.html, "html", _UTF8_QP))
+    return message
+
+
+# --- delivering -------------------------------------------------------------------------
+
+
+def as_bytes(message: Message) -> bytes:
+    """The message as it goes over the wire: CRLF line ends."""
+    return message.as_bytes(policy=_WIRE)
+
+
+def deliver(message: Message) -> None:
+    """Hand the message to the configured transport; raises a ``MailFailure`` if not accepted."""
+    config = current_app.config
+    if config.get("SMTP_HOST"):
+        _deliver_smtp(message)
+    elif config.get("MAIL_OUTBOX_DIR"):
+        _deliver_to_folder(message, Path(config["MAIL_OUTBOX_DIR"]))
+    else:  # kept as parsed back from the wire format, as a mail client would see it
+        parsed = message_from_bytes(as_bytes(message), policy=email_policy.default)
+        current_app.extensions.setdefault("crm_mail_outbox", []).append(parsed)
+
+
+def memory_outbox() -> list[EmailMessage]:
+    """The messages kept in memory (no SMTP host and no outbox folder: the unit tests)."""
+    return current_app.extensions.setdefault("crm_mail_outbox", [])
+
+
+def outbox_filename(message_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<>")) + ".eml"
+
+
+def _deliver_to_folder(message: Message, folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / outbox_filename(message["Message-ID"])
+        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".tmp-", delete=False) as handle:
+            handle.write(as_bytes(message))
+        os.replace(handle.name, target)  # atomic: a reader never sees half a message
+    except OSError as error:
+        raise TemporaryFailure(f"Outbox folder {folder}: {error}") from error
+
+
+@dataclass
+class _Pooled:
+    smtp: smtplib.SMTP
+    last_used: float
+
+
+_pool: dict[tuple, _Pooled] = {}
+
+
+def _settings_key() -> tuple:
+    config = current_app.config
+    return (
+        config["SMTP_HOST"],
+        int(config["SMTP_PORT"]),
+        config.get("SMTP_USER") or "",
+        bool(config.get("SMTP_STARTTLS")),
+        os.getpid(),  # a forked worker child never shares its parent's socket
+    )
+
+
+def _open(key: tuple) -> smtplib.SMTP:
+    config = current_app.config
+    host, port, user, starttls, _pid = key
+    smtp = smtplib.SMTP(host, port, timeout=config.get("SMTP_TIMEOUT", 10))
+    try:
+        smtp.ehlo()
+        if starttls:
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if user:
+            smtp.login(user, config.get("SMTP_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _connection() -> smtplib.SMTP:
+    key = _settings_key()
+    pooled = _pool.get(key)
+    now = time.monotonic()
+    if pooled is not None:
+        idle = now - pooled.last_used
+        if idle > MAX_IDLE:
+            discard_connection()
+        elif idle > CHECK_AFTER_IDLE:
+            try:
+                code, _ = pooled.smtp.noop()
+            except (smtplib.SMTPException, OSError):
+                code = 0
+            if code != 250:
+                discard_connection()
+            else:
+                return pooled.smtp
+        else:
+            return pooled.smtp
+    smtp = _open(key)
+    _pool[key] = _Pooled(smtp, now)
+    return smtp
+
+
+def discard_connection() -> None:
+    """Close this process's pooled SMTP connection (after an error, or at shutdown)."""
+    for key in [k for k in _pool if k[-1] == os.getpid()]:
+        pooled = _pool.pop(key)
+        try:
+            pooled.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pooled.smtp.close()
+
+
+def warm_up() -> None:
+    """Open (or check) the SMTP connection before a send takes its row lock, so the lock is
+    held for the MAIL/RCPT/DATA exchange only. Failures surface later, in ``deliver``."""
+    if not current_app.config.get("SMTP_HOST"):
+        return
+    try:
+        _connection()
+    except (smtplib.SMTPException, OSError):
+        discard_connection()
+
+
+def _deliver_smtp(message: Message) -> None:
+    envelope_from = sender()[1]
+    recipient = parseaddr(message["To"])[1]
+    try:
+        smtp = _connection()
+        smtp.sendmail(envelope_from, [recipient], as_bytes(message))
+    except smtplib.SMTPRecipientsRefused as error:
+        discard_connection()
+        codes = [code for code, _reply in error.recipients.values()]
+        text = "; ".join(f"{addr}: {code} {_decode(reply)}" for addr, (code, reply) in error.recipients.items())
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentFailure(text) from error
+        raise TemporaryFailure(text) from error
+    except smtplib.SMTPDataError as error:
+        discard_connection()
+        text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+        if 500 <= error.smtp_code < 600:
+            raise PermanentFailure(text) from error
+        raise TemporaryFailure(text) from error
+    except smtplib.SMTPResponseException as error:
+        # Sender refused, HELO or login refused: the installation's settings, not this message.
+        # Retried with backoff (an admin can fix it), up to the maximum number of attempts.
+        discard_connection()
+        raise TemporaryFailure(f"{error.smtp_code} {_decode(error.smtp_error)}") from error
+    except (smtplib.SMTPException, OSError) as error:  # refused, timed out, hung up, TLS
+        discard_connection()
+        raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+    pooled = _pool.get(_settings_key())
+    if pooled is not None:
+        pooled.last_used = time.monotonic()
+
+
+def _decode(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

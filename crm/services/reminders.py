@@ -1,0 +1,602 @@
+"""Reminder e-mails that arrive exactly once, driven by rows in the database.
+
+The protocol (what ``tasks/reminders.py`` runs; each step here flushes, the task commits):
+
+1. **Claim** (beat, every minute: ``claim_follow_up_reminders``). In ONE transaction: select
+   the open follow-ups that need a "due" or "overdue" mail, locked (PostgreSQL:
+   ``FOR UPDATE SKIP LOCKED``, so a second scan passes them by; SQLite: the transaction holds
+   the database write lock from ``BEGIN IMMEDIATE``), insert one ``Delivery`` per reminder with
+   a unique key ``<kind>:<follow-up>:<due date>`` (``INSERT ... ON CONFLICT (key) DO NOTHING``:
+   a key that exists already is passed over, never doubled) and mark the follow-ups claimed
+   (``due_reminded_at`` / ``overdue_reminded_at``). The task commits, then queues one send
+   task per new delivery id. The digest and the partner-contact batch make their rows the
+   same way (keys ``digest:<user>:<day>``, ``partner_contacts:<user>:<last notification>``).
+2. **Send** (worker: ``prepare`` then ``lock_pending`` + ``attempt``). The task reloads the
+   delivery by id and renders the message, then in a second transaction locks the delivery
+   row (``FOR UPDATE``: a duplicate task waits here), returns if it is no longer pending,
+   hands the message to the SMTP server and marks the row ``sent`` in that same transaction,
+   which the task commits at once.
+3. **Resend** (beat, every minute: ``claim_resendable``). Deliveries still pending whose
+   ``next_attempt_at`` has passed are queued again: a task message lost with a killed worker
+   or a broker restart never loses a mail, and a temporary SMTP failure is retried after its
+   backoff (``next_attempt_at``). Queuing pushes ``next_attempt_at`` one lease ahead, so a
+   delivery is not queued every minute while it waits in a long queue.
+
+The one remaining window: the SMTP server has accepted the message (replied 250 to DATA) and
+the worker is killed (SIGKILL, power loss) or loses its database before its COMMIT. The row is
+still pending, and after the lease the resend sends it again: a duplicate, never a loss. The window is the time
+between the server's reply and the commit of one UPDATE (well under a millisecond on
+PostgreSQL); a deterministic Message-ID per reminder lets mail clients drop such a duplicate.
+Exactly-once over SMTP cannot be had for free: the alternative (commit first, then send)
+loses the mail in the same window instead.
+
+Mail goes to CRM users only (the follow-up's owner, the digest's user, the contactpersoon),
+never to employer-side contacts or participants. ``User.notify_reminders`` off: the due,
+overdue and partner-contact deliveries are recorded as ``skipped``; ``notify_digest`` off: no
+digest row at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+
+from crm.extensions import db
+from crm.models import Delivery, Employer, FollowUp, Notification, User
+from crm.models.base import utcnow
+from crm.services import digest as digests
+from crm.services import mail
+from crm.services.audit import audit
+from crm.services.clock import AMSTERDAM
+from crm.services.notifications import safe_link
+from crm.services.workdays import is_working_day
+
+log = logging.getLogger(__name__)
+
+PARTNER_CONTACT_KIND = "contact_logged_by_partner"
+INSERT_CHUNK = 500
+
+
+def _config(name: str):
+    return current_app.config[name]
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before try ``attempts + 1``: base, 2x base, 4x base ... capped."""
+    base, cap = _config("REMINDER_BACKOFF_SECONDS"), _config("REMINDER_BACKOFF_MAX_SECONDS")
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+# --- delivery rows -----------------------------------------------------------------------
+
+
+def follow_up_key(kind: str, follow_up_id: int, due_date: date) -> str:
+    return f"{kind}:{follow_up_id}:{due_date.isoformat()}"
+
+
+def digest_key(user_id: int, day: date) -> str:
+    return f"digest:{user_id}:{day.isoformat()}"
+
+
+def partner_contacts_key(user_id: int, last_notification_id: int) -> str:
+    return f"partner_contacts:{user_id}:{last_notification_id}"
+
+
+def message_id_for(delivery: Delivery) -> str:
+    """Deterministic per reminder: ``<followup-42-due-20261127@domain>``."""
+    kind, _, rest = delivery.key.partition(":")
+    first, _, second = rest.partition(":")
+    if kind in ("due", "overdue"):
+        local = f"followup-{first}-{kind}-{second.replace('-', '')}"
+    elif kind == "digest":
+        local = f"digest-{first}-{second.replace('-', '')}"
+    else:
+        local = f"partner-contacts-{first}-{second}"
+    return mail.make_message_id(local)
+
+
+def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
+    """Insert delivery rows; a row whose key exists already is passed over (ON CONFLICT DO
+    NOTHING: the unique key decides, also against a concurrent scan in another process).
+    Returns the ids of the new rows that are pending (to be queued)."""
+    if not rows:
+        return []
+    lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
+    values = [
+        {
+            "status": "pending",
+            "attempts": 0,
+            "last_error": "",
+            "message_id": "",
+            "created_at": now,
+            "next_attempt_at": now + lease,
+            "follow_up_id": None,
+            **row,
+        }
+        for row in rows
+    ]
+    insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
+    new_ids = []
+    for start in range(0, len(values), INSERT_CHUNK):  # stay far below the bound-parameter limits
+        statement = (
+            insert(Delivery)
+            .values(values[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Delivery.id, Delivery.status)
+        )
+        new_ids += [row.id for row in db.session.execute(statement) if row.status == "pending"]
+    return sorted(new_ids)
+
+
+def _locked(query):
+    """``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the transaction already holds the lock."""
+    return query.with_for_update(skip_locked=True) if _dialect() == "postgresql" else query
+
+
+# --- 1. claiming due and overdue follow-ups ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    claimed: int  # follow-ups claimed in this batch (a full batch: there may be more)
+    delivery_ids: list[int]  # the new pending deliveries, to be queued after the commit
+
+
+def claim_follow_up_reminders(now: datetime | None = None, *, limit: int | None = None) -> Claim:
+    """Claim up to ``limit`` follow-ups that need a reminder now and create their deliveries.
+
+    "due": open, due today (Amsterdam), from ``REMINDER_SEND_FROM_HOUR`` local time.
+    "overdue": open, due before today but within ``REMINDER_CATCH_UP_DAYS`` (one mail when it
+    becomes overdue, not one every day; an installation that was off for weeks does not send
+    stale reminders: those follow-ups are in the digest). A follow-up moved to a new due date
+    is a new occurrence: its claim is older than the new date, so it is claimed again.
+    Flushes; the caller commits and then queues ``Claim.delivery_ids``.
+    """
+    now = now or utcnow()
+    limit = limit or _config("REMINDER_CLAIM_BATCH")
+    local = now.astimezone(AMSTERDAM)
+    if local.hour < _config("REMINDER_SEND_FROM_HOUR"):
+        return Claim(0, [])
+    today = local.date()
+    oldest = today - timedelta(days=_config("REMINDER_CATCH_UP_DAYS"))
+    # A claim stamped before the due date belongs to an earlier occurrence (the follow-up was
+    # moved). SQLite compares the stored text ('2026-11-26 06:00:00' < '2026-11-27'), PostgreSQL
+    # the timestamp with the date's midnight: both say "claimed before that day".
+    needs_due = and_(
+        FollowUp.due_date == today,
+        or_(FollowUp.due_reminded_at.is_(None), FollowUp.due_reminded_at < FollowUp.due_date),
+    )
+    needs_overdue = and_(
+        FollowUp.due_date < today,
+        or_(FollowUp.overdue_reminded_at.is_(None), FollowUp.overdue_reminded_at < FollowUp.due_date),
+    )
+    query = (
+        select(FollowUp.id, FollowUp.owner_id, FollowUp.due_date)
+        .where(
+            FollowUp.status == "open",
+            FollowUp.due_date <= today,
+            FollowUp.due_date >= oldest,
+            or_(needs_due, needs_overdue),
+        )
+        .order_by(FollowUp.due_date, FollowUp.id)
+        .limit(limit)
+    )
+    claimed = db.session.execute(_locked(query)).all()
+    if not claimed:
+        return Claim(0, [])
+    owners = {
+        user.id: user for user in db.session.scalars(select(User).where(User.id.in_({row.owner_id for row in claimed})))
+    }
+    rows, due_ids, overdue_ids = [], [], []
+    for follow_up_id, owner_id, due_date in claimed:
+        kind = "due" if due_date == today else "overdue"
+        (due_ids if kind == "due" else overdue_ids).append(follow_up_id)
+        owner = owners[owner_id]
+        row = {
+            "key": follow_up_key(kind, follow_up_id, due_date),
+            "kind": kind,
+            "user_id": owner_id,
+            "follow_up_id": follow_up_id,
+        }
+        if not (owner.active and owner.notify_reminders):
+            row |= {"status": "skipped", "last_error": _skip_reason(owner)}
+        rows.append(row)
+    new_ids = insert_deliveries(rows, now)
+    if due_ids:
+        db.session.execute(
+            update(FollowUp)
+            .where(FollowUp.id.in_(due_ids))
+            .values(due_reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if overdue_ids:
+        db.session.execute(
+            update(FollowUp)
+            .where(FollowUp.id.in_(overdue_ids))
+            .values(overdue_reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    return Claim(len(claimed), new_ids)
+
+
+def _skip_reason(user: User) -> str:
+    if not user.active:
+        return "Gebruiker is niet actief."
+    return "Gebruiker heeft e-mailherinneringen uitgezet."
+
+
+# --- the digest and the partner-contact batch --------------------------------------------
+
+
+def create_digest_deliveries(day: date, now: datetime | None = None) -> list[int]:
+    """One digest row per user with something to report, on working days only.
+    Returns the new pending delivery ids (none on weekends and Dutch public holidays)."""
+    if not is_working_day(day):
+        return []
+    rows = [
+        {"key": digest_key(user_id, day), "kind": "digest", "user_id": user_id}
+        for user_id in digests.candidate_user_ids(day)
+    ]
+    ids = insert_deliveries(rows, now or utcnow())
+    db.session.flush()
+    return ids
+
+
+def create_partner_contact_deliveries(now: datetime | None = None) -> list[int]:
+    """One mail per user listing the partner-contact notifications not mailed yet.
+
+    The key ``partner_contacts:<user>:<last notification id>`` records how far the user has
+    been mailed; the next batch starts after it. Ten contacts within a quarter of an hour
+    make one mail. Users with reminders off get a skipped row (so switching mail on later does
+    not send a backlog)."""
+    now = now or utcnow()
+    latest_delivery = (
+        select(Delivery.user_id, func.max(Delivery.id).label("delivery_id"))
+        .where(Delivery.kind == "partner_contacts")
+        .group_by(Delivery.user_id)
+        .subquery()
+    )
+    mailed_up_to = {
+        user_id: int(key.rpartition(":")[2])
+        for user_id, key in db.session.execute(
+            select(Delivery.user_id, Delivery.key).join(latest_delivery, latest_delivery.c.delivery_id == Delivery.id)
+        )
+    }
+    pending = db.session.execute(
+        select(Notification.user_id, func.min(Notification.id), func.max(Notification.id))
+        .where(Notification.kind == PARTNER_CONTACT_KIND, Notification.read_at.is_(None))
+        .group_by(Notification.user_id)
+    ).all()
+    users_with_new = [row for row in pending if row[2] > mailed_up_to.get(row[0], 0)]
+    if not users_with_new:
+        return []
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in users_with_new])))}
+    rows = []
+    for user_id, _first, last in users_with_new:
+        user = users[user_id]
+        row = {"key": partner_contacts_key(user_id, last), "kind": "partner_contacts", "user_id": user_id}
+        if not (user.active and user.notify_reminders):
+            row |= {"status": "skipped", "last_error": _skip_reason(user)}
+        rows.append(row)
+    ids = insert_deliveries(rows, now)
+    db.session.flush()
+    return ids
+
+
+# --- 3. resending ------------------------------------------------------------------------
+
+
+def claim_resendable(now: datetime | None = None, *, limit: int = 1000) -> list[int]:
+    """Pending deliveries whose time has come (a lost task message, or a retry after backoff):
+    push them one lease ahead and return their ids to be queued again."""
+    now = now or utcnow()
+    query = (
+        select(Delivery.id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    ids = list(db.session.scalars(_locked(query)))
+    if ids:
+        lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.flush()
+    return ids
+
+
+# --- 2. sending --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a send will do: a message to send, or a reason to skip."""
+
+    delivery_id: int
+    outgoing: mail.Outgoing | None = None
+    skip_reason: str = ""
+    user_id: int | None = None
+
+
+def prepare(delivery_id: int) -> Prepared | None:
+    """Reload the delivery and render its message (no lock yet, nothing written).
+    None when there is nothing to do: gone, or no longer pending."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.status != "pending":
+        return None
+    if delivery.kind in ("due", "overdue"):
+        return _prepare_follow_up(delivery)
+    user = db.session.get(User, delivery.user_id)
+    if delivery.kind == "digest":
+        return _prepare_digest(delivery, user)
+    return _prepare_partner_contacts(delivery, user)
+
+
+def _opted_out(delivery: Delivery, user: User | None, *, digest: bool = False) -> str:
+    if user is None or not user.active:
+        return "Gebruiker is niet actief."
+    if digest and not user.notify_digest:
+        return "Gebruiker heeft het dagelijks overzicht uitgezet."
+    if not digest and not user.notify_reminders:
+        return "Gebruiker heeft e-mailherinneringen uitgezet."
+    return ""
+
+
+def _prepare_follow_up(delivery: Delivery) -> Prepared:
+    follow_up = db.session.scalar(
+        select(FollowUp)
+        .where(FollowUp.id == delivery.follow_up_id)
+        .options(joinedload(FollowUp.owner), joinedload(FollowUp.employer))
+    )
+    occurrence = delivery.key.rpartition(":")[2]
+    if follow_up is None or follow_up.status != "open":
+        return Prepared(delivery.id, skip_reason="De opvolgactie is afgerond.")
+    if follow_up.due_date.isoformat() != occurrence:
+        return Prepared(delivery.id, skip_reason="De opvolgactie is verzet naar een andere datum.")
+    user = follow_up.owner  # the owner now: handed over since the claim, the new owner is told
+    reason = _opted_out(delivery, user)
+    if reason:
+        return Prepared(delivery.id, skip_reason=reason, user_id=user.id if user else None)
+    with force_locale(user.locale or "nl"):
+        if delivery.kind == "due":
+            subject = _("Opvolgactie vandaag: %(subject)s", subject=follow_up.subject)
+        else:
+            subject = _("Opvolgactie verlopen: %(subject)s", subject=follow_up.subject)
+        context = {
+            "follow_up": follow_up,
+            "kind": delivery.kind,
+            "recipient": user,
+            "link": mail.absolute_url(follow_up_path(follow_up)),
+            "worklist_url": mail.absolute_url("/"),
+            "profile_url": mail.absolute_url("/profiel"),
+            "subject": subject,
+        }
+        outgoing = mail.Outgoing(
+            to_name=user.name,
+            to_address=user.email,
+            subject=subject,
+            text=render_template("mail/reminder.txt", **context),
+            html=render_template("mail/reminder.html", **context),
+            message_id=message_id_for(delivery),
+        )
+    return Prepared(delivery.id, outgoing=outgoing, user_id=user.id)
+
+
+def follow_up_path(follow_up: FollowUp) -> str:
+    if follow_up.employer_id:
+        return f"/werkgevers/{follow_up.employer_id}"
+    if follow_up.vacancy_id:
+        return f"/vacatures/{follow_up.vacancy_id}"
+    if follow_up.trajectory_id:
+        return f"/trajecten/{follow_up.trajectory_id}"
+    return "/"
+
+
+def _prepare_digest(delivery: Delivery, user: User) -> Prepared:
+    reason = _opted_out(delivery, user, digest=True)
+    if reason:
+        return Prepared(delivery.id, skip_reason=reason)
+    day = date.fromisoformat(delivery.key.rpartition(":")[2])
+    digest = digests.build_digest(user, day)
+    if digest.is_empty:
+        return Prepared(delivery.id, skip_reason="Niets te melden.")
+    return Prepared(delivery.id, outgoing=digests.render(digest, message_id_for(delivery)), user_id=user.id)
+
+
+def _prepare_partner_contacts(delivery: Delivery, user: User) -> Prepared:
+    reason = _opted_out(delivery, user)
+    if reason:
+        return Prepared(delivery.id, skip_reason=reason)
+    up_to = int(delivery.key.rpartition(":")[2])
+    previous_key = db.session.scalar(
+        select(Delivery.key)
+        .where(Delivery.user_id == user.id, Delivery.kind == "partner_contacts", Delivery.id < delivery.id)
+        .order_by(Delivery.id.desc())
+        .limit(1)
+    )
+    after = int(previous_key.rpartition(":")[2]) if previous_key else 0
+    notifications = list(
+        db.session.scalars(
+            select(Notification)
+            .where(
+                Notification.user_id == user.id,
+                Notification.kind == PARTNER_CONTACT_KIND,
+                Notification.read_at.is_(None),
+                Notification.id > after,
+                Notification.id <= up_to,
+            )
+            .order_by(Notification.id)
+        )
+    )
+    if not notifications:
+        return Prepared(delivery.id, skip_reason="De meldingen zijn al gelezen.")
+    with force_locale(user.locale or "nl"):
+        subject = (
+            _("Een partner had contact met uw werkgever")
+            if len(notifications) == 1
+            else _("%(count)s contacten van partners met uw werkgevers", count=len(notifications))
+        )
+        items = [
+            {"message": n.message, "link": mail.absolute_url(safe_link(n.link)) if safe_link(n.link) else ""}
+            for n in notifications
+        ]
+        context = {
+            "items": items,
+            "recipient": user,
+            "subject": subject,
+            "notifications_url": mail.absolute_url("/meldingen"),
+            "profile_url": mail.absolute_url("/profiel"),
+        }
+        outgoing = mail.Outgoing(
+            to_name=user.name,
+            to_address=user.email,
+            subject=subject,
+            text=render_template("mail/partner_contacts.txt", **context),
+            html=render_template("mail/partner_contacts.html", **context),
+            message_id=message_id_for(delivery),
+        )
+    return Prepared(delivery.id, outgoing=outgoing, user_id=user.id)
+
+
+def lock_pending(delivery_id: int) -> Delivery | None:
+    """Lock the delivery row (a concurrent send of the same delivery waits here until this
+    transaction ends, then finds it sent). None when it is no longer pending."""
+    query = select(Delivery).where(Delivery.id == delivery_id)
+    if _dialect() == "postgresql":
+        query = query.with_for_update()
+    delivery = db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if delivery is None or delivery.status != "pending":
+        return None
+    return delivery
+
+
+def attempt(delivery: Delivery, prepared: Prepared, now: datetime | None = None) -> str:
+    """Send (or skip) the locked delivery and record the outcome on its row; returns the new
+    status. The caller commits straight away: the row says ``sent`` in the transaction that
+    held its lock while the server accepted the message."""
+    now = now or utcnow()
+    if prepared.user_id is not None and prepared.user_id != delivery.user_id:
+        delivery.user_id = prepared.user_id
+    if prepared.outgoing is None:
+        delivery.status = "skipped"
+        delivery.last_error = prepared.skip_reason
+        db.session.flush()
+        return delivery.status
+    delivery.attempts += 1
+    delivery.message_id = prepared.outgoing.message_id
+    try:
+        mail.deliver(mail.build(prepared.outgoing))
+    except mail.PermanentFailure as error:
+        _fail(delivery, f"Geweigerd door de mailserver: {error}", now)
+    except mail.TemporaryFailure as error:
+        if delivery.attempts >= _config("REMINDER_MAX_ATTEMPTS"):
+            _fail(delivery, f"Na {delivery.attempts} pogingen niet verzonden: {error}", now)
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+            delivery.last_error = str(error)[:2000]
+            log.warning(
+                "Mail %s (delivery %s) not sent, attempt %s, retry at %s: %s",
+                delivery.message_id,
+                delivery.id,
+                delivery.attempts,
+                delivery.next_attempt_at.isoformat(),
+                error,
+            )
+    else:
+        delivery.status = "sent"
+        delivery.sent_at = now
+        delivery.last_error = ""
+    db.session.flush()
+    return delivery.status
+
+
+def _fail(delivery: Delivery, reason: str, now: datetime) -> None:
+    delivery.status = "failed"
+    delivery.last_error = reason[:2000]
+    log.error("Mail %s (delivery %s, %s) failed for good: %s", delivery.message_id, delivery.id, delivery.key, reason)
+    audit(None, "mail_failed", delivery, summary=f"{delivery.key}: {reason}"[:1000])
+
+
+def failed_deliveries(limit: int = 100) -> list[Delivery]:
+    """Deliveries that failed for good, newest first (for an admin overview)."""
+    return list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(limit)
+        )
+    )
+
+
+# --- escalation: employers nobody has spoken to ------------------------------------------
+
+
+def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int = 1000) -> list[FollowUp]:
+    """An automatic follow-up for the contactpersoon of every employer without any contact for
+    ``QUIET_EMPLOYER_DAYS`` days: once per quiet spell. None is made while an automatic one is
+    open, or when one was made after the last contact (it was done, nobody called: no new one
+    until someone logs a contact and the employer goes quiet again). Inactive and merged
+    employers are left alone. Flushes; the caller commits."""
+    now = now or utcnow()
+    days = _config("QUIET_EMPLOYER_DAYS")
+    last_seen = func.coalesce(Employer.last_contact_at, Employer.created_at)
+    already = exists().where(
+        FollowUp.employer_id == Employer.id,
+        FollowUp.automatic.is_(True),
+        or_(FollowUp.status == "open", FollowUp.created_at >= last_seen),
+    )
+    query = (
+        select(Employer)
+        .join(User, User.id == Employer.contactpersoon_id)
+        .where(
+            Employer.merged_into_id.is_(None),
+            Employer.status != "inactief",
+            User.active,
+            last_seen < now - timedelta(days=days),
+            ~already,
+        )
+        .order_by(Employer.id)
+        .limit(limit)
+    )
+    if _dialect() == "postgresql":
+        query = query.with_for_update(of=Employer, skip_locked=True)
+    today = now.astimezone(AMSTERDAM).date()
+    created = []
+    for employer in db.session.scalars(query):
+        follow_up = FollowUp(
+            owner_id=employer.contactpersoon_id,
+            created_by_id=None,
+            subject=f"Al {days} dagen geen contact met {employer.name}: neem contact op"[:300],
+            due_date=today,
+            employer_id=employer.id,
+            automatic=True,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(follow_up)
+        created.append(follow_up)
+    db.session.flush()
+    for follow_up in created:
+        audit(None, "create", follow_up, summary=f"Automatisch: {follow_up.subject}")
+    db.session.flush()
+    return created
+
+
+def pending_counts() -> dict[str, int]:
+    """Deliveries per status (for monitoring and tests)."""
+    return dict(db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())

@@ -1,0 +1,43 @@
+"""Sign-in throttling per account: after too many failed attempts (default 5 in 15 minutes)
+an account refuses further attempts for a while; a successful sign-in resets the count.
+
+Counts live in Flask-Limiter's storage (memory in the embedded default, Redis in production),
+next to the per-IP limit on the sign-in route.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import current_app
+from limits import parse
+
+from crm.extensions import limiter
+
+NAMESPACE = "login-account"
+
+
+def _limit():
+    return parse(current_app.config["LOGIN_ACCOUNT_LIMIT"])
+
+
+def _key(email: str) -> str:
+    return email.strip().lower()[:254]
+
+
+def seconds_blocked(email: str) -> int:
+    """0 when the account may try to sign in; otherwise the seconds until it may again."""
+    limit = _limit()
+    if limiter.limiter.test(limit, NAMESPACE, _key(email)):
+        return 0
+    reset_at, _remaining = limiter.limiter.get_window_stats(limit, NAMESPACE, _key(email))
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def record_failure(email: str) -> None:
+    limiter.limiter.hit(_limit(), NAMESPACE, _key(email))
+
+
+def reset(email: str) -> None:
+    limiter.limiter.clear(_limit(), NAMESPACE, _key(email))

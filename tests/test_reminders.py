@@ -1,0 +1,405 @@
+"""Reminder e-mails: claiming, unique delivery rows, sending once, retries, failures,
+the partner-contact batch and the automatic follow-up for quiet employers.
+
+Unit tests: services called with an explicit ``now`` and the send task run inline (eager).
+The real worker, broker and SMTP server are in tests/worker/.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from crm.extensions import db
+from crm.models import AuditEvent, Delivery, FollowUp
+from crm.services import mail, reminders
+from crm.services.clock import AMSTERDAM
+from tasks import reminders as jobs
+from tasks.celery_app import create_celery
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=AMSTERDAM)  # a Thursday, 09:00 in Amsterdam
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def eager(app, session):
+    create_celery(app)
+    mail.memory_outbox().clear()
+    yield
+    mail.memory_outbox().clear()
+
+
+def sent_messages():
+    return list(mail.memory_outbox())
+
+
+def send_all(ids):
+    db.session.commit()  # the send task ends its read with a rollback: keep the test's data
+    return [jobs.send_delivery(delivery_id) for delivery_id in ids]
+
+
+def deliveries():
+    return db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+
+
+# --- claiming ---------------------------------------------------------------------------
+
+
+def test_scan_claims_each_due_follow_up_once(factories):
+    owner = factories.UserFactory(name="Anouk de Vries")
+    due = [factories.FollowUpFactory(owner=owner, due_date=TODAY) for _ in range(3)]
+    factories.FollowUpFactory(owner=owner, due_date=TODAY + timedelta(days=1))  # not yet
+    done = factories.FollowUpFactory(owner=owner, due_date=TODAY)
+    done.status, done.done_at = "done", NOW
+    db.session.flush()
+
+    first = reminders.claim_follow_up_reminders(NOW)
+    second = reminders.claim_follow_up_reminders(NOW + timedelta(minutes=1))
+
+    assert first.claimed == 3 and len(first.delivery_ids) == 3
+    assert second.claimed == 0 and second.delivery_ids == []
+    rows = deliveries()
+    assert sorted(row.key for row in rows) == sorted(f"due:{f.id}:{TODAY.isoformat()}" for f in due)
+    assert {row.status for row in rows} == {"pending"}
+    assert {row.user_id for row in rows} == {owner.id}
+    for follow_up in due:
+        db.session.refresh(follow_up)
+        assert follow_up.due_reminded_at is not None
+
+
+def test_nothing_is_claimed_before_seven_in_the_morning(factories):
+    factories.FollowUpFactory(due_date=TODAY)
+    early = datetime(2026, 11, 26, 6, 59, tzinfo=AMSTERDAM)
+    assert reminders.claim_follow_up_reminders(early).claimed == 0
+    assert reminders.claim_follow_up_reminders(early + timedelta(minutes=1)).claimed == 1
+
+
+def test_overdue_the_day_after_once_more_and_then_no_more(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY)
+    reminders.claim_follow_up_reminders(NOW)
+    next_day = reminders.claim_follow_up_reminders(NOW + timedelta(days=1))
+    day_after = reminders.claim_follow_up_reminders(NOW + timedelta(days=2))
+
+    assert next_day.claimed == 1 and day_after.claimed == 0
+    assert [row.key for row in deliveries()] == [
+        f"due:{follow_up.id}:2026-11-26",
+        f"overdue:{follow_up.id}:2026-11-26",
+    ]
+
+
+def test_long_overdue_follow_ups_are_left_to_the_digest(factories):
+    factories.FollowUpFactory(due_date=TODAY - timedelta(days=30))
+    assert reminders.claim_follow_up_reminders(NOW).claimed == 0
+
+
+def test_a_moved_follow_up_is_reminded_again_on_its_new_date(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY)
+    reminders.claim_follow_up_reminders(NOW)
+    follow_up.due_date = TODAY + timedelta(days=3)
+    db.session.flush()
+    assert reminders.claim_follow_up_reminders(NOW + timedelta(days=1)).claimed == 0
+    assert reminders.claim_follow_up_reminders(NOW + timedelta(days=3)).claimed == 1
+    assert f"due:{follow_up.id}:2026-11-29" in {row.key for row in deliveries()}
+
+
+def test_the_key_is_unique_a_second_row_is_refused(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY)
+    row = {"key": f"due:{follow_up.id}:{TODAY}", "kind": "due", "user_id": follow_up.owner_id}
+    assert len(reminders.insert_deliveries([row], NOW)) == 1
+    assert reminders.insert_deliveries([row], NOW) == []  # passed over, not doubled
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Delivery(key=row["key"], kind="due", user_id=follow_up.owner_id))
+        db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_a_claim_that_finds_its_key_taken_creates_nothing(factories):
+    """Two scans that both selected the follow-up (no row locks on SQLite; a race on PostgreSQL
+    that the lock did not catch): the second one's insert is passed over by the unique key."""
+    follow_up = factories.FollowUpFactory(due_date=TODAY)
+    reminders.claim_follow_up_reminders(NOW)
+    follow_up.due_reminded_at = None  # pretend the second scan did not see the claim
+    db.session.flush()
+    again = reminders.claim_follow_up_reminders(NOW)
+    assert again.claimed == 1 and again.delivery_ids == []
+    assert len(deliveries()) == 1
+
+
+def test_reminders_switched_off_are_recorded_as_skipped_and_not_sent(factories):
+    quiet = factories.UserFactory(notify_reminders=False)
+    factories.FollowUpFactory(owner=quiet, due_date=TODAY)
+    claim = reminders.claim_follow_up_reminders(NOW)
+    assert claim.claimed == 1 and claim.delivery_ids == []
+    (row,) = deliveries()
+    assert row.status == "skipped"
+    assert "uitgezet" in row.last_error
+    assert sent_messages() == []
+
+
+def test_preference_switched_off_after_the_claim_is_respected_at_send(factories):
+    owner = factories.UserFactory()
+    factories.FollowUpFactory(owner=owner, due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    owner.notify_reminders = False
+    assert send_all(ids) == ["skipped"]
+    assert sent_messages() == []
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def test_due_mail_goes_to_the_owner_once_in_dutch_with_link_and_message_id(factories, app):
+    owner = factories.UserFactory(name="Anouk de Vries", email="anouk@uwv.example")
+    employer = factories.EmployerFactory(name="Metaalbewerking Hengelo B.V.")
+    factories.EmployerContactFactory(employer=employer, email="hr@metaal.example")  # never mailed
+    follow_up = factories.FollowUpFactory(owner=owner, employer=employer, due_date=TODAY, subject="Intake BBL-plek")
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+
+    assert send_all(ids) == ["sent"]
+    assert send_all(ids) == ["done"]  # a second task for the same delivery sends nothing
+    (message,) = sent_messages()
+    assert message["To"] == "Anouk de Vries <anouk@uwv.example>"
+    # MAIL_FROM is crm@localhost and BASE_URL an IP address: the fallback domain
+    assert message["Message-ID"] == f"<followup-{follow_up.id}-due-20261126@werkgeverscrm.local>"
+    assert message["Subject"] == "Opvolgactie vandaag: Intake BBL-plek"
+    assert message["Auto-Submitted"] == "auto-generated"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = f"{app.config['BASE_URL']}/werkgevers/{employer.id}"
+    assert "Beste Anouk de Vries," in text and link in text
+    assert "Metaalbewerking Hengelo B.V." in text
+    assert f'href="{link}"' in html
+    (row,) = deliveries()
+    assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
+    assert row.message_id == message["Message-ID"]
+
+
+def test_html_part_is_escaped(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY, subject='Bel <script>alert("x")</script> & Co')
+    send_all(reminders.claim_follow_up_reminders(NOW).delivery_ids)
+    (message,) = sent_messages()
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html and "&amp; Co" in html
+    assert follow_up.subject in message.get_body(("plain",)).get_content()
+
+
+def test_the_message_id_is_the_same_for_every_try(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY - timedelta(days=1))
+    (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    delivery = db.session.get(Delivery, delivery_id)
+    assert reminders.message_id_for(delivery) == reminders.message_id_for(delivery)
+    assert reminders.message_id_for(delivery).startswith(f"<followup-{follow_up.id}-overdue-20261125@")
+
+
+def test_a_follow_up_done_before_the_send_is_skipped(factories):
+    follow_up = factories.FollowUpFactory(due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    follow_up.status, follow_up.done_at = "done", NOW
+    assert send_all(ids) == ["skipped"]
+    assert sent_messages() == []
+    assert deliveries()[0].last_error == "De opvolgactie is afgerond."
+
+
+def test_temporary_failure_is_retried_after_backoff(factories, monkeypatch, app):
+    factories.FollowUpFactory(due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    real_deliver = mail.deliver
+
+    def down(message):
+        raise mail.TemporaryFailure("ConnectionRefusedError: [Errno 111] Connection refused")
+
+    monkeypatch.setattr(mail, "deliver", down)
+    assert send_all(ids) == ["pending"]
+    (row,) = deliveries()
+    assert row.attempts == 1 and "Connection refused" in row.last_error
+    wait = row.next_attempt_at - datetime.now(AMSTERDAM)
+    assert timedelta(seconds=app.config["REMINDER_BACKOFF_SECONDS"] - 5) < wait
+    assert wait <= timedelta(seconds=app.config["REMINDER_BACKOFF_SECONDS"])
+    assert reminders.claim_resendable(row.next_attempt_at - timedelta(seconds=1)) == []
+
+    monkeypatch.setattr(mail, "deliver", real_deliver)
+    again = reminders.claim_resendable(row.next_attempt_at)
+    assert again == ids
+    assert send_all(again) == ["sent"]
+    assert len(sent_messages()) == 1
+    assert deliveries()[0].attempts == 2
+
+
+def test_backoff_doubles_and_is_capped(app):
+    base, cap = app.config["REMINDER_BACKOFF_SECONDS"], app.config["REMINDER_BACKOFF_MAX_SECONDS"]
+    assert [reminders.backoff(n).total_seconds() for n in (1, 2, 3)] == [base, 2 * base, 4 * base]
+    assert reminders.backoff(30).total_seconds() == cap
+
+
+def test_permanent_failure_is_reported_and_not_retried(factories, monkeypatch, caplog):
+    owner = factories.UserFactory(email="vertrokken@gemeente.example")
+    factories.FollowUpFactory(owner=owner, due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+
+    def refused(message):
+        raise mail.PermanentFailure("vertrokken@gemeente.example: 550 5.1.1 User unknown")
+
+    monkeypatch.setattr(mail, "deliver", refused)
+    with caplog.at_level(logging.ERROR, logger="crm.services.reminders"):
+        assert send_all(ids) == ["failed"]
+    (row,) = deliveries()
+    assert row.status == "failed" and "550 5.1.1 User unknown" in row.last_error
+    assert any("failed for good" in record.message and "550" in record.message for record in caplog.records)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_failed"))
+    assert event.object_type == "delivery" and event.object_id == row.id
+    assert reminders.failed_deliveries()[0].id == row.id
+    assert reminders.claim_resendable(datetime.now(AMSTERDAM) + timedelta(days=1)) == []
+
+
+def test_gives_up_after_the_maximum_number_of_attempts(factories, monkeypatch, app):
+    factories.FollowUpFactory(due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    monkeypatch.setattr(mail, "deliver", lambda m: (_ for _ in ()).throw(mail.TemporaryFailure("421 busy")))
+    statuses = []
+    for _ in range(app.config["REMINDER_MAX_ATTEMPTS"]):
+        statuses += send_all(ids)
+    assert statuses[-1] == "failed" and set(statuses[:-1]) == {"pending"}
+    row = deliveries()[0]
+    assert row.attempts == app.config["REMINDER_MAX_ATTEMPTS"] and "421 busy" in row.last_error
+    assert send_all(ids) == ["done"]
+
+
+def test_scan_task_claims_commits_and_sends(factories, monkeypatch):
+    """The beat's task end to end (eager): the rows exist before the mails are queued."""
+    monkeypatch.setattr(reminders, "utcnow", lambda: NOW)
+    factories.FollowUpFactory(due_date=TODAY)
+    factories.FollowUpFactory(due_date=TODAY)
+    db.session.commit()
+    assert jobs.scan_reminders() == 2
+    assert jobs.scan_reminders() == 0
+    assert len(sent_messages()) == 2
+    assert {row.status for row in deliveries()} == {"sent"}
+
+
+def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories):
+    factories.FollowUpFactory(due_date=TODAY)
+    (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    # The send task was never run (lost with a killed worker). Within the lease: left alone.
+    assert reminders.claim_resendable(NOW + timedelta(minutes=5)) == []
+    later = NOW + timedelta(minutes=11)
+    assert reminders.claim_resendable(later) == [delivery_id]
+    assert reminders.claim_resendable(later) == []  # pushed one lease ahead: not queued twice
+    send_all([delivery_id])
+    assert len(sent_messages()) == 1
+
+
+# --- partner contacts, batched ----------------------------------------------------------
+
+
+def test_ten_partner_contacts_make_one_mail(factories):
+    contactpersoon = factories.UserFactory(name="Sanne Jansen")
+    for n in range(10):
+        factories.NotificationFactory(
+            user_id=contactpersoon.id, message=f"Partner {n} had contact met Bakkerij", link="/werkgevers/1"
+        )
+    read = factories.NotificationFactory(user_id=contactpersoon.id, message="Al gelezen")
+    read.read_at = NOW
+    factories.NotificationFactory(user_id=contactpersoon.id, kind="follow_up_assigned", message="Andere soort")
+
+    ids = reminders.create_partner_contact_deliveries(NOW)
+    assert len(ids) == 1
+    assert reminders.create_partner_contact_deliveries(NOW) == []  # nothing new: no second mail
+    send_all(ids)
+    (message,) = sent_messages()
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "10 contacten van partners met uw werkgevers"
+    assert all(f"Partner {n} had contact met Bakkerij" in text for n in range(10))
+    assert "Al gelezen" not in text and "Andere soort" not in text
+
+    newer = factories.NotificationFactory(user_id=contactpersoon.id, message="Partner 11 belde")
+    ids = reminders.create_partner_contact_deliveries(NOW + timedelta(minutes=15))
+    assert [row.key for row in deliveries()][-1] == f"partner_contacts:{contactpersoon.id}:{newer.id}"
+    send_all(ids)
+    assert len(sent_messages()) == 2
+    second = sent_messages()[1].get_body(("plain",)).get_content()
+    assert "Partner 11 belde" in second and "Partner 3 " not in second
+
+
+def test_partner_contact_mail_respects_the_preference(factories):
+    quiet = factories.UserFactory(notify_reminders=False)
+    factories.NotificationFactory(user_id=quiet.id)
+    assert reminders.create_partner_contact_deliveries(NOW) == []
+    (row,) = deliveries()
+    assert row.status == "skipped" and row.kind == "partner_contacts"
+    assert reminders.create_partner_contact_deliveries(NOW) == []  # the skipped row counts as mailed
+
+
+# --- quiet employers ----------------------------------------------------------------------
+
+
+def test_quiet_employer_gets_one_automatic_follow_up_per_quiet_spell(factories):
+    now = NOW
+    quiet = factories.EmployerFactory(name="Textiel Nijverdal", last_contact_at=now - timedelta(days=91))
+    recent = factories.EmployerFactory(last_contact_at=now - timedelta(days=30))  # spoken to recently
+    factories.EmployerFactory(status="inactief", last_contact_at=now - timedelta(days=400))
+
+    (created,) = reminders.create_quiet_employer_follow_ups(now)
+    assert created.employer_id == quiet.id and created.automatic and created.owner_id == quiet.contactpersoon_id
+    assert created.due_date == TODAY and "90 dagen" in created.subject
+    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=1)) == []  # open: not again
+
+    created.status, created.done_at = "done", now + timedelta(days=2)
+    db.session.flush()
+    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=3)) == []  # still the same spell
+
+    quiet.last_contact_at = now + timedelta(days=4)  # someone called; then it goes quiet again
+    db.session.flush()
+    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=50)) == []
+    again = reminders.create_quiet_employer_follow_ups(now + timedelta(days=95))
+    assert sorted(f.employer_id for f in again) == [quiet.id, recent.id]  # recent: 125 days quiet by then
+    automatic = select(func.count()).select_from(FollowUp).where(FollowUp.automatic, FollowUp.employer_id == quiet.id)
+    assert db.session.scalar(automatic) == 2
+
+
+# --- wiring -------------------------------------------------------------------------------
+
+
+def test_beat_schedule_runs_registered_tasks_in_amsterdam_time(app):
+    celery = create_celery(app)
+    celery.loader.import_default_modules()
+    schedule = celery.conf.beat_schedule
+    assert celery.conf.timezone == "Europe/Amsterdam"
+    assert {entry["task"] for entry in schedule.values()} <= set(celery.tasks)
+    digest = schedule["daily-digest"]["schedule"]
+    assert digest.hour == {7} and digest.minute == {30} and digest.day_of_week == {1, 2, 3, 4, 5}
+    assert schedule["scan-reminders"]["schedule"].total_seconds() == app.config["REMINDER_SCAN_SECONDS"]
+    assert schedule["partner-contacts"]["schedule"].minute == {0, 15, 30, 45}
+
+
+def test_consumed_messages_of_the_sqlite_broker_are_purged(app, tmp_path):
+    import sqlite3
+    import warnings
+
+    from celery import Celery
+
+    from tasks.celery_app import _transport_options
+    from tasks.housekeeping import purge_consumed_broker_messages
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    broker = Celery("broker-test", broker=url, set_as_current=False)
+    broker.conf.broker_transport_options = _transport_options(url)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*noload.*", category=DeprecationWarning)
+        for n in range(3):
+            broker.send_task("tasks.housekeeping.purge_read_notifications", args=(), queue="q", task_id=str(n))
+    connection = sqlite3.connect(tmp_path / "broker.sqlite")
+    connection.execute("UPDATE kombu_message SET visible = 0, timestamp = '2026-01-01 00:00:00' WHERE id = 1")
+    connection.commit()
+    broker.set_current()
+    try:
+        assert purge_consumed_broker_messages.run() == 1
+    finally:
+        create_celery(app)  # the test app's (eager) Celery is the default again
+    assert connection.execute("SELECT count(*) FROM kombu_message").fetchone() == (2,)
+    connection.close()
+    broker.close()
