@@ -59,19 +59,19 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
+    from crm.audit.views import bp as audit_bp
+    from crm.auth import reauth, two_factor  # noqa: F401  (they add their routes to the auth blueprint)
     from crm.auth.views import bp as auth_bp
     from crm.calendar.views import bp as calendar_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
-    from crm.audit.views import bp as audit_bp
     from crm.imports.views import bp as imports_bp
-    from crm.auth import reauth, two_factor  # noqa: F401  (they add their routes to the auth blueprint)
     from crm.pages.views import bp as pages_bp
-    from crm.privacy.views import bp as privacy_bp
     from crm.participants.views import bp as participants_bp
     from crm.partners.views import bp as partners_bp
     from crm.pipeline.views import bp as pipeline_bp
+    from crm.privacy.views import bp as privacy_bp
     from crm.trajectories.views import bp as trajectories_bp
     from crm.vacancies.views import bp as vacancies_bp
     from crm.worklist.views import bp as worklist_bp
