@@ -1,11 +1,16 @@
-"""Friendly error pages in Dutch; a refused service call becomes a 403 page."""
+"""Friendly error pages in Dutch; a refused service call becomes a 403 page.
+
+A refusal (403) is written to the audit trail: who tried what, where.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from crm.extensions import db
+from crm.services.audit import audit
 from crm.services.errors import PermissionDenied
 
 
@@ -17,8 +22,21 @@ def register(app: Flask) -> None:
 
         return handler
 
-    app.register_error_handler(PermissionDenied, page(403))
-    app.register_error_handler(403, page(403))
+    def refused(error):
+        db.session.rollback()
+        if current_user and current_user.is_authenticated:
+            audit(
+                current_user,
+                "permission_denied",
+                object_type=(request.endpoint or "")[:40],
+                summary=f"{request.method} {request.path}"[:500],
+                ip_address=request.remote_addr or "",
+            )
+            db.session.commit()
+        return render_template("errors/403.html", error=error), 403
+
+    app.register_error_handler(PermissionDenied, refused)
+    app.register_error_handler(403, refused)
     app.register_error_handler(404, page(404))
     app.register_error_handler(405, page(405, "errors/404.html"))
     app.register_error_handler(CSRFError, page(400, "errors/csrf.html"))

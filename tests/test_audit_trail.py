@@ -34,3 +34,16 @@ def test_no_update_or_delete_path_in_the_code():
         ):
             offenders.append(str(path))
     assert offenders == []
+
+
+def test_a_refusal_is_audited(client, factories):
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from tests.conftest import login_as
+
+    partner = factories.UserFactory(role="partner")
+    login_as(client, partner)
+    assert client.get("/beheer/gebruikers").status_code == 403
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "permission_denied"))
+    assert event.actor_id == partner.id and event.summary == "GET /beheer/gebruikers"
