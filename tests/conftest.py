@@ -91,6 +91,14 @@ def reset_schema(engine) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reproducible_factories():
+    """The same fake names on every run, so a run can be repeated exactly."""
+    import factory.random
+
+    factory.random.reseed_random(2026)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = migrated_app(database_url(tmp_path_factory))
