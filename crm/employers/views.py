@@ -20,7 +20,7 @@ from crm.forms import choices
 from crm.loading import load_employer_or_404
 from crm.models import Employer, EmployerContact, Municipality, Organisation, Region, User
 from crm.security import recent_password_required
-from crm.services import employers, timeline
+from crm.services import audit_log, employers, timeline
 from crm.services.clock import today
 from crm.services.contacts import contact_pressure
 from crm.services.employers import DuplicateKvk
@@ -200,43 +200,10 @@ FIELD_LABELS = {
 
 def _changes_meanwhile(employer: Employer, version: int, form: EmployerForm) -> list[dict]:
     """What others changed since ``version``: field, old -> new, who, when."""
-    events = employers.changes_since(employer, version)
-    actors = {
-        u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
-    }
-    municipality_ids = {
-        value for e in events for value in (e.changes or {}).get("municipality_id", []) if isinstance(value, int)
-    }
-    municipality_names = (
-        dict(
-            db.session.execute(
-                select(Municipality.id, Municipality.name).where(Municipality.id.in_(municipality_ids))
-            ).all()
-        )
-        if municipality_ids
-        else {}
+    return audit_log.describe_changes(
+        employers.changes_since(employer, version),
+        lambda key: str(form[key].label.text) if key in form else str(FIELD_LABELS.get(key, key)),
     )
-    described = []
-    for event in events:
-        rows = []
-        for key, (old, new) in (event.changes or {}).items():
-            if key == "moved":
-                continue
-            if key == "municipality_id":
-                old, new = municipality_names.get(old, old), municipality_names.get(new, new)
-            label = str(form[key].label.text) if key in form else str(FIELD_LABELS.get(key, key))
-            rows.append({"field": label, "old": old, "new": new})
-        actor = actors.get(event.actor_id)
-        described.append(
-            {
-                "who": actor.name if actor else _("onbekend"),
-                "when": event.occurred_at,
-                "action": event.action,
-                "summary": event.summary,
-                "rows": rows,
-            }
-        )
-    return described
 
 
 @bp.route("/werkgevers/<int:id>/bewerken", methods=["GET", "POST"])

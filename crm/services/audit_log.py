@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ from crm.models import (
     AuditEvent,
     Contact,
     Employer,
+    Municipality,
     Organisation,
     Participant,
     Partnership,
@@ -100,3 +102,47 @@ def actor_names(events) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def describe_changes(
+    events: list[AuditEvent],
+    label_for: Callable[[str], str],
+    value_labels: dict[str, dict] | None = None,
+    skip: tuple[str, ...] = ("moved",),
+) -> list[dict]:
+    """Audited changes as a user reads them (e.g. after a refused stale edit): per event who,
+    when and rows of field, old -> new. Municipality ids become names (one query for all)."""
+    from flask_babel import gettext as _
+
+    value_labels = value_labels or {}
+    names = actor_names(events)
+    municipality_ids = {v for e in events for v in (e.changes or {}).get("municipality_id", []) if isinstance(v, int)}
+    municipalities = (
+        dict(
+            db.session.execute(
+                select(Municipality.id, Municipality.name).where(Municipality.id.in_(municipality_ids))
+            ).all()
+        )
+        if municipality_ids
+        else {}
+    )
+    value_labels = {"municipality_id": municipalities, **value_labels}
+    described = []
+    for event in events:
+        rows = []
+        for key, (old, new) in (event.changes or {}).items():
+            if key in skip:
+                continue
+            if key in value_labels:
+                old, new = (value_labels[key].get(v, v) for v in (old, new))
+            rows.append({"field": label_for(key), "old": old, "new": new})
+        described.append(
+            {
+                "who": names.get(event.actor_id, _("onbekend")),
+                "when": event.occurred_at,
+                "action": event.action,
+                "summary": event.summary,
+                "rows": rows,
+            }
+        )
+    return described

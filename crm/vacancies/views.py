@@ -24,7 +24,7 @@ from crm.extensions import db
 from crm.labels import VACANCY_STATUS_LABELS
 from crm.loading import load_employer_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
-from crm.services import vacancies
+from crm.services import audit_log, vacancies
 from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import search_clause
@@ -276,35 +276,16 @@ def detail(id: int):
 
 def _changes_meanwhile(vacancy: Vacancy, version: int, form: VacancyForm) -> list[dict]:
     """What others changed since ``version``: field, old -> new, who, when."""
-    events = vacancies.changes_since(vacancy, version)
-    actors = {
-        u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
-    }
     labels = {
         "municipality_id": _("Locatie (gemeente)"),
         "organisations": _("Betrokken partners"),
         "status": _("Status"),
     }
-    described = []
-    for event in events:
-        rows = []
-        for key, (old, new) in (event.changes or {}).items():
-            if key == "status":
-                old, new = VACANCY_STATUS_LABELS.get(old, old), VACANCY_STATUS_LABELS.get(new, new)
-            elif key == "municipality_id":
-                old, new = (db.session.get(Municipality, v).name if isinstance(v, int) else v for v in (old, new))
-            label = labels.get(key) or (str(form[key].label.text) if key in form else key)
-            rows.append({"field": label, "old": old, "new": new})
-        actor = actors.get(event.actor_id)
-        described.append(
-            {
-                "who": actor.name if actor else _("onbekend"),
-                "when": event.occurred_at,
-                "summary": event.summary,
-                "rows": rows,
-            }
-        )
-    return described
+    return audit_log.describe_changes(
+        vacancies.changes_since(vacancy, version),
+        lambda key: labels.get(key) or (str(form[key].label.text) if key in form else key),
+        value_labels={"status": VACANCY_STATUS_LABELS},
+    )
 
 
 @bp.route("/vacatures/<int:id>/bewerken", methods=["GET", "POST"])
