@@ -227,3 +227,32 @@ def test_contact_pressure_counts_per_organisation(session, factories):
         ("UWV Twente", 2, 3),
         ("ROC van Twente", 1, 1),
     ]
+
+
+def test_employer_pressure_counts_every_contact_but_names_only_visible_authors(session, factories):
+    employer = factories.EmployerFactory()
+    uwv = factories.OrganisationFactory(name="UWV Twente", kind="uwv")
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    me = factories.UserFactory(name="Anna Jansen", organisation=uwv)
+    colleague = factories.UserFactory(name="Bram Bos", organisation=uwv)
+    teacher = factories.UserFactory(name="Docent Dirk", organisation=roc)
+
+    def contact(author, days, visibility="gedeeld"):
+        factories.ContactFactory(
+            employer=employer, author=author, visibility=visibility, occurred_at=utcnow() - timedelta(days=days)
+        )
+
+    contact(me, 1)
+    contact(colleague, 3, "intern")  # my own organisation's intern note: named
+    contact(colleague, 50)
+    contact(teacher, 2)
+    contact(teacher, 10, "intern")  # the ROC's intern note: counted, not named
+    contact(teacher, 20, "intern")
+    contact(teacher, 120)  # outside 90 days
+    pressure, people = contacts.employer_pressure(me, employer.id)
+    assert [(p["organisation"], p["days_30"], p["days_90"]) for p in pressure] == [
+        ("ROC van Twente", 3, 3),
+        ("UWV Twente", 2, 3),
+    ]
+    assert people == {"UWV Twente": [("Bram Bos", 2), ("Anna Jansen", 1)], "ROC van Twente": [("Docent Dirk", 1)]}
+    assert pressure == contacts.contact_pressure([employer.id])[employer.id]

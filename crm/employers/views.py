@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm import permissions
 from crm.employers.blueprint import bp
@@ -22,7 +22,7 @@ from crm.models import Employer, EmployerContact, Municipality, Organisation, Re
 from crm.security import recent_password_required
 from crm.services import audit_log, employers, timeline
 from crm.services.clock import today
-from crm.services.contacts import contact_pressure
+from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import search_clause
@@ -30,11 +30,12 @@ from crm.services.search import search_clause
 MAX_MERGE_HOPS = 20
 MERGE_SEARCH_LIMIT = 20
 
+# The page's header in one query: many-to-one joins, and the (few) people of the employer.
 DETAIL_OPTIONS = (
-    selectinload(Employer.contactpersoon).selectinload(User.organisation),
-    selectinload(Employer.municipality).selectinload(Municipality.region),
-    selectinload(Employer.sbi_section),
-    selectinload(Employer.people),
+    joinedload(Employer.contactpersoon).joinedload(User.organisation),
+    joinedload(Employer.municipality).joinedload(Municipality.region),
+    joinedload(Employer.sbi_section),
+    joinedload(Employer.people),
 )
 SUMMARY_OPTIONS = (selectinload(Employer.contactpersoon), selectinload(Employer.municipality))
 
@@ -164,8 +165,12 @@ def _merged_target(employer: Employer) -> Employer:
 @bp.route("/werkgevers/<int:id>")
 @login_required
 def detail(id: int):
-    employer = db.session.scalar(
-        select(Employer).where(Employer.id == id).options(*DETAIL_OPTIONS).execution_options(populate_existing=True)
+    employer = (
+        db.session.scalars(
+            select(Employer).where(Employer.id == id).options(*DETAIL_OPTIONS).execution_options(populate_existing=True)
+        )
+        .unique()
+        .first()
     )
     if employer is None:
         abort(404)
@@ -178,12 +183,13 @@ def detail(id: int):
         return redirect(url_for("employers.detail", id=target.id))
     employer = load_employer_or_404(id, current_user)
     page = timeline.employer_timeline(current_user, employer.id, request.args.get("pagina", 1, type=int))
+    pressure, pressure_people = employer_pressure(current_user, employer.id)
     return render_template(
         "employers/detail.html",
         employer=employer,
         timeline=page,
-        pressure=contact_pressure([employer.id]).get(employer.id, []),
-        pressure_people=timeline.contact_people(current_user, employer.id),
+        pressure=pressure,
+        pressure_people=pressure_people,
         history=employers.contactpersoon_history(employer),
         today=today(),
     )

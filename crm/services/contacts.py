@@ -214,6 +214,46 @@ def contact_pressure(employer_ids: list[int], *, now: datetime | None = None) ->
     return dict(pressure)
 
 
+def employer_pressure(user: User, employer_id: int, *, now: datetime | None = None) -> tuple[list[dict], dict]:
+    """One employer's contact pressure for its page, in one grouped query: the rows of
+    ``contact_pressure`` and, per organisation, who logged those contacts, busiest first:
+    ``{organisation name: [(user name, count in 90 days), ...]}``. Every contact counts, but
+    only the authors of contacts ``user`` may see are named (another organisation's *intern*
+    note stays anonymous)."""
+    now = now or utcnow()
+    since_30, since_90 = now - timedelta(days=30), now - timedelta(days=90)
+    author = case((permissions.visible_contacts_clause(user), User.name))
+    rows = db.session.execute(
+        select(
+            Organisation.name,
+            author,
+            func.sum(case((Contact.occurred_at >= since_30, 1), else_=0)),
+            func.count(),
+            func.max(Contact.occurred_at),
+        )
+        .select_from(Contact)
+        .join(Organisation, Organisation.id == Contact.organisation_id)
+        .join(User, User.id == Contact.author_id)
+        .where(Contact.employer_id == employer_id, Contact.occurred_at >= since_90)
+        .group_by(Organisation.name, author)
+    ).all()
+    per_organisation: dict[str, dict] = {}
+    people: dict[str, list] = defaultdict(list)
+    for organisation, name, days_30, days_90, last in rows:
+        row = per_organisation.setdefault(
+            organisation, {"organisation": organisation, "days_30": 0, "days_90": 0, "last": last}
+        )
+        row["days_30"] += int(days_30)
+        row["days_90"] += days_90
+        row["last"] = max(row["last"], last)
+        if name is not None:
+            people[organisation].append((name, days_90))
+    for named in people.values():
+        named.sort(key=lambda person: (-person[1], person[0]))
+    pressure = sorted(per_organisation.values(), key=lambda item: (-item["days_90"], item["organisation"]))
+    return pressure, dict(people)
+
+
 def recent_contacts_by_others(user: User, *, days: int = 14, limit: int = 20) -> list[Contact]:
     """Contacts that other people logged on the employers this user is contactpersoon for."""
     return list(

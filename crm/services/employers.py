@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
@@ -464,7 +464,7 @@ def contactpersoon_history(employer: Employer) -> list[ContactpersoonAssignment]
         db.session.scalars(
             select(ContactpersoonAssignment)
             .where(ContactpersoonAssignment.employer_id == employer.id)
-            .options(selectinload(ContactpersoonAssignment.user), selectinload(ContactpersoonAssignment.assigned_by))
+            .options(joinedload(ContactpersoonAssignment.user), joinedload(ContactpersoonAssignment.assigned_by))
             .order_by(ContactpersoonAssignment.started_at.desc(), ContactpersoonAssignment.id.desc())
         )
     )
