@@ -47,6 +47,30 @@ def test_retention_job_anonymises_after_24_months_and_keeps_counts(session, fact
     assert privacy.anonymise_expired(24, on=date(2027, 1, 1)) == 0  # once
 
 
+def test_retention_job_at_a_month_end_and_for_many_participants(session, factories):
+    people = []
+    for n in range(3):
+        participant = factories.ParticipantFactory(first_name=f"Deelnemer{n}")
+        factories.TrajectoryFactory(
+            participant=participant,
+            status="uitgevallen",
+            actual_start=date(2025, 3, 1),
+            actual_end=date(2025, 8, 31),  # six months later is 28 February 2026
+            dropout_reason="persoonlijke_omstandigheden",
+            dropout_text=f"Persoonlijke reden {n}",
+        )
+        people.append(participant)
+    assert privacy.anonymise_expired(6, on=date(2026, 2, 27)) == 0
+    assert privacy.anonymise_expired(6, on=date(2026, 2, 28)) == 3
+    assert [p.first_name for p in people] == ["Geanonimiseerd"] * 3
+    texts = db.session.scalars(
+        select(Trajectory.dropout_text).where(Trajectory.participant_id.in_([p.id for p in people]))
+    )
+    assert set(texts) == {""}
+    events = db.session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "anonymise")).all()
+    assert events.count("Bewaartermijn van 6 maanden verstreken") == 3
+
+
 def test_access_and_erasure_need_a_recent_password(client, factories):
     coordinator, participant, _trajectory = world(factories)
     login_as(client, coordinator)
