@@ -98,7 +98,7 @@ def upgrade(engine) -> None:
 TRAJECTORY_COLUMNS = (
     "kind, participant_id, employer_id, vacancy_id, partnership_id, period_id, regeling, qualification_name, "
     "crebo, planned_start, planned_end, actual_start, actual_end, guidance_hours, status, outcome, "
-    "dropout_reason, dropout_text, created_by_id, version, created_at, updated_at"
+    "dropout_reason, dropout_text, created_by_id, version, created_at, updated_at, involvement_key"
 )
 
 
@@ -165,7 +165,8 @@ def copy_trajectories(target: int) -> None:
                        t.planned_start - s.days, t.planned_end - s.days,
                        t.actual_start - s.days, t.actual_end - s.days, t.guidance_hours, t.status, t.outcome,
                        t.dropout_reason, t.dropout_text, t.created_by_id, 1,
-                       t.created_at - make_interval(days => s.days), t.updated_at - make_interval(days => s.days)
+                       t.created_at - make_interval(days => s.days), t.updated_at - make_interval(days => s.days),
+                       t.involvement_key
                 FROM trajectory t
                 CROSS JOIN LATERAL (SELECT ((t.id * 7919 + :round * 104729) % 365)::int AS days) s
                 WHERE t.id <= :original_max

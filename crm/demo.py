@@ -47,6 +47,7 @@ from crm.models import (
     VacancyStatusChange,
     vacancy_organisation,
 )
+from crm.models.trajectories import involvement_key
 from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM
 from crm.services.passwords import hash_password
@@ -1471,6 +1472,7 @@ class _Seeder:
             follow_up = self.plan_open_follow_up(owner, steps[-1][1], subject, None)["row"]
             follow_up["employer_id"] = employer_id
             follow_up["contact_id"] = None
+        row["involvement_key"] = involvement_key(involved)  # bulk inserts bypass the ORM flush hook
         return {"row": row, "changes": changes, "involved": sorted(involved), "follow_up": follow_up}
 
     def sector_jobs(self, techniek: bool) -> list[Job]:

@@ -24,6 +24,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.models import Ambition, AuditEvent, Trajectory
 from crm.models.base import utcnow
+from crm.models.trajectories import TRAJECTORY_STATUSES
 from crm.services import pipeline
 from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError
@@ -314,6 +315,30 @@ def pipeline_world(world, factories):
     f.EmployerFactory(name="Lang Stil BV", contactpersoon=w.bram, last_contact_at=now - timedelta(days=200))
     db.session.flush()
     return w
+
+
+def test_python_measures_agree_with_the_sql_conditions_on_every_combination(factories):
+    """The page counts grouped rows with ``_measure_holds``; the drill-down filters with
+    ``TRAJECTORY_MEASURES``. Both must say the same for every status, with and without a start."""
+    combinations = {}
+    for status in TRAJECTORY_STATUSES:
+        for has_start in (False, True):
+            if status in ("gestart", "afgerond") and not has_start:
+                continue  # the database refuses these
+            trajectory = factories.TrajectoryFactory(
+                status=status,
+                actual_start=date(2025, 3, 1) if has_start else None,
+                outcome="diploma" if status == "afgerond" else None,
+                dropout_reason="ander_werk" if status == "uitgevallen" else None,
+            )
+            combinations[trajectory.id] = (status, has_start)
+    for measure, condition in pipeline.TRAJECTORY_MEASURES.items():
+        query = select(Trajectory.id).where(Trajectory.id.in_(combinations))
+        in_sql = set(db.session.scalars(query if condition is None else query.where(condition)))
+        in_python = {
+            i for i, (status, has_start) in combinations.items() if pipeline._measure_holds(measure, status, has_start)
+        }
+        assert in_sql == in_python, measure
 
 
 def test_funnel_counts_per_status_and_kind(client, pipeline_world):

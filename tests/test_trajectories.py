@@ -365,6 +365,32 @@ def test_changing_only_the_organisations_moves_the_version(world):
     assert audit.changes["involvements"][1] == ["school: ROC van Twente", "uwv: UWV Werkbedrijf Twente"]
 
 
+def stored_key(trajectory) -> str:
+    return db.session.scalar(select(Trajectory.involvement_key).where(Trajectory.id == trajectory.id))
+
+
+def test_the_involvement_key_follows_every_change_of_the_organisations(world, factories):
+    t = world.trajectory
+    roc = world.roc.id
+    gemeente = next(i.organisation_id for i in t.involvements if i.role == "gemeente")
+    assert stored_key(t) == t.involvement_key == ",".join(sorted([f"{roc}:school", f"{gemeente}:gemeente"]))
+    # through the service: one removed, one added
+    trajectories.update_trajectory(
+        world.teacher, t, data_for(world, involvements=[(roc, "school"), (world.uwv.id, "uwv")]), version=t.version
+    )
+    db.session.flush()
+    assert stored_key(t) == t.involvement_key == ",".join(sorted([f"{roc}:school", f"{world.uwv.id}:uwv"]))
+    # any other path, e.g. a new organisation added directly, and a row deleted
+    version = t.version
+    sbb = factories.OrganisationFactory(name="SBB", kind="kenniscentrum")
+    factories.TrajectoryOrganisationFactory(trajectory=t, organisation=sbb, role="kenniscentrum")
+    assert stored_key(t) == ",".join(sorted([f"{roc}:school", f"{world.uwv.id}:uwv", f"{sbb.id}:kenniscentrum"]))
+    db.session.delete(next(i for i in t.involvements if i.role == "uwv"))
+    db.session.flush()
+    assert stored_key(t) == t.involvement_key == ",".join(sorted([f"{roc}:school", f"{sbb.id}:kenniscentrum"]))
+    assert t.version == version  # a derived column is not an edit
+
+
 def test_coordinator_edits_without_being_involved(world):
     t = world.trajectory
     trajectories.update_trajectory(world.coordinator, t, data_for(world, regeling="STAP"), version=t.version)

@@ -29,6 +29,10 @@ class Employer(TimestampMixin, Base):
         CheckConstraint("kvk_number IS NULL OR length(kvk_number) = 8", name="kvk_number_length"),
         CheckConstraint("vestigingsnummer IS NULL OR length(vestigingsnummer) = 12", name="vestigingsnummer_length"),
         Index("ix_employer_status_name", "status", "name"),
+        # Covering, for the pipeline's joins from vacancies, trajectories and follow-ups to an
+        # employer's contactpersoon and back (index-only scans, not the wide employer rows).
+        Index("ix_employer_contactpersoon", "contactpersoon_id", "id"),
+        Index("ix_employer_id_contactpersoon", "id", "contactpersoon_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -50,7 +54,7 @@ class Employer(TimestampMixin, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     # The one contactpersoon who speaks to this employer for all partners. The open
     # ContactpersoonAssignment row always names the same user (services keep both in step).
-    contactpersoon_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    contactpersoon_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # Kept by the contact service so lists can sort and filter on it at scale.
     last_contact_at: Mapped[datetime | None] = mapped_column(index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import chain
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Mapped, Session, attributes, mapped_column, relationship
+from sqlalchemy.orm.util import identity_key
 
 from crm.models.base import Base, TimestampMixin, one_of, one_of_or_null, utcnow
 
@@ -80,7 +97,10 @@ class Trajectory(TimestampMixin, Base):
         Index("ix_trajectory_partnership_participant", "partnership_id", "participant_id"),
         Index("ix_trajectory_kind_status", "kind", "status"),
         Index("ix_trajectory_actual_start", "actual_start"),
-        Index("ix_trajectory_pipeline", "partnership_id", "kind", "status", "actual_start", "employer_id"),
+        Index(
+            "ix_trajectory_pipeline",
+            *("partnership_id", "kind", "status", "actual_start", "employer_id", "involvement_key"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
@@ -103,6 +123,10 @@ class Trajectory(TimestampMixin, Base):
     dropout_text: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # Derived from the involvements, kept by ``_keep_involvement_keys`` below: "3:school,7:uwv".
+    # The pipeline counts per organisation by grouping on it instead of joining every
+    # involvement row (crm.services.pipeline).
+    involvement_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     participant: Mapped[Participant] = relationship()
     employer: Mapped[Employer | None] = relationship()
@@ -130,6 +154,75 @@ class TrajectoryOrganisation(Base):
 
     trajectory: Mapped[Trajectory] = relationship(back_populates="involvements")
     organisation: Mapped[Organisation] = relationship()
+
+
+def involvement_key(involvements: Iterable[tuple[int, str]]) -> str:
+    """The canonical text of a set of ``(organisation id, role)`` pairs."""
+    return ",".join(f"{organisation_id}:{role}" for organisation_id, role in sorted(set(involvements)))
+
+
+def parse_involvement_key(key: str) -> list[tuple[int, str]]:
+    pairs = []
+    for part in filter(None, key.split(",")):
+        organisation_id, role = part.split(":", 1)
+        pairs.append((int(organisation_id), role))
+    return pairs
+
+
+def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]) -> dict[int, str]:
+    """Recompute ``trajectory.involvement_key`` of these trajectories from their involvements."""
+    ids = sorted(set(trajectory_ids))
+    involved: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        rows = connection.execute(
+            select(
+                TrajectoryOrganisation.trajectory_id,
+                TrajectoryOrganisation.organisation_id,
+                TrajectoryOrganisation.role,
+            ).where(TrajectoryOrganisation.trajectory_id.in_(chunk))
+        )
+        for trajectory_id, organisation_id, role in rows:
+            involved[trajectory_id].append((organisation_id, role))
+    keys = {trajectory_id: involvement_key(involved[trajectory_id]) for trajectory_id in ids}
+    if keys:
+        table = Trajectory.__table__
+        connection.execute(
+            sql_update(table).where(table.c.id == bindparam("trajectory_id")).values(involvement_key=bindparam("key")),
+            [{"trajectory_id": trajectory_id, "key": key} for trajectory_id, key in keys.items()],
+        )
+    return keys
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_involvement_keys(session: Session, _flush_context) -> None:
+    """Whatever path adds or removes an involvement (the trajectory service, a test factory, a
+    delete-orphan cascade), the trajectory's ``involvement_key`` follows in the same transaction.
+    A Core UPDATE: a derived column is not an edit, so the trajectory's version stays."""
+    touched: set[int] = set()
+    for obj in chain(session.new, session.deleted):
+        if isinstance(obj, TrajectoryOrganisation) and obj.trajectory_id is not None:
+            touched.add(obj.trajectory_id)
+    for obj in chain(session.new, session.dirty):
+        if (
+            isinstance(obj, Trajectory)
+            and obj.id is not None
+            and obj not in session.deleted
+            and (obj in session.new or inspect(obj).attrs.involvements.history.has_changes())  # loads nothing
+        ):
+            touched.add(obj.id)
+    if not touched:
+        return
+    session.info.setdefault("involvement_keys", {}).update(write_involvement_keys(session.connection(), touched))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _show_involvement_keys(session: Session, _flush_context) -> None:
+    """The written keys on the objects in the session (after the flush has settled their state)."""
+    for trajectory_id, key in session.info.pop("involvement_keys", {}).items():
+        trajectory = session.identity_map.get(identity_key(Trajectory, trajectory_id))
+        if trajectory is not None:
+            attributes.set_committed_value(trajectory, "involvement_key", key)
 
 
 class TrajectoryStatusChange(Base):

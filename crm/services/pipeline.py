@@ -68,7 +68,7 @@ from crm.models import (
     vacancy_organisation,
 )
 from crm.models.base import utcnow
-from crm.models.trajectories import INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES
+from crm.models.trajectories import INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES, parse_involvement_key
 from crm.models.vacancies import VACANCY_STATUSES
 from crm.services import spreadsheets
 from crm.services.audit import audit
@@ -94,6 +94,22 @@ TRAJECTORY_MEASURES: dict[str, ColumnElement[bool] | None] = {
     "uitgevallen_na_start": and_(Trajectory.status == "uitgevallen", Trajectory.actual_start.is_not(None)),
     "uitgevallen_voor_start": and_(Trajectory.status == "uitgevallen", Trajectory.actual_start.is_(None)),
 }
+
+
+def _measure_holds(measure: str, status: str, has_start: bool) -> bool:
+    """``TRAJECTORY_MEASURES[measure]`` for one trajectory, in Python: for counting grouped rows
+    (``_trajectory_counts``). tests/test_pipeline.py checks both agree on every combination."""
+    if measure == "totaal":
+        return True
+    if measure in TRAJECTORY_STATUSES:
+        return status == measure
+    return {
+        "gestart_ooit": has_start and status in STARTED_STATUSES,
+        "uitgevallen_na_start": status == "uitgevallen" and has_start,
+        "uitgevallen_voor_start": status == "uitgevallen" and not has_start,
+    }[measure]
+
+
 VACANCY_MEASURES: dict[str, ColumnElement[bool] | None] = {
     "totaal": None,
     **{status: Vacancy.status == status for status in VACANCY_STATUSES},
@@ -417,10 +433,9 @@ class PipelineReview:
 
 
 def review(scope: Scope) -> PipelineReview:
-    """All tables of /pijplijn: seven grouped queries, whatever the data."""
-    traj_am = _trajectories_per_account_manager(scope)
+    """All tables of /pijplijn: five grouped queries, whatever the data."""
+    traj_am, traj_org = _trajectory_counts(scope)
     vac_am = _vacancies_per_account_manager(scope)
-    traj_org = _trajectories_per_organisation(scope)
     vac_org = _vacancies_per_organisation(scope)
     follow_ups = _follow_ups_per_account_manager(scope)
     employers = _employers_per_account_manager(scope)
@@ -462,21 +477,65 @@ def review(scope: Scope) -> PipelineReview:
     return PipelineReview(scope=scope, tables=tables, funnel_chart=chart)
 
 
-def _trajectories_per_account_manager(scope: Scope) -> list[dict]:
-    """Trajectory counts per (employer's contactpersoon, kind): one grouped query."""
-    measures = [_count(cond).label(name) for name, cond in TRAJECTORY_MEASURES.items()]
+def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
+    """Trajectory counts per (employer's contactpersoon, kind) and per (involved organisation,
+    role), from ONE grouped query over the trajectories in scope.
+
+    Every trajectory measure depends only on the status and whether there is a start date
+    (``_measure_holds``), so the query groups by those, the contactpersoon, the kind and the
+    ``involvement_key``; the few hundred groups are summed here. Per organisation, a trajectory
+    counts once for each (organisation, role) in its key, exactly as the drill-down (``betrokken``
+    + ``rol``) lists it, without joining every involvement row."""
     query = (
-        select(Employer.contactpersoon_id, User.name, Trajectory.kind, *measures)
+        select(
+            Employer.contactpersoon_id,
+            User.name,
+            Trajectory.kind,
+            Trajectory.involvement_key,
+            Trajectory.status,
+            Trajectory.actual_start.is_not(None),
+            func.count(),
+        )
         .select_from(Trajectory)
         .outerjoin(Employer, Employer.id == Trajectory.employer_id)
         .outerjoin(User, User.id == Employer.contactpersoon_id)
         .where(*trajectory_clauses(scope))
-        .group_by(Employer.contactpersoon_id, User.name, Trajectory.kind)
+        .group_by(
+            Employer.contactpersoon_id,
+            User.name,
+            Trajectory.kind,
+            Trajectory.involvement_key,
+            Trajectory.status,
+            Trajectory.actual_start.is_not(None),
+        )
     )
-    return [
-        {"user_id": row[0], "name": row[1], "kind": row[2], **dict(zip(TRAJECTORY_MEASURES, row[3:], strict=True))}
-        for row in db.session.execute(query)
-    ]
+    per_am: dict[tuple, dict] = {}
+    per_org: dict[tuple, dict] = {}
+    for user_id, name, kind, key, status, has_start, count in db.session.execute(query):
+        holds = [m for m in TRAJECTORY_MEASURES if _measure_holds(m, status, bool(has_start))]
+        row = per_am.setdefault(
+            (user_id, kind), {"user_id": user_id, "name": name, "kind": kind, **dict.fromkeys(TRAJECTORY_MEASURES, 0)}
+        )
+        for measure in holds:
+            row[measure] += count
+        for organisation_id, role in parse_involvement_key(key):
+            org_row = per_org.setdefault(
+                (organisation_id, role),
+                {"org_id": organisation_id, "role": role, **dict.fromkeys(ORG_TRAJECTORY_MEASURES, 0)},
+            )
+            for measure in holds:
+                if measure in ORG_TRAJECTORY_MEASURES:
+                    org_row[measure] += count
+    names: dict[int, str] = {}
+    if per_org:
+        organisation_ids = {organisation_id for organisation_id, _role in per_org}
+        rows = db.session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
+        )
+        names = {organisation_id: name for organisation_id, name in rows}
+    for row in per_org.values():
+        row["name"] = names.get(row["org_id"], "")
+    return list(per_am.values()), list(per_org.values())
 
 
 def _vacancies_per_account_manager(scope: Scope) -> list[dict]:
@@ -497,25 +556,6 @@ def _vacancies_per_account_manager(scope: Scope) -> list[dict]:
 
 ORG_TRAJECTORY_MEASURES = ("totaal", "gestart_ooit", "afgerond", "uitgevallen")
 ORG_VACANCY_MEASURES = ("totaal", "open", "vervuld")
-
-
-def _trajectories_per_organisation(scope: Scope) -> list[dict]:
-    """Trajectory counts per involved organisation and its role: one grouped query. The
-    (trajectory, organisation, role) rows are unique (the primary key), so each trajectory counts
-    once per row, exactly as the drill-down (``betrokken`` + ``rol``) lists it."""
-    measures = [_count(TRAJECTORY_MEASURES[name]).label(name) for name in ORG_TRAJECTORY_MEASURES]
-    query = (
-        select(Organisation.id, Organisation.name, TrajectoryOrganisation.role, *measures)
-        .select_from(Trajectory)
-        .join(TrajectoryOrganisation, TrajectoryOrganisation.trajectory_id == Trajectory.id)
-        .join(Organisation, Organisation.id == TrajectoryOrganisation.organisation_id)
-        .where(*trajectory_clauses(scope))
-        .group_by(Organisation.id, Organisation.name, TrajectoryOrganisation.role)
-    )
-    return [
-        {"org_id": row[0], "name": row[1], "role": row[2], **dict(zip(ORG_TRAJECTORY_MEASURES, row[3:], strict=True))}
-        for row in db.session.execute(query)
-    ]
 
 
 def _vacancies_per_organisation(scope: Scope) -> list[dict]:
