@@ -108,7 +108,7 @@ QUIET_ACTIONS = ("view", "login", "login_failed", "logout", "export", "refused",
 
 def fingerprint() -> tuple:
     """A cheap picture of what a refused POST must not change: row counts of the main tables,
-    the employer/vacancy/trajectory versions and the audit events that record a change."""
+    the employer/vacancy/trajectory/participant versions and the audit events that record a change."""
     s = db.session
     counts = tuple(
         s.scalar(select(func.count()).select_from(model))
@@ -118,6 +118,7 @@ def fingerprint() -> tuple:
         s.scalar(select(func.sum(Employer.version))),
         s.scalar(select(func.sum(Vacancy.version))),
         s.scalar(select(func.sum(Trajectory.version))),
+        s.scalar(select(func.sum(Participant.version))),
         s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.done_at.is_not(None))),
         s.scalar(select(func.count()).select_from(User).where(User.active.is_(True))),
     )
