@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import AuditEvent, Contact, Employer, EmployerContact, FollowUp, Participant, Trajectory, User, Vacancy
+from crm.models import (
+    Ambition,
+    AuditEvent,
+    Contact,
+    Employer,
+    EmployerContact,
+    FollowUp,
+    Participant,
+    ProgrammePeriod,
+    Trajectory,
+    User,
+    Vacancy,
+)
 from tests import factories as f
 
 ACTORS = (
@@ -112,7 +124,18 @@ def fingerprint() -> tuple:
     s = db.session
     counts = tuple(
         s.scalar(select(func.count()).select_from(model))
-        for model in (Employer, EmployerContact, Contact, FollowUp, Vacancy, Participant, Trajectory, User)
+        for model in (
+            Employer,
+            EmployerContact,
+            Contact,
+            FollowUp,
+            Vacancy,
+            Participant,
+            Trajectory,
+            User,
+            ProgrammePeriod,
+            Ambition,
+        )
     )
     versions = (
         s.scalar(select(func.sum(Employer.version))),
