@@ -112,25 +112,30 @@ def test_a_period_of_one_day_is_fine(session, admin):
     assert one_day.starts_on == one_day.ends_on
 
 
+BEGIN_AFTER = "Laat de periode na 31-12-2026 beginnen."
+END_BEFORE = "Laat de periode vóór 01-01-2026 eindigen."
+EITHER = "Laat de periode na 31-12-2026 beginnen of vóór 01-01-2026 eindigen."
+
+
 @pytest.mark.parametrize(
-    ("starts_on", "ends_on"),
+    ("starts_on", "ends_on", "advice"),
     [
-        (date(2025, 7, 1), date(2026, 6, 30)),  # overlaps the start of 2026
-        (date(2026, 7, 1), date(2027, 6, 30)),  # overlaps the end of 2026
-        (date(2026, 3, 1), date(2026, 3, 31)),  # inside 2026
-        (date(2025, 1, 1), date(2027, 12, 31)),  # around 2026
-        (date(2025, 1, 1), date(2026, 1, 1)),  # shares 2026's first day
-        (date(2026, 12, 31), date(2027, 12, 31)),  # shares 2026's last day
+        (date(2025, 7, 1), date(2026, 6, 30), END_BEFORE),  # overlaps the start of 2026
+        (date(2026, 7, 1), date(2027, 6, 30), BEGIN_AFTER),  # overlaps the end of 2026
+        (date(2026, 3, 1), date(2026, 3, 31), EITHER),  # inside 2026
+        (date(2025, 1, 1), date(2027, 12, 31), EITHER),  # around 2026
+        (date(2025, 1, 1), date(2026, 1, 1), END_BEFORE),  # shares 2026's first day
+        (date(2026, 12, 31), date(2027, 12, 31), BEGIN_AFTER),  # shares 2026's last day
     ],
 )
-def test_overlapping_periods_are_refused(session, admin, starts_on, ends_on):
+def test_overlapping_periods_are_refused(session, admin, starts_on, ends_on, advice):
     period("2026", *year(2026))
     with pytest.raises(PeriodRefused) as refused:
         programme_periods.save_period(admin, None, name="Nieuw", starts_on=starts_on, ends_on=ends_on)
     message = str(refused.value)
     assert message.startswith("Deze periode overlapt met programmaperiode 2026 (01-01-2026 t/m 31-12-2026).")
     assert "een traject zou dan in twee periodes meetellen" in message
-    assert "Laat de periode na 31-12-2026 beginnen of vóór 01-01-2026 eindigen." in message
+    assert message.endswith(advice)
     assert refused.value.field == "starts_on"
     assert period_count() == 1 and events() == []
 

@@ -179,11 +179,18 @@ def _check(name: str, starts_on: date | None, ends_on: date | None, exclude_id: 
         raise PeriodRefused(
             f"Deze periode overlapt met programmaperiode {describe(other)}. Periodes mogen niet overlappen: "
             "de stand telt de trajecten die in een periode gestart zijn, en een traject zou dan in twee "
-            "periodes meetellen. Laat de periode na "
-            f"{_dmy(other.ends_on)} beginnen of vóór {_dmy(other.starts_on)} eindigen.",
+            f"periodes meetellen. {_advice(starts_on, ends_on, other)}",
             "starts_on",
         )
     return name
+
+
+def _advice(starts_on: date, ends_on: date, other: ProgrammePeriod) -> str:
+    if starts_on >= other.starts_on and ends_on > other.ends_on:
+        return f"Laat de periode na {_dmy(other.ends_on)} beginnen."
+    if starts_on < other.starts_on and ends_on <= other.ends_on:
+        return f"Laat de periode vóór {_dmy(other.starts_on)} eindigen."
+    return f"Laat de periode na {_dmy(other.ends_on)} beginnen of vóór {_dmy(other.starts_on)} eindigen."
 
 
 def _state(period: ProgrammePeriod) -> dict:
