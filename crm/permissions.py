@@ -57,6 +57,11 @@ def can_manage_organisations(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_programme_periods(user: User) -> bool:
+    """Programme periods are shared by every partnership: admins keep them, coordinators ask."""
+    return is_admin(user)
+
+
 def can_view_organisation(user: User, organisation: Organisation) -> bool:
     return user.active
 

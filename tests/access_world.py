@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import AuditEvent, Contact, Employer, EmployerContact, FollowUp, Participant, Trajectory, User, Vacancy
+from crm.models import (
+    Ambition,
+    AuditEvent,
+    Contact,
+    Employer,
+    EmployerContact,
+    FollowUp,
+    Participant,
+    ProgrammePeriod,
+    Trajectory,
+    User,
+    Vacancy,
+)
 from tests import factories as f
 
 ACTORS = (
@@ -108,16 +120,28 @@ QUIET_ACTIONS = ("view", "login", "login_failed", "logout", "export", "refused",
 
 def fingerprint() -> tuple:
     """A cheap picture of what a refused POST must not change: row counts of the main tables,
-    the employer/vacancy/trajectory versions and the audit events that record a change."""
+    the employer/vacancy/trajectory/participant versions and the audit events that record a change."""
     s = db.session
     counts = tuple(
         s.scalar(select(func.count()).select_from(model))
-        for model in (Employer, EmployerContact, Contact, FollowUp, Vacancy, Participant, Trajectory, User)
+        for model in (
+            Employer,
+            EmployerContact,
+            Contact,
+            FollowUp,
+            Vacancy,
+            Participant,
+            Trajectory,
+            User,
+            ProgrammePeriod,
+            Ambition,
+        )
     )
     versions = (
         s.scalar(select(func.sum(Employer.version))),
         s.scalar(select(func.sum(Vacancy.version))),
         s.scalar(select(func.sum(Trajectory.version))),
+        s.scalar(select(func.sum(Participant.version))),
         s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.done_at.is_not(None))),
         s.scalar(select(func.count()).select_from(User).where(User.active.is_(True))),
     )

@@ -80,6 +80,10 @@ EXPECTED.update(
         "admin.partnership_edit /beheer/samenwerkingsverbanden/<int:id>": same(ADMIN_ONLY),
         "admin.partnership_edit /beheer/samenwerkingsverbanden/nieuw": same(ADMIN_ONLY),
         "admin.partnerships_list /beheer/samenwerkingsverbanden": {"GET": ADMIN_ONLY},
+        "admin.programme_period_delete /beheer/programmaperiodes/<int:id>/verwijderen": same(ADMIN_ONLY),
+        "admin.programme_period_edit /beheer/programmaperiodes/<int:id>": same(ADMIN_ONLY),
+        "admin.programme_period_edit /beheer/programmaperiodes/nieuw": same(ADMIN_ONLY),
+        "admin.programme_periods_list /beheer/programmaperiodes": {"GET": ADMIN_ONLY},
         "admin.user_edit /beheer/gebruikers/<int:id>": same(ADMIN_ONLY),
         "admin.user_new /beheer/gebruikers/nieuw": same(ADMIN_ONLY),
         "admin.user_reset_password /beheer/gebruikers/<int:id>/wachtwoord": {"POST": ADMIN_ONLY},
@@ -182,6 +186,7 @@ DEFAULT_ARGS = {"employer_id": "employer", "person_id": "person", "token": "=no-
 ID_BY_PREFIX = {
     "admin.organisation_edit": "org_a",
     "admin.partnership_edit": "p1",
+    "admin.programme_period": "period",
     "admin.user": "victim",
     "audit.history": "employer",
     "contacts.follow_up": "follow_up",

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from stdnum.nl import bsn
 
 from crm.extensions import db
 from crm.models import AuditEvent, Participant
 from crm.models.base import utcnow
 from crm.services import participants
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.participants import ParticipantData
 from tests.conftest import csrf_token, login_as
 from tests.factories import municipality
@@ -178,9 +179,8 @@ def test_every_text_field_refuses_a_bsn_on_edit(client, factories, gemeente_user
     login_as(client, gemeente_user)
     token = csrf_token(client, f"/deelnemers/{participant.id}/bewerken")
     value = PARTICIPANT_TEXT_FIELDS[name].format(bsn=valid_bsns(1, seed=7)[0])
-    html = client.post(f"/deelnemers/{participant.id}/bewerken", data=form_data(token, **{name: value})).get_data(
-        as_text=True
-    )
+    data = form_data(token, version=str(participant.version), **{name: value})
+    html = client.post(f"/deelnemers/{participant.id}/bewerken", data=data).get_data(as_text=True)
     assert BSN_EXPLANATION in html
     db.session.refresh(participant)
     assert (participant.first_name, participant.last_name) == ("Mo", "Bakker")
@@ -220,7 +220,9 @@ def test_edit_keeps_consent_unless_recorded_anew(client, factories, gemeente_use
     token = csrf_token(client, f"/deelnemers/{participant.id}/bewerken")
     response = client.post(
         f"/deelnemers/{participant.id}/bewerken",
-        data=form_data(token, first_name="Mohammed", last_name="Bakker", consent_given=None, consent_purpose="x"),
+        data=form_data(
+            token, first_name="Mohammed", last_name="Bakker", consent_given=None, consent_purpose="x", version="1"
+        ),
     )
     assert response.status_code == 302
     db.session.refresh(participant)
@@ -234,12 +236,139 @@ def test_edit_keeps_consent_unless_recorded_anew(client, factories, gemeente_use
 
     response = client.post(
         f"/deelnemers/{participant.id}/bewerken",
-        data=form_data(token, first_name="Mohammed", last_name="Bakker", consent_purpose="Ook voor EVC"),
+        data=form_data(token, first_name="Mohammed", last_name="Bakker", consent_purpose="Ook voor EVC", version="2"),
     )
     assert response.status_code == 302
     db.session.refresh(participant)
     assert participant.consent_recorded_by_id == gemeente_user.id
     assert participant.consent_purpose == "Ook voor EVC" and participant.consent_at > recorded
+
+
+# --- two people editing the same participant ------------------------------------------------------------
+
+
+def test_a_save_on_an_old_version_is_refused_and_overwrites_nothing(session, factories, gemeente_user):
+    colleague = factories.UserFactory(role="accountmanager", organisation=gemeente_user.organisation)
+    participant = factories.ParticipantFactory(
+        first_name="Mo", last_name="Bakker", doelgroep="werkzoekende", created_by_id=gemeente_user.id
+    )
+    db.session.flush()
+    assert participant.version == 1
+    opened_by_both = ParticipantData.from_participant(participant)
+
+    first = ParticipantData.from_participant(participant)
+    first.first_name, first.doelgroep = "Mohammed", "werkende"
+    participants.update_participant(colleague, participant, first, version=1)
+    assert participant.version == 2
+
+    second = opened_by_both
+    second.last_name = "Bakker-Smit"
+    with pytest.raises(StaleRecord, match="Iemand anders heeft deze deelnemer intussen gewijzigd"):
+        participants.update_participant(gemeente_user, participant, second, version=1)
+    db.session.refresh(participant)
+    assert (participant.first_name, participant.last_name, participant.doelgroep) == ("Mohammed", "Bakker", "werkende")
+    assert participant.version == 2
+    (missed,) = participants.changes_since(participant, 1)
+    assert missed.actor_id == colleague.id
+    assert missed.changes == {"first_name": ["…", "…"], "doelgroep": ["werkzoekende", "werkende"]}
+    assert participants.changes_since(participant, 2) == []
+
+
+def test_a_concurrent_save_that_slips_past_the_check_is_refused_by_the_version_column(
+    session, factories, gemeente_user
+):
+    participant = factories.ParticipantFactory(first_name="Mo", last_name="Bakker", created_by_id=gemeente_user.id)
+    db.session.commit()
+    data = ParticipantData.from_participant(participant)
+    data.first_name = "Mohammed"
+    # Another process saves between this session's version check and its write: the row is at
+    # version 2 while this session still holds version 1.
+    db.session.execute(
+        update(Participant)
+        .where(Participant.id == participant.id)
+        .values(last_name="Bakker-Smit", version=Participant.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    assert participant.version == 1
+    with pytest.raises(StaleRecord):
+        participants.update_participant(gemeente_user, participant, data, version=1)
+    db.session.expire_all()
+    assert db.session.get(Participant, participant.id).first_name == "Mo"
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.object_type == "participant", AuditEvent.action == "update")
+    )
+
+
+def test_stale_edit_shows_what_changed_keeps_the_input_and_can_be_resaved(client, factories, gemeente_user):
+    enschede = factories.OrganisationFactory(name="Gemeente Enschede-Noord", kind="gemeente")
+    colleague = factories.UserFactory(
+        role="accountmanager", name="Ahmed Accountmanager", organisation=gemeente_user.organisation
+    )
+    participant = factories.ParticipantFactory(
+        first_name="Sanne",
+        last_name="de Vries",
+        birth_year=2004,
+        email="sanne.devries@example.com",
+        phone="06 1234 5678",
+        municipality_id=municipality("Enschede").id,
+        doelgroep="jongere_zonder_startkwalificatie",
+        created_by_id=gemeente_user.id,
+        consent_purpose="Begeleiding",
+    )
+    login_as(client, gemeente_user)
+    # Wendy opens the form (version 1) ...
+    page = client.get(f"/deelnemers/{participant.id}/bewerken").get_data(as_text=True)
+    assert 'name="version" type="hidden" value="1"' in page
+    # ... Ahmed saves in between: another phone number, another doelgroep and referrer.
+    data = ParticipantData.from_participant(participant)
+    data.phone, data.doelgroep, data.referring_organisation_id = "06 8765 4321", "werkzoekende", enschede.id
+    participants.update_participant(colleague, participant, data, version=1)
+    db.session.commit()
+
+    token = csrf_token(client, f"/deelnemers/{participant.id}/bewerken")
+    mine = form_data(token, last_name="de Vries-Jansen", consent_given=None, version="1")
+    response = client.post(f"/deelnemers/{participant.id}/bewerken", data=mine)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Iemand anders heeft deze deelnemer intussen gewijzigd" in html
+    assert "Uw wijzigingen zijn niet opgeslagen" in html
+    assert "Ahmed Accountmanager" in html
+    assert "Telefoon is gewijzigd" in html
+    assert "Doelgroep: Werkende jongere zonder startkwalificatie &rarr; Werkzoekende" in html
+    assert re.search(r"Verwijzende organisatie: <span[^>]*>\(leeg\)</span> &rarr; Gemeente Enschede-Noord", html)
+    # The audit trail holds no personal values; the page shows what is stored now.
+    current = re.search(r'<ul id="stale-current">(.*?)</ul>', html, re.S).group(1)
+    assert "Telefoon: 06 8765 4321" in current
+    assert 'value="de Vries-Jansen"' in html  # the user's own input is kept
+    db.session.expire_all()
+    participant = db.session.get(Participant, participant.id)
+    assert (participant.last_name, participant.phone, participant.doelgroep) == (
+        "de Vries",
+        "06 8765 4321",
+        "werkzoekende",
+    )
+    assert participant.version == 2
+    assert 'name="version" type="hidden" value="2"' in html
+
+    # Saving again, now on the current version, is a deliberate choice and works.
+    response = client.post(f"/deelnemers/{participant.id}/bewerken", data={**mine, "version": "2"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    participant = db.session.get(Participant, participant.id)
+    assert participant.last_name == "de Vries-Jansen" and participant.version == 3
+
+
+def test_edit_with_a_garbled_version_is_refused_as_stale(client, factories, gemeente_user):
+    participant = factories.ParticipantFactory(first_name="Mo", last_name="Bakker", created_by_id=gemeente_user.id)
+    login_as(client, gemeente_user)
+    token = csrf_token(client, f"/deelnemers/{participant.id}/bewerken")
+    data = form_data(token, consent_given=None, version="1'; --")
+    response = client.post(f"/deelnemers/{participant.id}/bewerken", data=data)
+    assert "Iemand anders heeft deze deelnemer intussen gewijzigd" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Participant, participant.id).first_name == "Mo"
 
 
 # --- visibility, audit, caching ------------------------------------------------------------------------------

@@ -1,9 +1,19 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from crm.forms import PHONE_VALIDATORS, BaseForm, choices
 from crm.labels import ORGANISATION_KIND_LABELS, PARTNERSHIP_SCOPE_LABELS, ROLE_LABELS
+from crm.services.programme_periods import NAME_MAX
 
 
 class OrganisationForm(BaseForm):
@@ -34,3 +44,38 @@ class UserForm(BaseForm):
     phone = StringField(_l("Telefoon"), validators=PHONE_VALIDATORS)
     role = SelectField(_l("Rol"), choices=choices(ROLE_LABELS))
     organisation_id = SelectField(_l("Organisatie"), coerce=int)
+
+
+def required_date(message):
+    """An empty date field gets ``message`` alone (not also "not a valid date")."""
+
+    def check(_form, field) -> None:
+        if not field.raw_data or not str(field.raw_data[0]).strip():
+            field.errors[:] = []
+            raise StopValidation(message)
+
+    check.field_flags = {"required": True}
+    return check
+
+
+class ProgrammePeriodForm(BaseForm):
+    name = StringField(
+        _l("Naam"),
+        validators=[DataRequired(_l("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'.")), Length(max=NAME_MAX)],
+    )
+    starts_on = DateField(
+        _l("Begindatum"),
+        validators=[required_date(_l("Vul de begindatum in."))],
+        invalid_value_message=_l("Vul een geldige datum in."),
+    )
+    ends_on = DateField(
+        _l("Einddatum"),
+        validators=[required_date(_l("Vul de einddatum in."))],
+        invalid_value_message=_l("Vul een geldige datum in."),
+    )
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError(
+                _l("De einddatum ligt vóór de begindatum: een periode eindigt op of na de dag waarop ze begint.")
+            )

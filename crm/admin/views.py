@@ -1,4 +1,4 @@
-"""Beheer: organisations, partnerships and users. Admins only."""
+"""Beheer: organisations, partnerships, programme periods and users. Admins only."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm import permissions
-from crm.admin.forms import OrganisationForm, PartnershipForm, UserForm
+from crm.admin.forms import OrganisationForm, PartnershipForm, ProgrammePeriodForm, UserForm
 from crm.extensions import db
 from crm.forms import choices
-from crm.models import Organisation, Partnership, Region, User
+from crm.models import Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
-from crm.services import accounts, organisations
+from crm.services import accounts, organisations, programme_periods
 from crm.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__)
@@ -115,6 +115,54 @@ def partnership_edit(id: int | None = None):
             flash(_("Het samenwerkingsverband is opgeslagen."), "success")
             return redirect(url_for("admin.partnerships_list"))
     return render_template("admin/partnership_form.html", form=form, partnership=partnership)
+
+
+# --- programme periods -----------------------------------------------------------------
+
+
+@bp.route("/programmaperiodes")
+def programme_periods_list():
+    rows = programme_periods.list_periods(current_user)
+    return render_template("admin/programme_periods.html", rows=rows)
+
+
+@bp.route("/programmaperiodes/nieuw", methods=["GET", "POST"])
+@bp.route("/programmaperiodes/<int:id>", methods=["GET", "POST"])
+def programme_period_edit(id: int | None = None):
+    period = _get(ProgrammePeriod, id) if id else None
+    form = ProgrammePeriodForm(obj=period)
+    if form.validate_on_submit():
+        try:
+            period = programme_periods.save_period(
+                current_user, period, name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data
+            )
+        except programme_periods.PeriodRefused as refused:
+            form[refused.field].errors = [*form[refused.field].errors, str(refused)]
+        else:
+            db.session.commit()
+            flash(_("Programmaperiode %(name)s is opgeslagen.", name=period.name), "success")
+            return redirect(url_for("admin.programme_periods_list"))
+    usage = programme_periods.usage_of(period) if period is not None else None
+    return render_template("admin/programme_period_form.html", form=form, period=period, usage=usage)
+
+
+@bp.route("/programmaperiodes/<int:id>/verwijderen", methods=["GET", "POST"])
+def programme_period_delete(id: int):
+    """GET: the confirmation step (or why the period cannot be deleted); POST: delete."""
+    period = _get(ProgrammePeriod, id)
+    if request.method == "POST":
+        name = period.name
+        try:
+            programme_periods.delete_period(current_user, period)
+        except programme_periods.PeriodRefused as refused:
+            flash(str(refused), "danger")
+            return redirect(url_for("admin.programme_period_edit", id=id))
+        db.session.commit()
+        flash(_("Programmaperiode %(name)s is verwijderd.", name=name), "success")
+        return redirect(url_for("admin.programme_periods_list"))
+    usage = programme_periods.usage_of(period)
+    refusal = programme_periods.refusal(period, usage) if usage.in_use else None
+    return render_template("admin/programme_period_delete.html", period=period, usage=usage, refusal=refusal)
 
 
 # --- users ---------------------------------------------------------------------------

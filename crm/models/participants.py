@@ -45,9 +45,14 @@ class Participant(TimestampMixin, Base):
     consent_purpose: Mapped[str] = mapped_column(Text, default="")
     anonymised_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Optimistic locking, as Employer/Vacancy/Trajectory; the server default gave rows that
+    # existed before the column version 1.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     referring_organisation: Mapped[Organisation | None] = relationship()
     consent_recorded_by: Mapped[User | None] = relationship(foreign_keys=[consent_recorded_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def full_name(self) -> str:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.forms import BaseForm, choices, service_check
@@ -67,6 +76,8 @@ class ParticipantForm(BaseForm):
         validators=[Optional(), Length(max=2000), NO_BSN],
         render_kw={"rows": 2, "placeholder": _l("bijv. Begeleiding naar een leerwerktraject in de regio")},
     )
+    # Only on the edit form: the version the user started from.
+    version = HiddenField()
 
     def __init__(self, *args, new: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,4 +147,11 @@ class ParticipantForm(BaseForm):
         initial["municipality"] = municipality_name
         initial["referring_organisation_id"] = data.referring_organisation_id or 0
         initial["consent_purpose"] = participant.consent_purpose
+        initial["version"] = str(participant.version)
         return cls(data=initial, new=False)
+
+    def submitted_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None

@@ -10,16 +10,18 @@ cached (``Cache-Control: no-store``).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm import permissions
 from crm.extensions import db
+from crm.labels import DOELGROEP_LABELS
 from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
-from crm.services import participants, privacy
-from crm.services.errors import PermissionDenied, ServiceError
+from crm.services import audit_log, participants, privacy
+from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 
 bp = Blueprint("participants", __name__)
 
@@ -54,13 +56,21 @@ def _organisations(including: int | None = None) -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).where(shown).order_by(Organisation.name)))
 
 
-def _render_form(form: ParticipantForm, participant: Participant | None, error: str | None = None):
+def _render_form(
+    form: ParticipantForm,
+    participant: Participant | None,
+    error: str | None = None,
+    changes: list[dict] | None = None,
+    current: list[tuple[str, object]] | None = None,
+):
     return render_template(
         "participants/form.html",
         form=form,
         participant=participant,
         municipalities=_municipality_options(),
         error=error,
+        changes=changes,
+        current=current or [],
     )
 
 
@@ -92,6 +102,7 @@ def index():
 def new():
     permissions.require(permissions.can_create_participant(current_user))
     form = ParticipantForm(new=True)
+    del form.version
     form.set_organisations(_organisations())
     if request.method == "GET":
         form.referring_organisation_id.data = current_user.organisation_id
@@ -148,14 +159,21 @@ def edit(id: int):
     form = ParticipantForm.for_participant(participant, municipality.name if municipality else "")
     form.set_organisations(_organisations(including=participant.referring_organisation_id))
     error = None
+    changes = current = None
     if form.validate_on_submit():
+        version = form.submitted_version()
         try:
             participants.update_participant(
                 current_user,
                 participant,
                 form.participant_data(),
+                version=version if version is not None else 0,
                 consent_purpose=form.consent_purpose_given(),
             )
+        except StaleRecord:
+            participant = load_participant_or_404(id, current_user)  # fresh, after the rollback
+            changes, current = _changes_meanwhile(participant, version or participant.version, form)
+            form.version.data = str(participant.version)  # saving again now is a deliberate choice
         except PermissionDenied:
             raise
         except ServiceError as refused:
@@ -164,4 +182,58 @@ def edit(id: int):
             db.session.commit()
             flash(_("De gegevens van %(name)s zijn opgeslagen.", name=participant.full_name), "success")
             return redirect(url_for("participants.detail", id=participant.id))
-    return _render_form(form, participant, error)
+    return _render_form(form, participant, error, changes=changes, current=current)
+
+
+def _changes_meanwhile(
+    participant: Participant, version: int, form: ParticipantForm
+) -> tuple[list[dict], list[tuple[str, object]]]:
+    """What others changed since ``version`` (field, old -> new, who, when) and, for the personal
+    fields among them (whose values the audit trail leaves out), what is stored now."""
+    events = participants.changes_since(participant, version)
+    labels = {"municipality_id": form.municipality.label.text, "consent": _("Toestemming")}
+
+    def label_for(key: str) -> str:
+        return str(labels.get(key) or (form[key].label.text if key in form else key))
+
+    organisation_ids = {
+        value
+        for event in events
+        for value in (event.changes or {}).get("referring_organisation_id", [])
+        if isinstance(value, int)
+    }
+    organisations = (
+        dict(
+            db.session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
+            ).all()
+        )
+        if organisation_ids
+        else {}
+    )
+    described = audit_log.describe_changes(
+        events,
+        label_for,
+        value_labels={
+            "doelgroep": {code: str(text) for code, text in DOELGROEP_LABELS.items()},
+            "referring_organisation_id": organisations,
+        },
+    )
+    hidden = []
+    for event in events:
+        for key, (old, _new) in (event.changes or {}).items():
+            if old == participants.HIDDEN_VALUE and key != "consent" and key not in hidden:
+                hidden.append(key)
+    return described, [(label_for(key), _current_value(participant, key)) for key in hidden]
+
+
+def _current_value(participant: Participant, key: str) -> object:
+    if key == "municipality_id":
+        municipality = (
+            db.session.get(Municipality, participant.municipality_id) if participant.municipality_id else None
+        )
+        return municipality.name if municipality else None
+    value = getattr(participant, key, None)
+    if key == "birth_date" and value is not None:
+        return format_date(value, "d MMM yyyy")
+    return value

@@ -18,6 +18,7 @@ from crm.models import (
     Organisation,
     Participant,
     Partnership,
+    ProgrammePeriod,
     Trajectory,
     User,
     Vacancy,
@@ -34,6 +35,7 @@ RECORD_TYPES = {
     "user": (User, lambda actor, user: permissions.is_admin(actor) or actor.id == user.id),
     "organisation": (Organisation, lambda actor, _org: permissions.is_admin(actor)),
     "partnership": (Partnership, lambda actor, _p: permissions.is_admin(actor)),
+    "programme_period": (ProgrammePeriod, lambda actor, _p: permissions.can_manage_programme_periods(actor)),
 }
 
 

@@ -14,20 +14,24 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import Municipality, Organisation, Participant, Trajectory, User
+from crm.models import AuditEvent, Municipality, Organisation, Participant, Trajectory, User
 from crm.models.base import utcnow
 from crm.models.participants import DOELGROEPEN
 from crm.services.audit import audit
 from crm.services.clock import today
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.paging import PageNumbers
 from crm.services.validation import contains_bsn, no_bsn
 
 # Shown in the audit trail with their values; the other fields only by name.
 NOT_PERSONAL = ("doelgroep", "has_startkwalificatie", "referring_organisation_id")
+# What the audit trail holds instead of a personal value.
+HIDDEN_VALUE = "…"
+STALE = "Iemand anders heeft deze deelnemer intussen gewijzigd."
 
 
 @dataclass
@@ -105,7 +109,7 @@ def _changed_fields(before: dict, after: dict) -> dict[str, list]:
     changes = {}
     for key, value in after.items():
         if before.get(key) != value:
-            changes[key] = [before.get(key), value] if key in NOT_PERSONAL else ["…", "…"]
+            changes[key] = [before.get(key), value] if key in NOT_PERSONAL else [HIDDEN_VALUE, HIDDEN_VALUE]
     return changes
 
 
@@ -145,12 +149,21 @@ def create_participant(actor: User, data: ParticipantData, *, consent_purpose: s
 
 
 def update_participant(
-    actor: User, participant: Participant, data: ParticipantData, *, consent_purpose: str | None = None
+    actor: User,
+    participant: Participant,
+    data: ParticipantData,
+    *,
+    version: int,
+    consent_purpose: str | None = None,
 ) -> Participant:
-    """Save an edit. With ``consent_purpose`` the consent is recorded anew (who: the actor, when: now)."""
+    """Save an edit made on ``version`` of the participant; refused (StaleRecord) when someone
+    saved in between. With ``consent_purpose`` the consent is recorded anew (who: the actor,
+    when: now)."""
     permissions.require(
         permissions.can_edit_participant(actor, participant), "U mag de gegevens van deze deelnemer niet wijzigen."
     )
+    if version != participant.version:
+        raise StaleRecord(STALE)
     _check(data)
     before = asdict(ParticipantData.from_participant(participant))
     _apply(participant, data)
@@ -160,12 +173,36 @@ def update_participant(
         participant.consent_purpose = purpose
         participant.consent_at = utcnow()
         participant.consent_recorded_by_id = actor.id
-        changes["consent"] = ["…", "opnieuw vastgelegd"]
+        changes["consent"] = [HIDDEN_VALUE, "opnieuw vastgelegd"]
     if not changes:
         return participant
-    db.session.flush()
+    try:
+        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRecord(STALE) from None
     audit(actor, "update", participant, summary=f"Deelnemer {participant.id} gewijzigd", changes=changes)
     return participant
+
+
+def changes_since(participant: Participant, version: int) -> list[AuditEvent]:
+    """The audited changes (edits, an anonymisation) that brought the participant from
+    ``version`` to its current version. Personal values are not in the trail: only which
+    fields changed (``HIDDEN_VALUE``), who and when."""
+    missed = participant.version - version
+    if missed <= 0:
+        return []
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "participant",
+            AuditEvent.object_id == participant.id,
+            AuditEvent.action.in_(("update", "anonymise")),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(missed)
+    ).all()
+    return list(reversed(events))
 
 
 def record_view(actor: User, participant: Participant, *, ip_address: str = "") -> None:
