@@ -1,7 +1,7 @@
 """trajectory involvement key
 
 Revision ID: d4e5f6a7b8c9
-Revises: 0598f18bd4f8
+Revises: c1d3689812e7
 Create Date: 2026-11-26
 
 ``trajectory.involvement_key`` ("3:school,7:uwv"): the trajectory's involved organisations in
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "d4e5f6a7b8c9"
-down_revision: str | Sequence[str] | None = "0598f18bd4f8"
+down_revision: str | Sequence[str] | None = "c1d3689812e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
