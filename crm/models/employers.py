@@ -33,6 +33,7 @@ class Employer(TimestampMixin, Base):
         # employer's contactpersoon and back (index-only scans, not the wide employer rows).
         Index("ix_employer_contactpersoon", "contactpersoon_id", "id"),
         Index("ix_employer_id_contactpersoon", "id", "contactpersoon_id"),
+        Index("ix_employer_municipality", "municipality_id", "id"),  # the region filters, index-only
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -45,7 +46,7 @@ class Employer(TimestampMixin, Base):
     house_number: Mapped[str] = mapped_column(String(20), default="")
     postcode: Mapped[str] = mapped_column(String(7), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     phone: Mapped[str] = mapped_column(String(30), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     website: Mapped[str] = mapped_column(String(254), default="")
