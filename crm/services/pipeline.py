@@ -33,7 +33,8 @@ The rules, as the pages state them:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -509,23 +510,34 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
             Trajectory.actual_start.is_not(None),
         )
     )
-    per_am: dict[tuple, dict] = {}
-    per_org: dict[tuple, dict] = {}
+    # First per group and "profile" (status, has a start date), then the measures per group.
+    am_profiles: dict[tuple, Counter] = defaultdict(Counter)
+    org_profiles: dict[tuple, Counter] = defaultdict(Counter)
+    involved = functools.cache(parse_involvement_key)
     for user_id, name, kind, key, status, has_start, count in db.session.execute(query):
-        holds = [m for m in TRAJECTORY_MEASURES if _measure_holds(m, status, bool(has_start))]
-        row = per_am.setdefault(
-            (user_id, kind), {"user_id": user_id, "name": name, "kind": kind, **dict.fromkeys(TRAJECTORY_MEASURES, 0)}
-        )
-        for measure in holds:
-            row[measure] += count
-        for organisation_id, role in parse_involvement_key(key):
-            org_row = per_org.setdefault(
-                (organisation_id, role),
-                {"org_id": organisation_id, "role": role, **dict.fromkeys(ORG_TRAJECTORY_MEASURES, 0)},
-            )
-            for measure in holds:
-                if measure in ORG_TRAJECTORY_MEASURES:
-                    org_row[measure] += count
+        profile = (status, bool(has_start))
+        am_profiles[(user_id, name, kind)][profile] += count
+        for organisation_id, role in involved(key):
+            org_profiles[(organisation_id, role)][profile] += count
+
+    def measures(profiles: Counter, names) -> dict[str, int]:
+        return {
+            m: sum(n for (status, has_start), n in profiles.items() if _measure_holds(m, status, has_start))
+            for m in names
+        }
+
+    per_am = [
+        {"user_id": user_id, "name": name, "kind": kind, **measures(profiles, TRAJECTORY_MEASURES)}
+        for (user_id, name, kind), profiles in am_profiles.items()
+    ]
+    per_org = {
+        (organisation_id, role): {
+            "org_id": organisation_id,
+            "role": role,
+            **measures(profiles, ORG_TRAJECTORY_MEASURES),
+        }
+        for (organisation_id, role), profiles in org_profiles.items()
+    }
     names: dict[int, str] = {}
     if per_org:
         organisation_ids = {organisation_id for organisation_id, _role in per_org}
@@ -535,7 +547,7 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
         names = {organisation_id: name for organisation_id, name in rows}
     for row in per_org.values():
         row["name"] = names.get(row["org_id"], "")
-    return list(per_am.values()), list(per_org.values())
+    return per_am, list(per_org.values())
 
 
 def _vacancies_per_account_manager(scope: Scope) -> list[dict]:
