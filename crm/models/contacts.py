@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, TimestampMixin, one_of
@@ -58,6 +58,9 @@ class Contact(TimestampMixin, Base):
     vacancy: Mapped[Vacancy | None] = relationship()
 
 
+OPEN_AUTOMATIC = text("automatic AND status = 'open'")
+
+
 class FollowUp(TimestampMixin, Base):
     """Something a user must do by a date, about an employer, vacancy or trajectory."""
 
@@ -71,6 +74,15 @@ class FollowUp(TimestampMixin, Base):
         CheckConstraint("(status = 'open') = (done_at IS NULL)", name="done_at_iff_closed"),
         Index("ix_follow_up_owner_status_due", "owner_id", "status", "due_date"),
         Index("ix_follow_up_status_due", "status", "due_date"),
+        # At most one open automatic "no contact for 90 days" follow-up per employer, whatever
+        # two scans do at once (crm.services.reminders.create_quiet_employer_follow_ups).
+        Index(
+            "uq_follow_up_automatic_open",
+            "employer_id",
+            unique=True,
+            sqlite_where=OPEN_AUTOMATIC,
+            postgresql_where=OPEN_AUTOMATIC,
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
