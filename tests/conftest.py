@@ -78,6 +78,18 @@ def migrated_app(url: str):
     return app
 
 
+def racing_app(tmp_path_factory, suffix: str):
+    """For a module-scoped fixture: an app on a PostgreSQL side database, for races between
+    two sessions (skipped on SQLite, where a transaction takes the write lock at BEGIN)."""
+    url = side_database_url(tmp_path_factory, suffix)
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite transactions take the write lock at BEGIN, so they cannot race")
+    app = migrated_app(url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 def alembic_config(connection=None) -> AlembicConfig:
     cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
     cfg.attributes["connection"] = connection

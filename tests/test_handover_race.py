@@ -17,19 +17,13 @@ from crm.models import ContactpersoonAssignment, Employer, Organisation, User
 from crm.services import employers
 from crm.services.employers import EmployerData
 from crm.services.errors import StaleRecord
-from tests.conftest import migrated_app, side_database_url
+from tests.conftest import racing_app
 from tests.factories import password_hash
 
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
-    url = side_database_url(tmp_path_factory, "race")
-    if not url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite transactions take the write lock at BEGIN, so they cannot race")
-    app = migrated_app(url)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from racing_app(tmp_path_factory, "race")
 
 
 def test_two_handovers_racing_leave_exactly_one_contactpersoon(race_app):

@@ -14,19 +14,13 @@ from crm.extensions import db
 from crm.models import Organisation, ProgrammePeriod, User
 from crm.services import programme_periods
 from crm.services.programme_periods import PeriodRefused
-from tests.conftest import migrated_app, side_database_url
+from tests.conftest import racing_app
 from tests.factories import password_hash
 
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
-    url = side_database_url(tmp_path_factory, "periodrace")
-    if not url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite transactions take the write lock at BEGIN, so they cannot race")
-    app = migrated_app(url)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from racing_app(tmp_path_factory, "periodrace")
 
 
 def test_two_overlapping_periods_saved_at_once_leave_one(race_app):
