@@ -19,18 +19,14 @@ import re
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config as AlembicConfig  # noqa: E402
-from sqlalchemy import event, func, insert, select, text  # noqa: E402
+from harness import bench_url, capture, log, make_app, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from config import TestingConfig  # noqa: E402
-from crm import ROOT, create_app  # noqa: E402
 from crm.extensions import db  # noqa: E402
 from crm.models import Contact, Employer, User  # noqa: E402
 
@@ -48,38 +44,6 @@ SUMMARIES = (
     "Gesprek op het leerwerkloket over een EVC-traject voor twee medewerkers.",
     "Teruggebeld over de vacature; intake gepland.",
 )
-
-
-def bench_url() -> str:
-    return os.environ.get("CRM_BENCH_DATABASE_URL", DEFAULT_URL)
-
-
-def make_app():
-    class BenchConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = bench_url()
-        CELERY_BROKER_URL = "memory://"
-
-    return create_app(BenchConfig)
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-@contextmanager
-def timer(label: str, results: dict):
-    start = time.perf_counter()
-    yield
-    results[label] = time.perf_counter() - start
-    log(f"{label}: {results[label]:.1f} s")
-
-
-def upgrade(engine) -> None:
-    """``alembic upgrade head`` through the API (as tests/conftest.py does)."""
-    with engine.begin() as conn:
-        cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -220,23 +184,6 @@ FRAMEWORK = re.compile(
 )
 
 
-def capture(app, client, path: str) -> tuple[list[tuple[str, object]], int]:
-    """The SQL statements (with parameters) one request runs, and its status code."""
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        status = client.get(path).status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements, status
-
-
 def sign_in(app, email: str):
     """A test client signed in through the real sign-in form (demo password)."""
     from crm.demo import DEMO_PASSWORD
@@ -248,28 +195,6 @@ def sign_in(app, email: str):
     if response.status_code != 302:
         raise SystemExit(f"sign-in as {email} failed (HTTP {response.status_code})")
     return client
-
-
-def time_page_once(client, path: str) -> float:
-    start = time.perf_counter()
-    response = client.get(path)
-    response.get_data()
-    took = time.perf_counter() - start
-    assert response.status_code == 200, (path, response.status_code)
-    return took
-
-
-def time_sql_once(raw, statements: list[tuple[str, object]]) -> float:
-    """The page's statements with the same parameters, run and fetched on a bare DBAPI connection."""
-    start = time.perf_counter()
-    with raw.cursor() as cursor:
-        for statement, parameters in statements:
-            cursor.execute(statement, parameters)
-            if cursor.description is not None:
-                cursor.fetchall()
-    took = time.perf_counter() - start
-    raw.rollback()
-    return took
 
 
 def run(app, runs: int = 15, export: bool = False) -> list[dict]:
@@ -320,7 +245,7 @@ def run(app, runs: int = 15, export: bool = False) -> list[dict]:
         raw = conn.connection.dbapi_connection
         for run_number in range(runs + 2):  # the first two warm up
             for _label, path, statements, pages, sqls in timed:
-                page, sql = time_page_once(client, path), time_sql_once(raw, statements)
+                page, (sql, _each) = time_page_once(client, path), time_sql_once(raw, statements)
                 if run_number >= 2:
                     pages.append(page)
                     sqls.append(sql)
@@ -376,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--export", action="store_true", help="also time the CSV and XLSX export of all employers")
     args = parser.parse_args(argv)
-    app = make_app()
+    app = make_app(bench_url(DEFAULT_URL))
     if args.what in ("seed", "all"):
         seed(app)
     if args.what in ("run", "all"):

@@ -22,19 +22,14 @@ import re
 import statistics
 import sys
 import time
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alembic import command  # noqa: E402
-from alembic.config import Config as AlembicConfig  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from harness import bench_url, capture, log, make_app, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from config import TestingConfig  # noqa: E402
-from crm import ROOT, create_app  # noqa: E402
 from crm.extensions import db  # noqa: E402
 from crm.models import (  # noqa: E402
     Employer,
@@ -53,10 +48,6 @@ EMPLOYERS = 20_000
 TRAJECTORIES = 100_000
 
 
-def bench_url() -> str:
-    return os.environ.get("CRM_BENCH_DATABASE_URL", DEFAULT_URL)
-
-
 def ensure_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -64,33 +55,6 @@ def ensure_database(url: str) -> None:
         if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
-
-
-def make_app():
-    class BenchConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = bench_url()
-        CELERY_BROKER_URL = "memory://"
-
-    return create_app(BenchConfig)
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-@contextmanager
-def timer(label: str, results: dict):
-    start = time.perf_counter()
-    yield
-    results[label] = time.perf_counter() - start
-    log(f"{label}: {results[label]:.1f} s")
-
-
-def upgrade(engine) -> None:
-    with engine.begin() as conn:
-        cfg = AlembicConfig(toml_file=str(ROOT / "pyproject.toml"))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -239,46 +203,6 @@ FRAMEWORK = re.compile(
 )
 
 
-def capture(app, client, path: str) -> tuple[list[tuple[str, object]], int]:
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        status = client.get(path).status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements, status
-
-
-def time_page_once(client, path: str) -> float:
-    start = time.perf_counter()
-    response = client.get(path)
-    response.get_data()
-    took = time.perf_counter() - start
-    assert response.status_code == 200, (path, response.status_code)
-    return took
-
-
-def time_sql_once(raw, statements) -> tuple[float, list[float]]:
-    each = []
-    start = time.perf_counter()
-    with raw.cursor() as cursor:
-        for statement, parameters in statements:
-            one = time.perf_counter()
-            cursor.execute(statement, parameters)
-            if cursor.description is not None:
-                cursor.fetchall()
-            each.append(time.perf_counter() - one)
-    took = time.perf_counter() - start
-    raw.rollback()
-    return took, each
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
@@ -417,8 +341,8 @@ def main(argv: list[str] | None = None) -> None:
         help="create or drop the indexes proposed for a migration before timing (default: leave as is)",
     )
     args = parser.parse_args(argv)
-    ensure_database(bench_url())
-    app = make_app()
+    ensure_database(bench_url(DEFAULT_URL))
+    app = make_app(bench_url(DEFAULT_URL))
     if args.what in ("seed", "all"):
         seed(app, args.employers, args.trajectories)
     if args.what in ("run", "all"):
