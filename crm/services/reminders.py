@@ -343,16 +343,11 @@ class Prepared:
     wire: mail.Wire | None = None  # the built message, made before the row is locked
 
 
-def prepare(delivery_id: int) -> Prepared | None:
-    """Reload the delivery and render its message (no lock yet, nothing written).
-    None when there is nothing to do: gone, or no longer pending."""
-    prepared = prepare_batch([delivery_id])
-    return prepared[0] if prepared else None
-
-
 def prepare_batch(delivery_ids: list[int]) -> list[Prepared]:
-    """``prepare`` for a batch, in id order, with the deliveries, follow-ups, owners and
-    employers loaded in three queries; deliveries gone or no longer pending are left out."""
+    """Reload a batch of deliveries and render their messages, in id order (no lock yet,
+    nothing written: the caller may read in a read-only transaction). The deliveries, their
+    follow-ups, owners and employers take three queries; deliveries gone or no longer pending
+    are left out (nothing to do)."""
     deliveries = db.session.scalars(
         select(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "pending").order_by(Delivery.id)
     ).all()
