@@ -36,6 +36,47 @@ from tests.conftest import migrated_app  # noqa: E402
 from tests.worker.harness import Cluster, SmtpSink, make_follow_ups, wait_for  # noqa: E402
 
 
+def cpu_seconds() -> dict[int, tuple[str, int, float]]:
+    """Linux: every process's (command line, parent pid, CPU seconds used so far)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        found[int(entry)] = (command, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def cpu_report(before: dict, after: dict, elapsed: float, database: str) -> None:
+    """CPU seconds spent while the clock ran, per kind of process (all users of the machine)."""
+    used: dict[str, float] = {}
+    for pid, (command, parent, seconds) in after.items():
+        spent = seconds - before.get(pid, (command, parent, 0.0))[2]
+        if spent <= 0:
+            continue
+        if "celery" in command and " worker " in command:
+            parent_command = after.get(parent, ("", 0, 0))[0]
+            kind = "worker pool processes" if " worker " in parent_command else "worker main process"
+        elif pid == os.getpid():
+            kind = "this script (SMTP sink)"
+        elif command.startswith("postgres"):
+            kind = "PostgreSQL, this database" if make_url(database).database in command else "PostgreSQL, others"
+        elif "redis" in command:
+            kind = "Redis"
+        else:
+            kind = "other processes of the machine"
+        used[kind] = used.get(kind, 0.0) + spent
+    print(f"cpu           {sum(used.values()):.1f} s of {2 * elapsed:.1f} core-seconds (2 cores) while the clock ran:")
+    for kind, seconds in sorted(used.items(), key=lambda item: -item[1]):
+        print(f"              {seconds:7.1f} s  {kind}")
+
+
 def ensure_database(url: str) -> None:
     if not url.startswith("postgresql"):
         return
@@ -56,6 +97,7 @@ def main() -> int:
     parser.add_argument("--database", default="", help="default: an SQLite file in a temporary folder")
     parser.add_argument("--broker", default="", help="default: an SQLite broker file (the embedded default)")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--cpu", action="store_true", help="report CPU seconds per kind of process (Linux)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="reminders-bench-"))
@@ -69,10 +111,12 @@ def main() -> int:
         cluster = Cluster(database, broker, sink.port, workdir, CRM_REMINDER_LEASE_SECONDS="600")
         try:
             worker = cluster.worker("bench", concurrency=args.concurrency).wait_ready(60)
+            before = cpu_seconds() if args.cpu else {}
             start = time.perf_counter()
             cluster.send("scan_reminders")
             wait_for(lambda: sink.handler.unique() >= args.count, args.timeout, f"{args.count} mails", interval=0.05)
             elapsed = time.perf_counter() - start
+            after = cpu_seconds() if args.cpu else {}
             time.sleep(2)
             db.session.rollback()
             sent = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent"))
@@ -86,6 +130,8 @@ def main() -> int:
             print(f"duplicates    {len(duplicates)}")
             print(f"rows sent     {sent}")
             print(f"elapsed       {elapsed:.1f} s  ({args.count / elapsed:.0f} mails/s)  target < 60 s")
+            if args.cpu:
+                cpu_report(before, after, elapsed, database)
             ok = not duplicates and sent == args.count and sink.handler.unique() == args.count
             print("result        " + ("OK" if ok and elapsed < 60 else "NOT OK"))
             assert worker.popen.poll() is None

@@ -3,7 +3,8 @@ the nightly automatic follow-ups for quiet employers.
 
 Tasks take ids (or an ISO date), reload state and are safe to run twice; the rules and the
 exactly-once protocol are in ``crm.services.reminders`` (read its docstring). Tasks only draw
-the transaction lines: commit the rows first, queue the send tasks after.
+the transaction lines: commit the rows first, queue the send tasks after (a send task carries
+a batch of up to ``REMINDER_SEND_BATCH`` delivery ids and commits each row on its own).
 """
 
 from __future__ import annotations
@@ -14,24 +15,31 @@ from celery import current_app as current_celery
 from celery import shared_task
 from flask import current_app
 
+from crm.database import begin_read_only
 from crm.extensions import db
 from crm.services import mail, reminders
 from crm.services.clock import today
 
+# After this many failures of the mail server in a row (not of one message), a send batch stops
+# offering its messages: the server is down, and each further try would fail (or time out) too.
+SERVER_FAILURES_TO_STOP = 2
 MAX_BATCHES = 200  # per scan run (of REMINDER_CLAIM_BATCH each); the next run goes on where this stopped
 
 
 def enqueue(delivery_ids: list[int]) -> int:
-    """Queue one send task per delivery id, over one broker connection."""
+    """Queue send tasks of up to ``REMINDER_SEND_BATCH`` delivery ids each, over one broker
+    connection. Returns the number of deliveries queued."""
     if not delivery_ids:
         return 0
+    size = max(1, current_app.config["REMINDER_SEND_BATCH"])
+    batches = [delivery_ids[start : start + size] for start in range(0, len(delivery_ids), size)]
     if current_celery.conf.task_always_eager:  # unit tests: run inline
-        for delivery_id in delivery_ids:
-            send_delivery.apply_async((delivery_id,))
+        for batch in batches:
+            send_deliveries.apply_async((batch,))
         return len(delivery_ids)
     with current_celery.producer_or_acquire() as producer:
-        for delivery_id in delivery_ids:
-            send_delivery.apply_async((delivery_id,), producer=producer)
+        for batch in batches:
+            send_deliveries.apply_async((batch,), producer=producer)
     return len(delivery_ids)
 
 
@@ -57,24 +65,53 @@ def resend_pending() -> int:
 
 
 @shared_task
+def send_deliveries(delivery_ids: list[int]) -> list[str]:
+    """Send a batch of deliveries over one SMTP connection, each at most once (see
+    crm.services.reminders). Each row is locked, checked pending, sent and committed on its
+    own: a worker killed mid-batch leaves the rows it sent ``sent`` and the others pending,
+    and a second run of the batch sends only those. Returns the status per delivery id
+    (``done``: nothing to do, it was no longer pending or another send held it).
+
+    A refused address fails (permanently: ``failed``, reported) or waits for its retry
+    (temporarily) on its own; the rest of the batch goes on over the same connection. When
+    the mail server itself fails twice in a row (unreachable, hung up, 421), the batch's
+    remaining messages are not offered to it but recorded as failed tries with that error:
+    the resend scan queues them again after their backoff, and the ones sent stay sent."""
+    begin_read_only(db.session)  # SQLite: render the batch without holding the write lock
+    prepared = reminders.prepare_batch(delivery_ids)
+    db.session.rollback()  # nothing written: end the read before SMTP
+    statuses = dict.fromkeys(delivery_ids, "done")
+    if not prepared:
+        return [statuses[delivery_id] for delivery_id in delivery_ids]
+    server_failure, in_a_row = None, 0  # the mail server's last failure, and how many in a row
+    for item in prepared:
+        server_down = None
+        if item.outgoing is not None:
+            # Connect outside the row lock (a lock covers MAIL/RCPT/DATA only); after the
+            # server failed twice in a row, stop offering it the batch's messages.
+            server_down = server_failure if in_a_row >= SERVER_FAILURES_TO_STOP else mail.warm_up()
+        delivery = reminders.lock_pending(item.delivery_id)
+        if delivery is None:
+            db.session.rollback()
+            continue
+        try:
+            outcome = reminders.attempt(delivery, item, server_down=server_down)
+            db.session.commit()  # at once: the server accepted, the row says sent
+        except BaseException:
+            db.session.rollback()
+            raise
+        statuses[item.delivery_id] = outcome.status
+        if outcome.server_failure is not None:
+            server_failure, in_a_row = outcome.server_failure, in_a_row + 1
+        elif item.outgoing is not None:  # the server answered (accepted, or refused this message)
+            server_failure, in_a_row = None, 0
+    return [statuses[delivery_id] for delivery_id in delivery_ids]
+
+
+@shared_task
 def send_delivery(delivery_id: int) -> str:
-    """Send one delivery, at most once per row (see crm.services.reminders)."""
-    prepared = reminders.prepare(delivery_id)
-    db.session.rollback()  # nothing written: end the read (SQLite: free the write lock) before SMTP
-    if prepared is None:
-        return "done"
-    mail.warm_up()  # connect outside the lock; the lock covers MAIL/RCPT/DATA only
-    delivery = reminders.lock_pending(delivery_id)
-    if delivery is None:
-        db.session.rollback()
-        return "done"
-    try:
-        status = reminders.attempt(delivery, prepared)
-        db.session.commit()  # at once: the server accepted, the row says sent
-    except BaseException:
-        db.session.rollback()
-        raise
-    return status
+    """Send one delivery (a batch of one; kept for send tasks queued by an older version)."""
+    return send_deliveries.run([delivery_id])[0]
 
 
 @shared_task

@@ -8,6 +8,7 @@ The real worker, broker and SMTP server are in tests/worker/.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from crm.services import mail, reminders
 from crm.services.clock import AMSTERDAM
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
+from tests.worker.harness import SmtpSink
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=AMSTERDAM)  # a Thursday, 09:00 in Amsterdam
 TODAY = NOW.date()
@@ -291,6 +293,141 @@ def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories):
     assert reminders.claim_resendable(later) == []  # pushed one lease ahead: not queued twice
     send_all([delivery_id])
     assert len(sent_messages()) == 1
+
+
+# --- send batches over a real SMTP server ------------------------------------------------
+
+
+@pytest.fixture
+def smtp(app):
+    """aiosmtpd on loopback, counting accepted messages by Message-ID (tests/worker/harness.py)."""
+    sink = SmtpSink().start()
+    saved = {key: app.config[key] for key in ("SMTP_HOST", "SMTP_PORT", "MAIL_OUTBOX_DIR")}
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, MAIL_OUTBOX_DIR=None)
+    try:
+        yield sink.handler
+    finally:
+        mail.discard_connection()
+        sink.stop()
+        app.config.update(saved)
+
+
+def claimed_batch(factories, emails: list[str]) -> tuple[list[FollowUp], list[int]]:
+    """One follow-up due today per address, claimed and committed; the delivery ids in order."""
+    follow_ups = [factories.FollowUpFactory(owner=factories.UserFactory(email=e), due_date=TODAY) for e in emails]
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    db.session.commit()
+    assert len(ids) == len(emails)
+    return follow_ups, ids
+
+
+def message_id(follow_up: FollowUp) -> str:
+    return f"<followup-{follow_up.id}-due-20261126@werkgeverscrm.local>"
+
+
+def test_a_batch_goes_over_one_connection_and_a_refused_address_does_not_hold_it_up(factories, smtp, caplog):
+    emails = [f"am{n}@gemeente.example" for n in range(6)]
+    emails[2] = "vertrokken@gemeente.example"
+    smtp.refuse["vertrokken@gemeente.example"] = "550 5.1.1 User unknown"
+    follow_ups, ids = claimed_batch(factories, emails)
+
+    with caplog.at_level(logging.ERROR, logger="crm.services.reminders"):
+        assert jobs.send_deliveries(ids) == ["sent", "sent", "failed", "sent", "sent", "sent"]
+
+    delivered = [f for f in follow_ups if f.owner.email != "vertrokken@gemeente.example"]
+    assert smtp.accepted == Counter({message_id(f): 1 for f in delivered})
+    assert len(smtp.sessions) == 1  # one connection for the batch, also after the refusal
+    assert smtp.rcpt_refused == Counter({"vertrokken@gemeente.example": 1})
+    refused = db.session.get(Delivery, ids[2])
+    assert refused.status == "failed" and "550 5.1.1 User unknown" in refused.last_error
+    assert any("failed for good" in r.message and "vertrokken" in r.message for r in caplog.records)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_failed"))
+    assert (event.object_type, event.object_id) == ("delivery", ids[2])
+    # reported, not retried: nothing to queue again, and the batch run again sends nothing
+    assert reminders.claim_resendable(NOW + timedelta(days=1)) == []
+    assert jobs.send_deliveries(ids) == ["done"] * 6
+    assert smtp.total() == 5 and smtp.rcpt_refused["vertrokken@gemeente.example"] == 1
+
+
+def test_a_temporary_refusal_in_a_batch_is_retried_alone(factories, smtp):
+    emails = [f"am{n}@gemeente.example" for n in range(4)]
+    emails[1] = "vol@gemeente.example"
+    smtp.refuse["vol@gemeente.example"] = "452 4.2.2 Mailbox full"
+    follow_ups, ids = claimed_batch(factories, emails)
+
+    assert jobs.send_deliveries(ids) == ["sent", "pending", "sent", "sent"]
+    waiting = db.session.get(Delivery, ids[1])
+    assert waiting.attempts == 1 and "452 4.2.2 Mailbox full" in waiting.last_error
+    assert waiting.next_attempt_at > datetime.now(AMSTERDAM)
+    assert len(smtp.sessions) == 1
+
+    smtp.refuse.clear()
+    again = reminders.claim_resendable(waiting.next_attempt_at)
+    assert again == [ids[1]]  # only the one not sent
+    db.session.commit()
+    assert jobs.send_deliveries(again) == ["sent"]
+    assert smtp.accepted == Counter({message_id(f): 1 for f in follow_ups})
+    assert {row.status for row in deliveries()} == {"sent"}
+
+
+def test_a_server_failing_twice_in_a_row_is_not_offered_the_rest_of_the_batch(factories, smtp):
+    emails = [f"am{n}@gemeente.example" for n in range(5)]
+    for address in emails[2:4]:  # the server hangs up ("closing channel") on these two
+        smtp.refuse[address] = "421 4.3.2 Service shutting down"
+    follow_ups, ids = claimed_batch(factories, emails)
+
+    assert jobs.send_deliveries(ids) == ["sent", "sent", "pending", "pending", "pending"]
+    assert smtp.accepted == Counter({message_id(f): 1 for f in follow_ups[:2]})
+    assert sum(smtp.rcpt_refused.values()) == 2  # the fifth was not offered
+    rows = {row.id: row for row in deliveries()}
+    assert [rows[i].attempts for i in ids] == [1, 1, 1, 1, 1]
+    assert "421" in rows[ids[2]].last_error and "421" in rows[ids[3]].last_error
+    assert rows[ids[4]].last_error.startswith("Niet aangeboden") and "421" in rows[ids[4]].last_error
+
+    smtp.refuse.clear()  # the server is back: the resend queues the three not sent, and only those
+    again = reminders.claim_resendable(max(rows[i].next_attempt_at for i in ids[2:]))
+    assert again == ids[2:]
+    db.session.commit()
+    assert jobs.send_deliveries(again) == ["sent", "sent", "sent"]
+    assert smtp.accepted == Counter({message_id(f): 1 for f in follow_ups})
+    assert {row.status for row in deliveries()} == {"sent"}
+
+
+def test_the_scan_queues_send_tasks_of_the_configured_batch_size(factories, monkeypatch, app, tmp_path):
+    """Through a real (SQLite) broker: what lands in the queue is one task per batch."""
+    import base64
+    import json
+    import sqlite3
+    import warnings
+
+    from celery import Celery
+
+    from tasks.celery_app import _transport_options
+
+    monkeypatch.setitem(app.config, "REMINDER_SEND_BATCH", 2)
+    monkeypatch.setattr(reminders, "utcnow", lambda: NOW)
+    for _ in range(5):
+        factories.FollowUpFactory(due_date=TODAY)
+    db.session.commit()
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    broker = Celery("batch-test", broker=url, set_as_current=False)
+    broker.conf.update(broker_transport_options=_transport_options(url), task_default_queue="q")
+    broker.set_current()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*noload.*", category=DeprecationWarning)
+            assert jobs.scan_reminders() == 5
+    finally:
+        create_celery(app)  # the test app's (eager) Celery is the default again
+        broker.close()
+    connection = sqlite3.connect(tmp_path / "broker.sqlite")
+    payloads = [json.loads(row[0]) for row in connection.execute("SELECT payload FROM kombu_message ORDER BY id")]
+    connection.close()
+    assert {p["headers"]["task"] for p in payloads} == {"tasks.reminders.send_deliveries"}
+    batches = [json.loads(base64.b64decode(p["body"]))[0][0] for p in payloads]
+    ids = sorted(row.id for row in deliveries())
+    assert batches == [ids[0:2], ids[2:4], ids[4:]]
+    assert sent_messages() == []  # queued, not run
 
 
 # --- partner contacts, batched ----------------------------------------------------------

@@ -12,8 +12,13 @@ Where mail goes depends on the configuration:
 
 ``deliver`` raises ``TemporaryFailure`` (try again later: connection refused or timed out,
 4xx replies, a server that hung up) or ``PermanentFailure`` (a 5xx reply about this message
-or this recipient: retrying cannot help). Mail goes to CRM users only; nothing here looks
-up addresses, callers pass the user's own address.
+or this recipient: retrying cannot help). A temporary failure says whether it was about the
+server (``TemporaryFailure.server``: unreachable, hung up, 421 "closing", sender or login
+refused: the next message would fail the same way) or about this one message (a 4xx reply to
+its recipient or its data). A refusal of one message leaves the connection open (the client
+resets the transaction with RSET), so the next message of a batch goes over the same
+connection. Mail goes to CRM users only; nothing here looks up addresses, callers pass the
+user's own address.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import smtplib
 import ssl
 import tempfile
@@ -33,7 +39,9 @@ from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,7 +53,26 @@ log = logging.getLogger(__name__)
 
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # readable in any mail client's "show source", unlike base64
-_WIRE = email_policy.compat32.clone(linesep="\r\n")
+
+
+class _WirePolicy(Compat32):
+    """``compat32`` with CRLF line ends, and a short way for the usual header: ASCII that fits
+    on one line comes out exactly as ``compat32`` writes it, without building a ``Header``
+    for it (which cost more than half of turning a message into bytes)."""
+
+    def fold_binary(self, name, value):
+        if (
+            isinstance(value, str)
+            and len(name) + len(value) + 2 <= 78
+            and value.isascii()
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_WIRE = _WirePolicy(linesep="\r\n")
 
 FALLBACK_DOMAIN = "werkgeverscrm.local"
 # A reused SMTP connection idle for longer than this is checked with NOOP first, and one idle
@@ -59,11 +86,24 @@ class MailFailure(Exception):
 
 
 class TemporaryFailure(MailFailure):
-    """Try again later."""
+    """Try again later. ``server``: the server or the connection failed, not this message."""
+
+    def __init__(self, text: str, *, server: bool = True):
+        super().__init__(text)
+        self.server = server
 
 
 class PermanentFailure(MailFailure):
     """The server refused this message or recipient for good."""
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A built message as it goes over the wire (CRLF line ends), with its envelope recipient."""
+
+    recipient: str
+    message_id: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -83,8 +123,12 @@ class Outgoing:
 
 def sender() -> tuple[str, str]:
     """(display name, address) of ``MAIL_FROM``."""
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
-    return name, address
+    return _parsed_address(current_app.config["MAIL_FROM"])
+
+
+@lru_cache(maxsize=8)
+def _parsed_address(value: str) -> tuple[str, str]:
+    return parseaddr(value)
 
 
 def message_domain() -> str:
@@ -114,9 +158,12 @@ def build(outgoing: Outgoing) -> Message:
     """multipart/alternative: text first, then HTML; UTF-8, quoted-printable.
 
     Built with the classic ``email.mime`` classes: the ``EmailMessage`` API parses every
-    header through its header registry, which costs more than the rest of a send together."""
+    header through its header registry, which costs more than the rest of a send together.
+    The boundary starts with "=", which quoted-printable parts cannot contain at the start of
+    a line (they write "=3D"), so it needs no search through the text (the library's own
+    search compiled a new regular expression for every message)."""
     name, address = sender()
-    message = MIMEMultipart("alternative")
+    message = MIMEMultipart("alternative", boundary=f"{'=' * 15}{secrets.token_hex(10)}==")
     message["From"] = formataddr((name or "Werkgeverscrm", address))
     message["To"] = formataddr((outgoing.to_name, outgoing.to_address))
     message["Subject"] = (
@@ -140,15 +187,21 @@ def as_bytes(message: Message) -> bytes:
     return message.as_bytes(policy=_WIRE)
 
 
-def deliver(message: Message) -> None:
+def wire(message: Message) -> Wire:
+    """Turn a built message into bytes once (e.g. before a send takes its row lock)."""
+    return Wire(parseaddr(message["To"])[1], message["Message-ID"], as_bytes(message))
+
+
+def deliver(message: Message | Wire) -> None:
     """Hand the message to the configured transport; raises a ``MailFailure`` if not accepted."""
+    ready = message if isinstance(message, Wire) else wire(message)
     config = current_app.config
     if config.get("SMTP_HOST"):
-        _deliver_smtp(message)
+        _deliver_smtp(ready)
     elif config.get("MAIL_OUTBOX_DIR"):
-        _deliver_to_folder(message, Path(config["MAIL_OUTBOX_DIR"]))
+        _deliver_to_folder(ready, Path(config["MAIL_OUTBOX_DIR"]))
     else:  # kept as parsed back from the wire format, as a mail client would see it
-        parsed = message_from_bytes(as_bytes(message), policy=email_policy.default)
+        parsed = message_from_bytes(ready.data, policy=email_policy.default)
         current_app.extensions.setdefault("crm_mail_outbox", []).append(parsed)
 
 
@@ -161,12 +214,12 @@ def outbox_filename(message_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<>")) + ".eml"
 
 
-def _deliver_to_folder(message: Message, folder: Path) -> None:
+def _deliver_to_folder(message: Wire, folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / outbox_filename(message["Message-ID"])
+        target = folder / outbox_filename(message.message_id)
         with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=".tmp-", delete=False) as handle:
-            handle.write(as_bytes(message))
+            handle.write(message.data)
         os.replace(handle.name, target)  # atomic: a reader never sees half a message
     except OSError as error:
         raise TemporaryFailure(f"Outbox folder {folder}: {error}") from error
@@ -243,36 +296,41 @@ def discard_connection() -> None:
             pooled.smtp.close()
 
 
-def warm_up() -> None:
+def warm_up() -> TemporaryFailure | None:
     """Open (or check) the SMTP connection before a send takes its row lock, so the lock is
-    held for the MAIL/RCPT/DATA exchange only. Failures surface later, in ``deliver``."""
+    held for the MAIL/RCPT/DATA exchange only. Returns the failure when the server cannot be
+    reached (then nothing should be offered to it), else None."""
     if not current_app.config.get("SMTP_HOST"):
-        return
+        return None
     try:
         _connection()
-    except (smtplib.SMTPException, OSError):
+    except smtplib.SMTPResponseException as error:  # HELO, STARTTLS or login refused
         discard_connection()
+        return TemporaryFailure(f"{error.smtp_code} {_decode(error.smtp_error)}")
+    except (smtplib.SMTPException, OSError) as error:  # refused, timed out, hung up, TLS
+        discard_connection()
+        return TemporaryFailure(f"{type(error).__name__}: {error}")
+    return None
 
 
-def _deliver_smtp(message: Message) -> None:
+def _deliver_smtp(message: Wire) -> None:
     envelope_from = sender()[1]
-    recipient = parseaddr(message["To"])[1]
     try:
         smtp = _connection()
-        smtp.sendmail(envelope_from, [recipient], as_bytes(message))
+        smtp.sendmail(envelope_from, [message.recipient], message.data)
     except smtplib.SMTPRecipientsRefused as error:
-        discard_connection()
         codes = [code for code, _reply in error.recipients.values()]
         text = "; ".join(f"{addr}: {code} {_decode(reply)}" for addr, (code, reply) in error.recipients.items())
+        _keep_or_discard(smtp, closing=421 in codes)
         if codes and all(500 <= code < 600 for code in codes):
             raise PermanentFailure(text) from error
-        raise TemporaryFailure(text) from error
+        raise TemporaryFailure(text, server=421 in codes) from error
     except smtplib.SMTPDataError as error:
-        discard_connection()
         text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+        _keep_or_discard(smtp, closing=error.smtp_code == 421)
         if 500 <= error.smtp_code < 600:
             raise PermanentFailure(text) from error
-        raise TemporaryFailure(text) from error
+        raise TemporaryFailure(text, server=error.smtp_code == 421) from error
     except smtplib.SMTPResponseException as error:
         # Sender refused, HELO or login refused: the installation's settings, not this message.
         # Retried with backoff (an admin can fix it), up to the maximum number of attempts.
@@ -281,6 +339,17 @@ def _deliver_smtp(message: Message) -> None:
     except (smtplib.SMTPException, OSError) as error:  # refused, timed out, hung up, TLS
         discard_connection()
         raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
+    pooled = _pool.get(_settings_key())
+    if pooled is not None:
+        pooled.last_used = time.monotonic()
+
+
+def _keep_or_discard(smtp: smtplib.SMTP, *, closing: bool) -> None:
+    """After the server refused one message: smtplib has sent RSET, and the connection can
+    carry the next message, unless the server is closing it (421) or it is gone."""
+    if closing or smtp.sock is None:
+        discard_connection()
+        return
     pooled = _pool.get(_settings_key())
     if pooled is not None:
         pooled.last_used = time.monotonic()

@@ -8,24 +8,32 @@ The protocol (what ``tasks/reminders.py`` runs; each step here flushes, the task
    the database write lock from ``BEGIN IMMEDIATE``), insert one ``Delivery`` per reminder with
    a unique key ``<kind>:<follow-up>:<due date>`` (``INSERT ... ON CONFLICT (key) DO NOTHING``:
    a key that exists already is passed over, never doubled) and mark the follow-ups claimed
-   (``due_reminded_at`` / ``overdue_reminded_at``). The task commits, then queues one send
-   task per new delivery id. The digest and the partner-contact batch make their rows the
-   same way (keys ``digest:<user>:<day>``, ``partner_contacts:<user>:<last notification>``).
-2. **Send** (worker: ``prepare`` then ``lock_pending`` + ``attempt``). The task reloads the
-   delivery by id and renders the message, then in a second transaction locks the delivery
-   row (``FOR UPDATE``: a duplicate task waits here), returns if it is no longer pending,
-   hands the message to the SMTP server and marks the row ``sent`` in that same transaction,
-   which the task commits at once.
+   (``due_reminded_at`` / ``overdue_reminded_at``). The task commits, then queues the new
+   delivery ids in send tasks of up to ``REMINDER_SEND_BATCH`` ids each. The digest and the
+   partner-contact batch make their rows the same way (keys ``digest:<user>:<day>``,
+   ``partner_contacts:<user>:<last notification>``).
+2. **Send** (worker: ``prepare_batch``, then per delivery ``lock_pending`` + ``attempt``).
+   The task reloads its batch of deliveries and renders their messages (one read
+   transaction), then sends them one by one over one SMTP connection: for each, a
+   transaction of its own locks the delivery row (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, a
+   row another send holds is passed by; SQLite: the write lock), passes it by if it is no
+   longer pending, hands the message to the SMTP server and marks the row ``sent``; the task
+   commits at once, before the next message. A refused address (``failed``) or a temporary
+   refusal of one message (retried after its backoff) does not hold up the rest of the
+   batch; a mail server that fails twice in a row does, and the batch's remaining rows are
+   recorded as failed tries, to be retried after their backoff.
 3. **Resend** (beat, every minute: ``claim_resendable``). Deliveries still pending whose
    ``next_attempt_at`` has passed are queued again: a task message lost with a killed worker
    or a broker restart never loses a mail, and a temporary SMTP failure is retried after its
    backoff (``next_attempt_at``). Queuing pushes ``next_attempt_at`` one lease ahead, so a
    delivery is not queued every minute while it waits in a long queue.
 
-The one remaining window: the SMTP server has accepted the message (replied 250 to DATA) and
-the worker is killed (SIGKILL, power loss) or loses its database before its COMMIT. The row is
-still pending, and after the lease the resend sends it again: a duplicate, never a loss. The window is the time
-between the server's reply and the commit of one UPDATE (well under a millisecond on
+A worker killed mid-batch leaves the rows it sent ``sent`` (each was committed on its own)
+and the rest pending: the resend sends only those. The one remaining window: the SMTP server
+has accepted the message (replied 250 to DATA) and the worker is killed (SIGKILL, power loss)
+or loses its database before its COMMIT. The row is still pending, and after the lease the
+resend sends it again: a duplicate, never a loss. The window is the time between the
+server's reply and the commit of one UPDATE (well under a millisecond on
 PostgreSQL); a deterministic Message-ID per reminder lets mail clients drop such a duplicate.
 Exactly-once over SMTP cannot be had for free: the alternative (commit first, then send)
 loses the mail in the same window instead.
@@ -39,7 +47,7 @@ digest row at all.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
@@ -62,7 +70,8 @@ from crm.services.workdays import is_working_day
 log = logging.getLogger(__name__)
 
 PARTNER_CONTACT_KIND = "contact_logged_by_partner"
-INSERT_CHUNK = 500
+# Inserting rows in bulk and sending (one row at a time) use the table: plain SQL, no ORM objects.
+_DELIVERY = Delivery.__table__
 
 
 def _config(name: str):
@@ -127,16 +136,14 @@ def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
         }
         for row in rows
     ]
+    # One statement executed with a list of rows: SQLAlchemy sends it as multi-row INSERTs
+    # ("insertmanyvalues", pages of up to 1000 rows, below the bound-parameter limits) from
+    # ONE cached compilation; a VALUES list built in Python was compiled anew for every claim.
     insert = postgresql.insert if _dialect() == "postgresql" else sqlite.insert
-    new_ids = []
-    for start in range(0, len(values), INSERT_CHUNK):  # stay far below the bound-parameter limits
-        statement = (
-            insert(Delivery)
-            .values(values[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(Delivery.id, Delivery.status)
-        )
-        new_ids += [row.id for row in db.session.execute(statement) if row.status == "pending"]
+    statement = (
+        insert(_DELIVERY).on_conflict_do_nothing(index_elements=["key"]).returning(_DELIVERY.c.id, _DELIVERY.c.status)
+    )
+    new_ids = [row.id for row in db.session.execute(statement, values) if row.status == "pending"]
     return sorted(new_ids)
 
 
@@ -333,20 +340,40 @@ class Prepared:
     outgoing: mail.Outgoing | None = None
     skip_reason: str = ""
     user_id: int | None = None
+    wire: mail.Wire | None = None  # the built message, made before the row is locked
 
 
-def prepare(delivery_id: int) -> Prepared | None:
-    """Reload the delivery and render its message (no lock yet, nothing written).
-    None when there is nothing to do: gone, or no longer pending."""
-    delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None or delivery.status != "pending":
-        return None
-    if delivery.kind in ("due", "overdue"):
-        return _prepare_follow_up(delivery)
-    user = db.session.get(User, delivery.user_id)
-    if delivery.kind == "digest":
-        return _prepare_digest(delivery, user)
-    return _prepare_partner_contacts(delivery, user)
+def prepare_batch(delivery_ids: list[int]) -> list[Prepared]:
+    """Reload a batch of deliveries and render their messages, in id order (no lock yet,
+    nothing written: the caller may read in a read-only transaction). The deliveries, their
+    follow-ups, owners and employers take three queries; deliveries gone or no longer pending
+    are left out (nothing to do)."""
+    deliveries = db.session.scalars(
+        select(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "pending").order_by(Delivery.id)
+    ).all()
+    follow_up_ids = {d.follow_up_id for d in deliveries if d.kind in ("due", "overdue") and d.follow_up_id}
+    follow_ups = {}
+    if follow_up_ids:
+        follow_ups = {
+            follow_up.id: follow_up
+            for follow_up in db.session.scalars(
+                select(FollowUp)
+                .where(FollowUp.id.in_(follow_up_ids))
+                .options(joinedload(FollowUp.owner), joinedload(FollowUp.employer))
+            ).unique()
+        }
+    prepared = []
+    for delivery in deliveries:
+        if delivery.kind in ("due", "overdue"):
+            item = _prepare_follow_up(delivery, follow_ups.get(delivery.follow_up_id))
+        elif delivery.kind == "digest":
+            item = _prepare_digest(delivery, db.session.get(User, delivery.user_id))
+        else:
+            item = _prepare_partner_contacts(delivery, db.session.get(User, delivery.user_id))
+        if item.outgoing is not None:
+            item = replace(item, wire=mail.wire(mail.build(item.outgoing)))
+        prepared.append(item)
+    return prepared
 
 
 def _opted_out(delivery: Delivery, user: User | None, *, digest: bool = False) -> str:
@@ -359,12 +386,7 @@ def _opted_out(delivery: Delivery, user: User | None, *, digest: bool = False) -
     return ""
 
 
-def _prepare_follow_up(delivery: Delivery) -> Prepared:
-    follow_up = db.session.scalar(
-        select(FollowUp)
-        .where(FollowUp.id == delivery.follow_up_id)
-        .options(joinedload(FollowUp.owner), joinedload(FollowUp.employer))
-    )
+def _prepare_follow_up(delivery: Delivery, follow_up: FollowUp | None) -> Prepared:
     occurrence = delivery.key.rpartition(":")[2]
     if follow_up is None or follow_up.status != "open":
         return Prepared(delivery.id, skip_reason="De opvolgactie is afgerond.")
@@ -475,63 +497,115 @@ def _prepare_partner_contacts(delivery: Delivery, user: User) -> Prepared:
     return Prepared(delivery.id, outgoing=outgoing, user_id=user.id)
 
 
-def lock_pending(delivery_id: int) -> Delivery | None:
-    """Lock the delivery row (a concurrent send of the same delivery waits here until this
-    transaction ends, then finds it sent). None when it is no longer pending."""
-    query = select(Delivery).where(Delivery.id == delivery_id)
+@dataclass(frozen=True)
+class Locked:
+    """A pending delivery row locked by this transaction: what ``attempt`` needs of it."""
+
+    id: int
+    key: str
+    user_id: int
+    attempts: int
+
+
+def lock_pending(delivery_id: int) -> Locked | None:
+    """Lock the delivery row for this transaction; None when it is no longer pending, or (on
+    PostgreSQL) when another transaction holds its lock: a concurrent send of the same
+    delivery is under way, and it records the outcome (``FOR UPDATE SKIP LOCKED``, so a batch
+    never waits behind another). On SQLite the transaction holds the database write lock
+    from its ``BEGIN IMMEDIATE``: a concurrent send waits, then finds the row sent."""
+    columns = _DELIVERY.c
+    query = select(columns.id, columns.key, columns.user_id, columns.attempts, columns.status).where(
+        columns.id == delivery_id
+    )
     if _dialect() == "postgresql":
-        query = query.with_for_update()
-    delivery = db.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
-    if delivery is None or delivery.status != "pending":
+        query = query.with_for_update(skip_locked=True)
+    row = db.session.execute(query).one_or_none()
+    if row is None or row.status != "pending":
         return None
-    return delivery
+    return Locked(row.id, row.key, row.user_id, row.attempts)
 
 
-def attempt(delivery: Delivery, prepared: Prepared, now: datetime | None = None) -> str:
-    """Send (or skip) the locked delivery and record the outcome on its row; returns the new
-    status. The caller commits straight away: the row says ``sent`` in the transaction that
-    held its lock while the server accepted the message."""
+@dataclass(frozen=True)
+class Outcome:
+    """The new status of a delivery after ``attempt``; ``server_failure`` when the try failed
+    because of the mail server or the connection (``TemporaryFailure.server``), not this message."""
+
+    status: str
+    server_failure: mail.TemporaryFailure | None = None
+
+
+def attempt(
+    delivery: Locked,
+    prepared: Prepared,
+    now: datetime | None = None,
+    *,
+    server_down: mail.TemporaryFailure | None = None,
+) -> Outcome:
+    """Send (or skip) the locked delivery and record the outcome on its row. The caller
+    commits straight away: the row says ``sent`` in the transaction that held its lock while
+    the server accepted the message.
+
+    ``server_down``: the server failed the batch's previous tries; this message is not handed
+    to it but recorded as a failed try with that error (backoff, counted towards the maximum),
+    as a try of its own would have been."""
     now = now or utcnow()
+    values: dict = {}
     if prepared.user_id is not None and prepared.user_id != delivery.user_id:
-        delivery.user_id = prepared.user_id
+        values["user_id"] = prepared.user_id  # handed over since the claim: the new owner was told
     if prepared.outgoing is None:
-        delivery.status = "skipped"
-        delivery.last_error = prepared.skip_reason
-        db.session.flush()
-        return delivery.status
-    delivery.attempts += 1
-    delivery.message_id = prepared.outgoing.message_id
-    try:
-        mail.deliver(mail.build(prepared.outgoing))
-    except mail.PermanentFailure as error:
-        _fail(delivery, f"Geweigerd door de mailserver: {error}", now)
-    except mail.TemporaryFailure as error:
-        if delivery.attempts >= _config("REMINDER_MAX_ATTEMPTS"):
-            _fail(delivery, f"Na {delivery.attempts} pogingen niet verzonden: {error}", now)
-        else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-            delivery.last_error = str(error)[:2000]
-            log.warning(
-                "Mail %s (delivery %s) not sent, attempt %s, retry at %s: %s",
-                delivery.message_id,
-                delivery.id,
-                delivery.attempts,
-                delivery.next_attempt_at.isoformat(),
-                error,
-            )
+        _record(delivery, values | {"status": "skipped", "last_error": prepared.skip_reason})
+        return Outcome("skipped")
+    attempts = delivery.attempts + 1
+    message_id = prepared.outgoing.message_id
+    values |= {"attempts": attempts, "message_id": message_id}
+    server_failure = None
+    if server_down is not None:
+        server_failure = server_down
+        values |= _temporary(delivery, attempts, message_id, server_down, now, tried=False)
     else:
-        delivery.status = "sent"
-        delivery.sent_at = now
-        delivery.last_error = ""
-    db.session.flush()
-    return delivery.status
+        try:
+            mail.deliver(prepared.wire or mail.wire(mail.build(prepared.outgoing)))
+        except mail.PermanentFailure as error:
+            values |= _fail(delivery, message_id, f"Geweigerd door de mailserver: {error}")
+        except mail.TemporaryFailure as error:
+            server_failure = error if error.server else None
+            values |= _temporary(delivery, attempts, message_id, error, now, tried=True)
+        else:
+            values |= {"status": "sent", "sent_at": now, "last_error": ""}
+    _record(delivery, values)
+    return Outcome(values.get("status", "pending"), server_failure)
 
 
-def _fail(delivery: Delivery, reason: str, now: datetime) -> None:
-    delivery.status = "failed"
-    delivery.last_error = reason[:2000]
-    log.error("Mail %s (delivery %s, %s) failed for good: %s", delivery.message_id, delivery.id, delivery.key, reason)
-    audit(None, "mail_failed", delivery, summary=f"{delivery.key}: {reason}"[:1000])
+def _record(delivery: Locked, values: dict) -> None:
+    db.session.execute(_DELIVERY.update().where(_DELIVERY.c.id == delivery.id).values(**values))
+
+
+def _temporary(
+    delivery: Locked, attempts: int, message_id: str, error: mail.TemporaryFailure, now: datetime, *, tried: bool
+) -> dict:
+    """A failed try: give up after the maximum number of tries, else try again after the backoff."""
+    if attempts >= _config("REMINDER_MAX_ATTEMPTS"):
+        return _fail(delivery, message_id, f"Na {attempts} pogingen niet verzonden: {error}")
+    retry_at = now + backoff(attempts)
+    reason = (str(error) if tried else f"Niet aangeboden, de mailserver faalde: {error}")[:2000]
+    log.warning(
+        "Mail %s (delivery %s) not sent, attempt %s, retry at %s: %s",
+        message_id,
+        delivery.id,
+        attempts,
+        retry_at.isoformat(),
+        reason,
+    )
+    return {"next_attempt_at": retry_at, "last_error": reason}
+
+
+def _fail(delivery: Locked, message_id: str, reason: str) -> dict:
+    """Given up for good: logged as an error and written to the audit log (``mail_failed``)."""
+    log.error("Mail %s (delivery %s, %s) failed for good: %s", message_id, delivery.id, delivery.key, reason)
+    audit(
+        None, "mail_failed", object_type="delivery", object_id=delivery.id, summary=f"{delivery.key}: {reason}"[:1000]
+    )
+    return {"status": "failed", "last_error": reason[:2000]}
 
 
 def failed_deliveries(limit: int = 100) -> list[Delivery]:

@@ -58,12 +58,16 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval:
 class CountingHandler:
     """Counts accepted messages by Message-ID. Modes: accept; ``temporary`` (421 to DATA);
     a one-time stall at the n-th message (holds the reply until released, then refuses it
-    with 451, so that message is NOT delivered: the server never said 250)."""
+    with 451, so that message is NOT delivered: the server never said 250); ``refuse``:
+    recipient address -> the reply to its RCPT (e.g. '550 5.1.1 User unknown')."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.accepted: Counter[str] = Counter()
         self.refused = 0
+        self.refuse: dict[str, str] = {}
+        self.rcpt_refused: Counter[str] = Counter()
+        self.sessions: set[int] = set()  # the connections that delivered a message
         self.temporary = False
         self.delay = 0.0
         self.stall_at: int | None = None
@@ -71,6 +75,15 @@ class CountingHandler:
         self.release = threading.Event()
         self.first_at: float | None = None
         self.last_at: float | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.refuse.get(address)
+        if reply:
+            with self.lock:
+                self.rcpt_refused[address] += 1
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message_id = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)["Message-ID"]
@@ -86,6 +99,7 @@ class CountingHandler:
             await asyncio.sleep(self.delay)
         with self.lock:
             self.accepted[message_id] += 1
+            self.sessions.add(id(session))
             now = time.monotonic()
             self.first_at = self.first_at or now
             self.last_at = now

@@ -8,6 +8,7 @@ SMTP server on loopback (aiosmtpd) that counts the messages it accepted by Messa
 (c) two beat processes (and bursts of concurrent scans in two workers) -> no duplicates.
 (d) the SMTP server refuses connections, then answers 421, then works -> all delivered once.
 (e) the digest on Eerste Kerstdag, Koningsdag and a Sunday -> none; next working day -> sent.
+(f) a send batch cut off by SIGKILL and run again -> only the mails it had not sent.
 
 What (b) does not claim: a kill in the instant after the server said 250 and before the
 worker's COMMIT duplicates that one message (see crm.services.reminders). The test kills
@@ -189,3 +190,28 @@ def test_e_no_digest_on_holidays_or_sunday_and_sent_on_the_next_working_day(side
     assert not [key for key in keys if key.endswith(("2026-12-25", "2027-04-27", "2026-12-27"))]
     assert statuses() == {"sent": 10}
     assert worker.popen.poll() is None
+
+
+def test_f_a_batch_run_again_after_a_kill_sends_only_what_it_had_not_sent(side, sink, cluster):
+    cluster.env["CRM_REMINDER_SEND_BATCH"] = "50"
+    cluster.env["CRM_REMINDER_LEASE_SECONDS"] = "600"  # no resend here: the batch itself runs again
+    follow_ups = make_follow_ups(50, today())
+    sink.handler.stall_at = 20  # the server holds its reply to the batch's 20th message...
+    worker = cluster.worker("w1", concurrency=1).wait_ready()
+    cluster.send("scan_reminders")  # claims the 50 and queues them as one batch
+
+    assert sink.handler.stalled.wait(60), "the batch never reached its 20th message"
+    worker.kill()  # ...while the worker waits for it
+    sink.handler.release.set()  # and then refuses it (451): 19 delivered
+    assert sink.handler.unique() == 19
+    assert statuses() == {"sent": 19, "pending": 31}  # each row committed on its own
+
+    db.session.rollback()
+    batch = list(db.session.scalars(select(Delivery.id).order_by(Delivery.id)))
+    db.session.rollback()
+    cluster.worker("w2", concurrency=1).wait_ready()
+    cluster.send("send_deliveries", batch)  # the same batch again, as a redelivered task message
+    wait_for_mails(sink, 50, 60, cluster)
+
+    assert_exactly_once(sink, follow_ups)
+    assert sink.handler.total() == 50
