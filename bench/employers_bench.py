@@ -148,10 +148,10 @@ def top_up_contacts() -> int:
     return added
 
 
-# --- the indexes proposed for a migration ------------------------------------------------------
+# --- the list's indexes -----------------------------------------------------------------------
 
-# Not in the migrations yet (the lead adds them): `run --indexes create` builds them, `--indexes
-# drop` removes them again, so both situations can be measured on the same data.
+# Migrated (c3d4e5f6a7b8). `run --indexes drop` removes them and `--indexes create` builds them
+# again, so the list can be measured with and without them on the same data.
 PROPOSED_INDEXES = {
     "ix_employer_live_name": "ON employer (name, id) WHERE merged_into_id IS NULL",
     "ix_employer_live_last_contact": "ON employer (last_contact_at NULLS FIRST, id) WHERE merged_into_id IS NULL",
