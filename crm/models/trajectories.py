@@ -170,11 +170,15 @@ def parse_involvement_key(key: str) -> list[tuple[int, str]]:
 
 
 def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]) -> dict[int, str]:
-    """Recompute ``trajectory.involvement_key`` of these trajectories from their involvements."""
+    """Recompute ``trajectory.involvement_key`` of these trajectories from their involvements.
+    On PostgreSQL the trajectory rows are locked first, so two transactions changing the same
+    trajectory's organisations at once read each other's committed rows, not a stale set."""
     ids = sorted(set(trajectory_ids))
     involved: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(Trajectory.id).where(Trajectory.id.in_(chunk)).with_for_update())
         rows = connection.execute(
             select(
                 TrajectoryOrganisation.trajectory_id,
