@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 
 from crm.extensions import db
 from tests.conftest import migrated_app, side_database_url
+from tests.factories import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -97,3 +98,17 @@ def phone(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in(page, email: str) -> None:
+    """Sign in through the form and wait until the worklist is ready for a tap: the deferred
+    scripts have run (``load``), so htmx has wired up its links; a tap before that would
+    follow the plain link instead (the page still works, but the test means the htmx path)."""
+    from playwright.sync_api import expect
+
+    page.goto("/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    expect(page.get_by_role("heading", name="Mijn werkvoorraad")).to_be_visible()
+    page.wait_for_load_state("load")

@@ -6,15 +6,8 @@ import uuid
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.factories import PASSWORD, municipality
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
-    expect(page.get_by_role("heading", name="Mijn werkvoorraad")).to_be_visible()
+from tests.browser.conftest import sign_in
+from tests.factories import municipality
 
 
 def test_create_employer_past_the_duplicate_warning(page, live_db):

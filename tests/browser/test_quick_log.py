@@ -8,15 +8,7 @@ from playwright.sync_api import expect
 
 from crm.services.clock import today
 from tests import factories
-from tests.factories import PASSWORD
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Aanmelden").click()
-    expect(page.get_by_role("heading", name="Mijn werkvoorraad")).to_be_visible()
+from tests.browser.conftest import sign_in
 
 
 class Taps:
