@@ -345,6 +345,19 @@ def test_edit_refuses_a_taken_kvk_number(client, am, factories):
     assert employer.kvk_number is None
 
 
+def test_an_edit_posted_without_a_version_is_refused_not_saved_blind(client, am, factories):
+    employer = factories.EmployerFactory(name="Metaalwerk Oost", contactpersoon=am)
+    form = edit_form(employer, name="Metaalwerk Oost-Twente")
+    del form["version"]
+    login_as(client, am)
+    token = csrf_token(client, f"/werkgevers/{employer.id}/bewerken")
+    response = client.post(f"/werkgevers/{employer.id}/bewerken", data={**form, "csrf_token": token})
+    assert response.status_code == 200
+    assert "Iemand anders heeft deze werkgever intussen gewijzigd" in text(response)
+    db.session.refresh(employer)
+    assert employer.name == "Metaalwerk Oost"
+
+
 def test_stale_edit_is_refused_with_what_changed_and_can_be_resaved(client, am, coordinator, factories):
     employer = factories.EmployerFactory(name="Metaalwerk Oost", contactpersoon=am)
     seen = edit_form(employer)

@@ -102,12 +102,6 @@ class EmployerForm(BaseForm):
         del form.confirm_duplicate
         return form
 
-    def submitted_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
-
 
 class PersonForm(BaseForm):
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam van de persoon in.")), Length(max=200)])

@@ -149,9 +149,3 @@ class ParticipantForm(BaseForm):
         initial["consent_purpose"] = participant.consent_purpose
         initial["version"] = str(participant.version)
         return cls(data=initial, new=False)
-
-    def submitted_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None

@@ -148,12 +148,6 @@ class TrajectoryForm(BaseForm):
             guidance_hours=self.guidance_hours.data,
         )
 
-    def submitted_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
-
     @classmethod
     def for_trajectory(cls, trajectory: Trajectory) -> TrajectoryForm:
         data = TrajectoryData.from_trajectory(trajectory)
@@ -188,12 +182,6 @@ class TransitionForm(BaseForm):
         )
         if target == "uitgevallen":
             self.actual_end.label.text = _l("Datum van uitval")
-
-    def submitted_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
 
 
 class TrajectoryFollowUpForm(BaseForm):

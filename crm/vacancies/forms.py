@@ -200,12 +200,6 @@ class VacancyForm(BaseForm):
         initial["version"] = str(vacancy.version)
         return cls(data=initial, original_closing_date=vacancy.closing_date, **kwargs)
 
-    def submitted_version(self) -> int | None:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
-
 
 class TransitionForm(BaseForm):
     """A status move (board card or detail page). The allowed moves are the service's to check."""
