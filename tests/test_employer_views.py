@@ -432,7 +432,13 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
 
     response = client.post(
         f"{base}/{petra.id}/bewerken",
-        data={"name": "Petra de Vries-Smit", "function": "HR-manager", "is_primary": "y", "csrf_token": token},
+        data={
+            "name": "Petra de Vries-Smit",
+            "function": "HR-manager",
+            "is_primary": "y",
+            "version": str(petra.version),
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     db.session.refresh(petra)
@@ -447,6 +453,27 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
         select(AuditEvent.action).where(AuditEvent.object_type == "employer_contact").order_by(AuditEvent.id)
     ).all()
     assert actions.count("create") == 2 and "delete" in actions and "update" in actions
+
+
+def test_a_stale_person_edit_is_refused_and_overwrites_nothing(client, am, coordinator, factories):
+    employer = factories.EmployerFactory(name="Zorggroep Manna", contactpersoon=am)
+    petra = factories.EmployerContactFactory(employer=employer, name="Petra de Vries", function="HR-adviseur")
+    login_as(client, am)
+    url = f"/werkgevers/{employer.id}/personen/{petra.id}/bewerken"
+    token = csrf_token(client, url)
+    opened = petra.version
+    # A colleague of another partner changes her function in between.
+    data = employers.PersonData(name="Petra de Vries", function="HR-manager", phone=petra.phone)
+    employers.update_person(coordinator, petra, data, version=petra.version)
+    db.session.commit()
+    for version in (str(opened), None):  # the version the form was opened on, or none at all
+        posted = {"name": "Petra de Vries", "function": "Recruiter", "csrf_token": token}
+        page = text(client.post(url, data={**posted, "version": version} if version else posted))
+        assert "Iemand anders heeft de gegevens van Petra de Vries intussen gewijzigd" in page
+        assert "Nu opgeslagen: Petra de Vries, HR-manager" in page
+        assert 'value="Recruiter"' in page  # the user's own input is kept
+        db.session.refresh(petra)
+        assert petra.function == "HR-manager"
 
 
 def test_people_validation_and_foreign_person(client, am, factories):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import AuditEvent, ProgrammePeriod
 from crm.services import pipeline, programme_periods
-from crm.services.errors import PermissionDenied
+from crm.services.errors import PermissionDenied, StaleRecord
 from crm.services.programme_periods import PeriodRefused
 from tests.conftest import csrf_token, login_as
 
@@ -150,17 +150,25 @@ def test_adjacent_periods_do_not_overlap(session, admin):
 def test_edit_is_audited_and_may_keep_its_own_name_and_days(session, admin):
     p2026 = period("2026", *year(2026))
     period("2027", *year(2027))
-    programme_periods.save_period(admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31))
+    programme_periods.save_period(
+        admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31), version=p2026.version
+    )
     (event,) = events("update")
     assert event.changes == {"starts_on": ["2026-01-01", "2026-02-01"]}
     # Saving unchanged writes nothing.
-    programme_periods.save_period(admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31))
+    programme_periods.save_period(
+        admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31), version=p2026.version
+    )
     assert len(events("update")) == 1
     # Into the next period: refused, unchanged.
     with pytest.raises(PeriodRefused, match="overlapt met programmaperiode 2027"):
-        programme_periods.save_period(admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2027, 1, 31))
+        programme_periods.save_period(
+            admin, p2026, name="2026", starts_on=date(2026, 2, 1), ends_on=date(2027, 1, 31), version=p2026.version
+        )
     with pytest.raises(PeriodRefused, match="met de naam '2027'"):
-        programme_periods.save_period(admin, p2026, name="2027", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31))
+        programme_periods.save_period(
+            admin, p2026, name="2027", starts_on=date(2026, 2, 1), ends_on=date(2026, 12, 31), version=p2026.version
+        )
     db.session.refresh(p2026)
     assert (p2026.name, p2026.starts_on, p2026.ends_on) == ("2026", date(2026, 2, 1), date(2026, 12, 31))
     assert len(events("update")) == 1
@@ -183,7 +191,7 @@ def test_no_overlap_keeps_the_stand_counting_each_trajectory_once(session, admin
     assert stand == {"2025": 1, "2026": 0}
     with pytest.raises(PeriodRefused, match="overlapt met programmaperiode 2025"):
         programme_periods.save_period(
-            admin, second, name="2026", starts_on=date(2025, 12, 31), ends_on=date(2026, 12, 31)
+            admin, second, name="2026", starts_on=date(2025, 12, 31), ends_on=date(2026, 12, 31), version=second.version
         )
     assert programme_periods.usage([first.id, second.id])[first.id].started == 1
     assert programme_periods.usage([first.id, second.id])[second.id].started == 0
@@ -371,7 +379,13 @@ def test_edit_through_the_form_changes_the_dates(client, admin):
     assert 'value="2026-01-01"' in page and 'value="2026-12-31"' in page
     response = client.post(
         f"/beheer/programmaperiodes/{p2026.id}",
-        data={"name": "2026", "starts_on": "2026-01-01", "ends_on": "2026-08-31", "csrf_token": token},
+        data={
+            "name": "2026",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-08-31",
+            "version": re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1),
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     db.session.refresh(p2026)
@@ -474,3 +488,27 @@ def test_admin_is_linked_to_the_period_pages_from_the_ambition_pages(client, adm
     page = text(client.get("/pijplijn/ambities/invullen"))
     assert "Staat de periode er niet bij?" in page and 'href="/beheer/programmaperiodes/nieuw"' in page
     assert 'href="/beheer/programmaperiodes"' in text(client.get("/pijplijn/ambities"))
+
+
+def test_a_stale_edit_is_refused_and_overwrites_nothing(client, admin):
+    p2026 = period("2026", *year(2026))
+    login_as(client, admin)
+    token = csrf_token(client, f"/beheer/programmaperiodes/{p2026.id}")
+    opened = p2026.version
+    # Another admin shortens the period in between.
+    programme_periods.save_period(
+        admin, p2026, name="2026", starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30), version=p2026.version
+    )
+    db.session.commit()
+    data = {"name": "2026-2027", "starts_on": "2026-01-01", "ends_on": "2026-12-31", "csrf_token": token}
+    for version in (str(opened), None):  # the version the form was opened on, or none at all
+        posted = {**data, "version": version} if version else data
+        page = text(client.post(f"/beheer/programmaperiodes/{p2026.id}", data=posted))
+        assert "Iemand anders heeft deze programmaperiode intussen gewijzigd" in page
+        assert "Nu opgeslagen: 2026 (01-01-2026 t/m 30-06-2026)" in page
+        db.session.refresh(p2026)
+        assert (p2026.name, p2026.ends_on) == ("2026", date(2026, 6, 30))
+    with pytest.raises(StaleRecord):
+        programme_periods.save_period(
+            admin, p2026, name="2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 12, 31), version=opened
+        )

@@ -3,6 +3,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -73,6 +74,7 @@ class ProgrammePeriodForm(BaseForm):
         validators=[required_date(_l("Vul de einddatum in."))],
         invalid_value_message=_l("Vul een geldige datum in."),
     )
+    version = HiddenField()
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

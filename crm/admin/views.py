@@ -15,7 +15,7 @@ from crm.forms import choices
 from crm.models import Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
 from crm.services import accounts, organisations, programme_periods
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 
 bp = Blueprint("admin", __name__)
 
@@ -132,9 +132,26 @@ def programme_period_edit(id: int | None = None):
     period = _get(ProgrammePeriod, id) if id else None
     form = ProgrammePeriodForm(obj=period)
     if form.validate_on_submit():
+        version = form.submitted_version()
         try:
             period = programme_periods.save_period(
-                current_user, period, name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data
+                current_user,
+                period,
+                name=form.name.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                version=version if version is not None else 0,
+            )
+        except StaleRecord:
+            period = _get(ProgrammePeriod, id)  # fresh, after a rollback
+            form.version.data = str(period.version)  # saving again now is a deliberate choice
+            flash(
+                _(
+                    "Iemand anders heeft deze programmaperiode intussen gewijzigd. Nu opgeslagen: %(period)s. "
+                    "Uw invoer staat hieronder; sla opnieuw op om die te bewaren.",
+                    period=programme_periods.describe(period),
+                ),
+                "warning",
             )
         except programme_periods.PeriodRefused as refused:
             form[refused.field].errors = [*form[refused.field].errors, str(refused)]

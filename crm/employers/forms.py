@@ -109,6 +109,7 @@ class PersonForm(BaseForm):
     phone = StringField(_l("Telefoon"), validators=[service_check(validation.phone)])
     email = StringField(_l("E-mailadres"), validators=[service_check(validation.email)])
     is_primary = BooleanField(_l("Eerste aanspreekpunt bij de werkgever"))
+    version = HiddenField()
 
     def person_data(self) -> PersonData:
         return PersonData(

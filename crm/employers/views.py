@@ -284,8 +284,23 @@ def person_edit(id: int, person_id: int):
     person = _load_person(employer, person_id)
     form = PersonForm(obj=person)
     if form.validate_on_submit():
+        version = form.submitted_version()
         try:
-            employers.update_person(current_user, person, form.person_data())
+            employers.update_person(
+                current_user, person, form.person_data(), version=version if version is not None else 0
+            )
+        except StaleRecord:
+            person = _load_person(load_employer_or_404(id, current_user), person_id)  # fresh, after a rollback
+            form.version.data = str(person.version)  # saving again now is a deliberate choice
+            flash(
+                _(
+                    "Iemand anders heeft de gegevens van %(name)s intussen gewijzigd. Nu opgeslagen: %(now)s. "
+                    "Uw invoer staat hieronder; sla opnieuw op om die te bewaren.",
+                    name=person.name,
+                    now=", ".join(v for v in (person.name, person.function, person.phone, person.email) if v),
+                ),
+                "warning",
+            )
         except PermissionDenied:
             raise
         except ServiceError as error:

@@ -123,5 +123,8 @@ class EmployerContact(TimestampMixin, Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     is_primary: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # optimistic locking
 
     employer: Mapped[Employer] = relationship(back_populates="people")
+
+    __mapper_args__ = {"version_id_col": version}

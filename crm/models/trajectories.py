@@ -58,6 +58,9 @@ class ProgrammePeriod(Base):
     name: Mapped[str] = mapped_column(String(50), unique=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # optimistic locking
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Ambition(TimestampMixin, Base):

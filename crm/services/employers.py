@@ -421,11 +421,18 @@ def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerCon
     return person
 
 
-def update_person(actor: User, person: EmployerContact, data: PersonData) -> EmployerContact:
+PERSON_CHANGED = "Iemand anders heeft de gegevens van deze persoon intussen gewijzigd."
+
+
+def update_person(actor: User, person: EmployerContact, data: PersonData, *, version: int) -> EmployerContact:
+    """Change a person; ``version`` is the one the form was opened on (optimistic locking):
+    StaleRecord when someone saved in between, and nothing is written."""
     employer = person.employer
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
         raise ServiceError("Vul de naam van de persoon in.")
+    if version != person.version:
+        raise StaleRecord(PERSON_CHANGED)
     before = _person_values(person)
     if data.is_primary and not person.is_primary:
         _demote_other_primary(actor, employer, person)
@@ -434,7 +441,11 @@ def update_person(actor: User, person: EmployerContact, data: PersonData) -> Emp
     changes = diff(before, asdict(data))
     if not changes:
         return person
-    db.session.flush()
+    try:
+        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRecord(PERSON_CHANGED) from None
     audit(actor, "update", person, summary=f"{person.name} bij {employer.name}", changes=changes)
     if "name" in changes:
         refresh_search_text(employer)

@@ -24,12 +24,13 @@ from datetime import date
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import Ambition, ProgrammePeriod, Trajectory, User
 from crm.services.audit import audit, diff
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline import STARTED
 
 NAME_MAX = 50
@@ -200,12 +201,24 @@ def _state(period: ProgrammePeriod) -> dict:
 # --- changes ---------------------------------------------------------------------------------
 
 
+PERIOD_CHANGED = "Iemand anders heeft deze programmaperiode intussen gewijzigd."
+
+
 def save_period(
-    actor: User, period: ProgrammePeriod | None, *, name: str, starts_on: date | None, ends_on: date | None
+    actor: User,
+    period: ProgrammePeriod | None,
+    *,
+    name: str,
+    starts_on: date | None,
+    ends_on: date | None,
+    version: int | None = None,
 ) -> ProgrammePeriod:
-    """Create a period (``period`` None) or change one. Raises PeriodRefused with a message
-    for the field it concerns; changes nothing then."""
+    """Create a period (``period`` None) or change one; a change needs the ``version`` the
+    form was opened on (optimistic locking: StaleRecord when someone saved in between). Raises
+    PeriodRefused with a message for the field it concerns; changes nothing then."""
     permissions.require(permissions.can_manage_programme_periods(actor), NOT_ALLOWED)
+    if period is not None and version != period.version:
+        raise StaleRecord(PERIOD_CHANGED)
     _lock()
     name = _check(name, starts_on, ends_on, period.id if period is not None else None)
     creating = period is None
@@ -224,6 +237,9 @@ def save_period(
     except IntegrityError:
         # the unique name, taken by someone else between the check and the write
         raise PeriodRefused(f"Er bestaat al een programmaperiode met de naam '{name}'. Kies een andere naam.") from None
+    except StaleDataError:
+        db.session.rollback()  # a concurrent save slipped past the version check
+        raise StaleRecord(PERIOD_CHANGED) from None
     if creating:
         summary = f"Programmaperiode {describe(period)} aangemaakt"
     else:
