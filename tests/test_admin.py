@@ -1,10 +1,13 @@
 """Beheer: organisations, partnerships and users."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Organisation, Partnership, User
+from crm.services import organisations
 from tests.conftest import csrf_token, login_as
 
 
@@ -76,6 +79,63 @@ def test_admin_creates_partnership_with_members(client, admin, factories):
     assert {o.name for o in partnership.members} == {"UWV Werkbedrijf Twente", "ROC van Twente"}
     html = client.get("/beheer/samenwerkingsverbanden").get_data(as_text=True)
     assert "Leerwerkakkoord Twente" in html and "ROC van Twente" in html
+
+
+def version_on(page: str) -> str:
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def test_editing_an_organisation_on_an_old_version_is_refused(client, admin, factories):
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    login_as(client, admin)
+    url = f"/beheer/organisaties/{roc.id}"
+    token = csrf_token(client, url)
+    opened = version_on(client.get(url).get_data(as_text=True))
+    # Another admin renames it in between.
+    organisations.save_organisation(admin, roc, name="ROC Twente", kind="roc", active=True, version=roc.version)
+    db.session.commit()
+    data = {"name": "ROC van Twente (Hengelo)", "kind": "roc", "active": "y", "csrf_token": token}
+    for version in (opened, None):  # the version the form was opened on, or none at all
+        page = client.post(url, data={**data, "version": version} if version else data).get_data(as_text=True)
+        assert "Iemand anders heeft ROC Twente intussen gewijzigd" in page
+        db.session.refresh(roc)
+        assert roc.name == "ROC Twente"
+    # Saving again on the version now shown is a deliberate choice, and works.
+    response = client.post(url, data={**data, "version": version_on(page)})
+    assert response.status_code == 302
+    db.session.refresh(roc)
+    assert roc.name == "ROC van Twente (Hengelo)"
+
+
+def test_a_members_only_change_moves_the_partnership_version(client, admin, factories):
+    uwv = factories.OrganisationFactory(name="UWV Werkbedrijf Twente", kind="uwv")
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    partnership = factories.PartnershipFactory(name="Leerwerkakkoord Twente", members=[uwv])
+    login_as(client, admin)
+    url = f"/beheer/samenwerkingsverbanden/{partnership.id}"
+    token = csrf_token(client, url)
+    opened = version_on(client.get(url).get_data(as_text=True))
+    data = {"name": "Leerwerkakkoord Twente", "scope": partnership.scope, "region_id": "0", "active": "y"}
+    # Another admin adds the ROC as a member (and changes nothing else) in between.
+    organisations.save_partnership(
+        admin,
+        partnership,
+        name=partnership.name,
+        scope=partnership.scope,
+        region_id=None,
+        description=partnership.description,
+        members=[uwv, roc],
+        active=True,
+        version=partnership.version,
+    )
+    db.session.commit()
+    assert str(partnership.version) != opened
+    page = client.post(url, data={**data, "member_ids": [uwv.id], "version": opened, "csrf_token": token}).get_data(
+        as_text=True
+    )
+    assert "Iemand anders heeft Leerwerkakkoord Twente intussen gewijzigd" in page
+    db.session.refresh(partnership)
+    assert {o.name for o in partnership.members} == {"UWV Werkbedrijf Twente", "ROC van Twente"}
 
 
 def test_admin_creates_user_and_sees_one_time_password(client, admin, factories):

@@ -18,12 +18,14 @@ from crm.services.programme_periods import NAME_MAX
 
 
 class OrganisationForm(BaseForm):
+    version = HiddenField()
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
     kind = SelectField(_l("Soort"), choices=choices(ORGANISATION_KIND_LABELS))
     active = BooleanField(_l("Actief"), default=True)
 
 
 class PartnershipForm(BaseForm):
+    version = HiddenField()
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
     scope = SelectField(_l("Soort samenwerkingsverband"), choices=choices(PARTNERSHIP_SCOPE_LABELS))
     region_id = SelectField(_l("Arbeidsmarktregio"), coerce=int, validators=[Optional()])

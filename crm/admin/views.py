@@ -49,16 +49,34 @@ def organisations_list():
     return render_template("admin/organisations.html", rows=rows)
 
 
+def _stale_message(name: str) -> str:
+    return _(
+        "Iemand anders heeft %(name)s intussen gewijzigd. Bekijk de gegevens hieronder (uw invoer) en sla "
+        "opnieuw op om die te bewaren, of open de pagina opnieuw voor wat nu is opgeslagen.",
+        name=name,
+    )
+
+
 @bp.route("/organisaties/nieuw", methods=["GET", "POST"])
 @bp.route("/organisaties/<int:id>", methods=["GET", "POST"])
 def organisation_edit(id: int | None = None):
     organisation = _get(Organisation, id) if id else None
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
+        version = form.submitted_version()
         try:
             organisations.save_organisation(
-                current_user, organisation, name=form.name.data, kind=form.kind.data, active=form.active.data
+                current_user,
+                organisation,
+                name=form.name.data,
+                kind=form.kind.data,
+                active=form.active.data,
+                version=version if version is not None else 0,
             )
+        except StaleRecord:
+            organisation = _get(Organisation, id)  # fresh, after a rollback
+            form.version.data = str(organisation.version)  # saving again now is a deliberate choice
+            flash(_stale_message(organisation.name), "warning")
         except ServiceError as error:
             form.name.errors.append(str(error))
         else:
@@ -96,6 +114,7 @@ def partnership_edit(id: int | None = None):
         form.member_ids.data = [o.id for o in partnership.members]
         form.region_id.data = partnership.region_id or 0
     if form.validate_on_submit():
+        version = form.submitted_version()
         members = [o for o in all_orgs if o.id in set(form.member_ids.data or [])]
         try:
             organisations.save_partnership(
@@ -107,7 +126,12 @@ def partnership_edit(id: int | None = None):
                 description=form.description.data or "",
                 members=members,
                 active=form.active.data,
+                version=version if version is not None else 0,
             )
+        except StaleRecord:
+            partnership = _get(Partnership, id)  # fresh, after a rollback
+            form.version.data = str(partnership.version)  # saving again now is a deliberate choice
+            flash(_stale_message(partnership.name), "warning")
         except ServiceError as error:
             form.name.errors.append(str(error))
         else:

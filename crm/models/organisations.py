@@ -41,10 +41,13 @@ class Organisation(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # optimistic locking
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.name")
     partnerships: Mapped[list[Partnership]] = relationship(
         secondary=partnership_member, back_populates="members", order_by="Partnership.name"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Partnership(TimestampMixin, Base):
@@ -56,7 +59,10 @@ class Partnership(TimestampMixin, Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # optimistic locking
     region: Mapped[Region | None] = relationship()
     members: Mapped[list[Organisation]] = relationship(
         secondary=partnership_member, back_populates="partnerships", order_by="Organisation.name"
     )
+
+    __mapper_args__ = {"version_id_col": version}

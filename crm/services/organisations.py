@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import Organisation, Partnership, User
+from crm.models.base import utcnow
 from crm.services.audit import audit, diff
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 
 
 def _name_taken(model, name: str, exclude_id: int | None) -> bool:
@@ -18,10 +20,33 @@ def _name_taken(model, name: str, exclude_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
+ORGANISATION_CHANGED = "Iemand anders heeft deze organisatie intussen gewijzigd."
+PARTNERSHIP_CHANGED = "Iemand anders heeft dit samenwerkingsverband intussen gewijzigd."
+
+
+def _saved(message: str) -> None:
+    """Flush; the version column refuses a concurrent save that slipped past the check."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleRecord(message) from None
+
+
 def save_organisation(
-    actor: User, organisation: Organisation | None, *, name: str, kind: str, active: bool
+    actor: User,
+    organisation: Organisation | None,
+    *,
+    name: str,
+    kind: str,
+    active: bool,
+    version: int | None = None,
 ) -> Organisation:
+    """Create an organisation (``organisation`` None) or change one; a change needs the
+    ``version`` the form was opened on (StaleRecord when someone saved in between)."""
     permissions.require(permissions.can_manage_organisations(actor))
+    if organisation is not None and version != organisation.version:
+        raise StaleRecord(ORGANISATION_CHANGED)
     if _name_taken(Organisation, name, organisation.id if organisation else None):
         raise ServiceError("Er bestaat al een organisatie met deze naam.")
     creating = organisation is None
@@ -29,7 +54,7 @@ def save_organisation(
     organisation = organisation or Organisation()
     organisation.name, organisation.kind, organisation.active = name.strip(), kind, active
     db.session.add(organisation)
-    db.session.flush()
+    _saved(ORGANISATION_CHANGED)
     changes = diff(before, {"name": organisation.name, "kind": kind, "active": active})
     if changes:
         audit(actor, "create" if creating else "update", organisation, changes=changes)
@@ -46,8 +71,13 @@ def save_partnership(
     description: str,
     members: list[Organisation],
     active: bool,
+    version: int | None = None,
 ) -> Partnership:
+    """Create a partnership or change one; a change needs the ``version`` the form was opened
+    on (StaleRecord when someone saved in between), also when only the members change."""
     permissions.require(permissions.can_manage_organisations(actor))
+    if partnership is not None and version != partnership.version:
+        raise StaleRecord(PARTNERSHIP_CHANGED)
     if _name_taken(Partnership, name, partnership.id if partnership else None):
         raise ServiceError("Er bestaat al een samenwerkingsverband met deze naam.")
     creating = partnership is None
@@ -55,9 +85,11 @@ def save_partnership(
     before = {} if creating else _partnership_state(partnership)
     partnership.name, partnership.scope, partnership.region_id = name.strip(), scope, region_id
     partnership.description, partnership.members, partnership.active = description, members, active
-    db.session.add(partnership)
-    db.session.flush()
     changes = diff(before, _partnership_state(partnership))
+    if changes and not creating:
+        partnership.updated_at = utcnow()  # touch the row, so the version moves also for members only
+    db.session.add(partnership)
+    _saved(PARTNERSHIP_CHANGED)
     if changes:
         audit(actor, "create" if creating else "update", partnership, changes=changes)
     return partnership
