@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import bench_url, capture, log, make_app, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
+from harness import bench_url, capture, log, make_app, seed_demo, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from crm.extensions import db  # noqa: E402
@@ -53,23 +53,7 @@ def seed(app) -> dict:
     """Fresh schema at head, reference data, 100k demo employers, 1M contacts, search text, ANALYZE."""
     took: dict[str, float] = {}
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
-            raise SystemExit("The benchmark runs on PostgreSQL only.")
-        with timer("migrate", took):
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            upgrade(engine)
-        from crm.demo import seed as demo_seed
-        from crm.services.reference import load_reference_data
-
-        with timer("reference data", took):
-            load_reference_data()
-            db.session.commit()
-        with timer(f"demo seed ({EMPLOYERS} employers)", took):
-            report = demo_seed(employers=EMPLOYERS, echo=log)
-            db.session.commit()
-        log(report.splitlines()[0])
+        seed_demo(app, EMPLOYERS, took)
         with timer("contacts top-up to 1M", took):
             added = top_up_contacts()
         log(f"{added} contacts added")
@@ -87,7 +71,7 @@ def seed(app) -> dict:
         with timer("rebuild_search_text", took):
             rebuild_search_text(batch=5000)
             db.session.commit()
-        with timer("VACUUM ANALYZE", took), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with timer("VACUUM ANALYZE", took), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         counts = {
             "employers": db.session.scalar(select(func.count()).select_from(Employer)),

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic import command  # noqa: E402
 from alembic.config import Config as AlembicConfig  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from config import TestingConfig  # noqa: E402
 from crm import ROOT, create_app  # noqa: E402
@@ -94,3 +94,25 @@ def time_sql_once(raw, statements: list[tuple[str, object]]) -> tuple[float, lis
     took = time.perf_counter() - start
     raw.rollback()
     return took, each
+
+
+def seed_demo(app, employers: int, took: dict) -> None:
+    """A fresh schema at head (DROPS the public schema), the reference lists and the demo
+    partnership with ``employers`` employers; the steps' times go into ``took``."""
+    from crm.demo import seed as demo_seed
+    from crm.services.reference import load_reference_data
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        raise SystemExit("The benchmark runs on PostgreSQL only.")
+    with timer("migrate", took):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(engine)
+    with timer("reference data", took):
+        load_reference_data()
+        db.session.commit()
+    with timer(f"demo seed ({employers} employers)", took):
+        report = demo_seed(employers=employers, echo=log)
+        db.session.commit()
+    log(report.splitlines()[0])

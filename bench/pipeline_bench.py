@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import bench_url, capture, log, make_app, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
+from harness import bench_url, capture, log, make_app, seed_demo, time_page_once, time_sql_once, timer, upgrade  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -69,26 +69,10 @@ TRAJECTORY_COLUMNS = (
 def seed(app, employers: int, trajectories: int) -> dict:
     took: dict[str, float] = {}
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
-            raise SystemExit("The benchmark runs on PostgreSQL only.")
-        with timer("migrate", took):
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            upgrade(engine)
-        from crm.demo import seed as demo_seed
-        from crm.services.reference import load_reference_data
-
-        with timer("reference data", took):
-            load_reference_data()
-            db.session.commit()
-        with timer(f"demo seed ({employers} employers)", took):
-            report = demo_seed(employers=employers, echo=log)
-            db.session.commit()
-        log(report.splitlines()[0])
+        seed_demo(app, employers, took)
         with timer(f"copy trajectories up to {trajectories}", took):
             copy_trajectories(trajectories)
-        with timer("VACUUM ANALYZE", took), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with timer("VACUUM ANALYZE", took), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
         counts = {
             name: db.session.scalar(select(func.count()).select_from(model))

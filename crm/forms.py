@@ -62,6 +62,18 @@ class BaseForm(FlaskForm):
         return ok
 
 
+def int_or_none(value):
+    """A select's coerce: empty is "not chosen" (None), anything else must be a whole number."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def none_if_empty(value):
+    """A select's coerce: empty is "not chosen" (None)."""
+    return value or None
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 

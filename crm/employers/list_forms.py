@@ -9,7 +9,7 @@ from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import html_params
 
-from crm.forms import BaseForm, choices
+from crm.forms import BaseForm, choices, int_or_none, none_if_empty
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
 
@@ -51,16 +51,6 @@ class QuickSelect:
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
 
 
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
-
-
-def _str_or_none(value):
-    return value or None
-
-
 class EmployerFilterForm(BaseForm):
     class Meta:
         csrf = False
@@ -70,23 +60,23 @@ class EmployerFilterForm(BaseForm):
         validators=[Optional(), Length(max=100)],
         render_kw={"placeholder": _l("Naam, KvK-nummer, plaats of contactpersoon"), "autocomplete": "off"},
     )
-    regio = SelectField(_l("Arbeidsmarktregio"), widget=QuickSelect(), coerce=_int_or_none)
-    gemeente = SelectField(_l("Gemeente"), widget=QuickSelect(), coerce=_int_or_none)
-    sbi = SelectField(_l("Sector (SBI)"), widget=QuickSelect(), coerce=_str_or_none)
-    status = SelectField(_l("Status"), widget=QuickSelect(), coerce=_str_or_none)
+    regio = SelectField(_l("Arbeidsmarktregio"), widget=QuickSelect(), coerce=int_or_none)
+    gemeente = SelectField(_l("Gemeente"), widget=QuickSelect(), coerce=int_or_none)
+    sbi = SelectField(_l("Sector (SBI)"), widget=QuickSelect(), coerce=none_if_empty)
+    status = SelectField(_l("Status"), widget=QuickSelect(), coerce=none_if_empty)
     erkend = SelectField(
         _l("Erkend leerbedrijf"),
-        coerce=_str_or_none,
+        coerce=none_if_empty,
         choices=choices([("", _l("Alle")), ("ja", _l("Ja")), ("nee", _l("Nee"))]),
     )
-    contactpersoon = SelectField(_l("Contactpersoon"), widget=QuickSelect(), coerce=_int_or_none)
-    organisatie = SelectField(_l("Organisatie contactpersoon"), widget=QuickSelect(), coerce=_int_or_none)
+    contactpersoon = SelectField(_l("Contactpersoon"), widget=QuickSelect(), coerce=int_or_none)
+    organisatie = SelectField(_l("Organisatie contactpersoon"), widget=QuickSelect(), coerce=int_or_none)
     geen_contact = IntegerField(
         _l("Geen contact in (dagen)"),
         validators=[Optional(), NumberRange(min=1, max=3650, message=_l("Kies een aantal dagen van 1 tot 3650."))],
         render_kw={"min": 1, "max": 3650, "step": 1, "inputmode": "numeric", "placeholder": _l("bijv. 90")},
     )
-    sorteer = SelectField(_l("Sorteren op"), widget=QuickSelect(), coerce=_str_or_none, choices=choices(SORT_LABELS))
+    sorteer = SelectField(_l("Sorteren op"), widget=QuickSelect(), coerce=none_if_empty, choices=choices(SORT_LABELS))
 
     def set_choices(self, options: FilterChoices) -> None:
         everything = ("", _l("Alle"))

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from crm.forms import BaseForm, choices, service_check
+from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
 from crm.labels import (
     DROPOUT_REASON_LABELS,
     INVOLVEMENT_ROLE_LABELS,
@@ -202,27 +202,17 @@ class TrajectoryFollowUpForm(BaseForm):
             raise ValidationError(_l("Een opvolgactie kan niet in het verleden liggen."))
 
 
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
-
-
-def _str_or_none(value):
-    return value or None
-
-
 class TrajectoryFilterForm(BaseForm):
     """The list's filters, a GET form: they live in the URL (bookmarkable, linkable from the pipeline)."""
 
     class Meta:
         csrf = False
 
-    soort = SelectField(_l("Soort"), coerce=_str_or_none)
-    status = SelectField(_l("Status"), coerce=_str_or_none)
-    samenwerkingsverband = SelectField(_l("Samenwerkingsverband"), coerce=_int_or_none)
-    periode = SelectField(_l("Programmaperiode"), coerce=_int_or_none)
-    organisatie = SelectField(_l("Betrokken organisatie"), coerce=_int_or_none)
+    soort = SelectField(_l("Soort"), coerce=none_if_empty)
+    status = SelectField(_l("Status"), coerce=none_if_empty)
+    samenwerkingsverband = SelectField(_l("Samenwerkingsverband"), coerce=int_or_none)
+    periode = SelectField(_l("Programmaperiode"), coerce=int_or_none)
+    organisatie = SelectField(_l("Betrokken organisatie"), coerce=int_or_none)
     werkgever = IntegerField(validators=[Optional()])
     accountmanager = IntegerField(validators=[Optional()])
     gestart_vanaf = DateField(_l("Gestart vanaf"), validators=[Optional()], invalid_value_message=INVALID_DATE)

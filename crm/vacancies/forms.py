@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from crm.forms import BaseForm, choices, service_check
+from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
 from crm.labels import VACANCY_STATUS_LABELS
 from crm.models import Vacancy
 from crm.services import validation
@@ -78,16 +78,6 @@ UNKNOWN = ("", _l("— nog niet bekend —"))
 FILTER_FIELDS = ("status", "regio", "sbi", "niveau", "leerweg", "partner", "mijn", "te_laat")
 
 
-def _none_if_empty(value):
-    return value or None
-
-
-def _int_or_none(value):
-    if value in (None, ""):
-        return None
-    return int(value)
-
-
 class VacancyForm(BaseForm):
     """The intake checklist. Only the title and the number of positions are required: an intake
     is often filled in over several conversations, and the detail page shows what is missing."""
@@ -114,14 +104,14 @@ class VacancyForm(BaseForm):
         render_kw={"min": 1, "max": MAX_HOURS, "inputmode": "numeric"},
     )
     education_level = SelectField(
-        _l("Opleidingsniveau"), choices=choices([UNKNOWN, *EDUCATION_LEVEL_LABELS.items()]), coerce=_none_if_empty
+        _l("Opleidingsniveau"), choices=choices([UNKNOWN, *EDUCATION_LEVEL_LABELS.items()]), coerce=none_if_empty
     )
     qualification_name = StringField(_l("Kwalificatie"), validators=[Length(max=200), NO_BSN])
     crebo = StringField(
         _l("Crebocode"), validators=[service_check(crebo_code)], render_kw={"inputmode": "numeric", "maxlength": 5}
     )
     learning_path = SelectField(
-        _l("Leerweg"), choices=choices([UNKNOWN, *LEARNING_PATH_LABELS.items()]), coerce=_none_if_empty
+        _l("Leerweg"), choices=choices([UNKNOWN, *LEARNING_PATH_LABELS.items()]), coerce=none_if_empty
     )
     start_date = DateField(
         _l("Startdatum"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
@@ -138,7 +128,7 @@ class VacancyForm(BaseForm):
     erkend_for_qualification = SelectField(
         _l("Is de werkgever erkend leerbedrijf voor deze kwalificatie?"),
         choices=choices([UNKNOWN, *ERKEND_LABELS.items()]),
-        coerce=_none_if_empty,
+        coerce=none_if_empty,
     )
     organisation_ids = SelectMultipleField(_l("Betrokken partnerorganisaties"), coerce=int, validate_choice=False)
     # Only on the edit form: the version the user started from.
@@ -216,16 +206,16 @@ class VacancyFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), coerce=_none_if_empty)
-    regio = SelectField(_l("Arbeidsmarktregio"), coerce=_int_or_none)
-    sbi = SelectField(_l("Sector werkgever (SBI)"), coerce=_none_if_empty)
-    niveau = SelectField(_l("Opleidingsniveau"), coerce=_none_if_empty)
-    leerweg = SelectField(_l("Leerweg"), coerce=_none_if_empty)
-    partner = SelectField(_l("Betrokken partner"), coerce=_int_or_none)
+    status = SelectField(_l("Status"), coerce=none_if_empty)
+    regio = SelectField(_l("Arbeidsmarktregio"), coerce=int_or_none)
+    sbi = SelectField(_l("Sector werkgever (SBI)"), coerce=none_if_empty)
+    niveau = SelectField(_l("Opleidingsniveau"), coerce=none_if_empty)
+    leerweg = SelectField(_l("Leerweg"), coerce=none_if_empty)
+    partner = SelectField(_l("Betrokken partner"), coerce=int_or_none)
     werkgever = IntegerField(validators=[Optional()])
     mijn = BooleanField(_l("Alleen mijn werkgevers"))
     te_laat = BooleanField(_l("Sluitingsdatum verstreken"))
-    sorteer = SelectField(_l("Sorteren op"), coerce=_none_if_empty, choices=choices(SORT_LABELS), default="recent")
+    sorteer = SelectField(_l("Sorteren op"), coerce=none_if_empty, choices=choices(SORT_LABELS), default="recent")
 
     def set_choices(self, options: FilterChoices) -> None:
         everything = ("", _l("Alle"))
