@@ -29,16 +29,17 @@ class BaseForm(FlaskForm):
                 filters.append(_strip)
             return unbound_field.bind(form=form, filters=filters, **options)
 
-    def submitted_version(self) -> int | None:
-        """The ``version`` (optimistic locking) the posted form was built from, exactly as posted:
-        None when the POST has none or a garbled one, and the edit is then refused as stale. Not
-        ``self.version.data``: WTForms falls back to the form's initial value (the record's
-        current version) when the field is missing, which would save blind."""
+    def submitted_version(self) -> int:
+        """The ``version`` (optimistic locking) the posted form was built from, exactly as posted;
+        0 when the POST has none or a garbled one, which matches no record (versions start at 1),
+        so the edit is refused as stale. Not ``self.version.data``: WTForms falls back to the
+        form's initial value (the record's current version) when the field is missing, which
+        would save blind."""
         raw = self.version.raw_data
         try:
-            return int(raw[0]) if raw else None
+            return int(raw[0]) if raw else 0
         except ValueError:
-            return None
+            return 0
 
     def submit_ok(self, name: str) -> bool:
         """True when this form (of several on one page, told apart by ``_form``) was posted and is valid."""

@@ -71,7 +71,7 @@ def organisation_edit(id: int | None = None):
                 name=form.name.data,
                 kind=form.kind.data,
                 active=form.active.data,
-                version=version if version is not None else 0,
+                version=version,
             )
         except StaleRecord:
             organisation = _get(Organisation, id)  # fresh, after a rollback
@@ -126,7 +126,7 @@ def partnership_edit(id: int | None = None):
                 description=form.description.data or "",
                 members=members,
                 active=form.active.data,
-                version=version if version is not None else 0,
+                version=version,
             )
         except StaleRecord:
             partnership = _get(Partnership, id)  # fresh, after a rollback
@@ -164,7 +164,7 @@ def programme_period_edit(id: int | None = None):
                 name=form.name.data,
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
-                version=version if version is not None else 0,
+                version=version,
             )
         except StaleRecord:
             period = _get(ProgrammePeriod, id)  # fresh, after a rollback

@@ -225,9 +225,7 @@ def edit(id: int):
     if form.validate_on_submit():
         version = form.submitted_version()
         try:
-            employers.update_employer(
-                current_user, employer, form.employer_data(), version=version if version is not None else 0
-            )
+            employers.update_employer(current_user, employer, form.employer_data(), version=version)
         except StaleRecord:
             changes = _changes_meanwhile(employer, version or employer.version, form)
             form.version.data = str(employer.version)  # re-saving now is a deliberate choice
@@ -286,9 +284,7 @@ def person_edit(id: int, person_id: int):
     if form.validate_on_submit():
         version = form.submitted_version()
         try:
-            employers.update_person(
-                current_user, person, form.person_data(), version=version if version is not None else 0
-            )
+            employers.update_person(current_user, person, form.person_data(), version=version)
         except StaleRecord:
             person = _load_person(load_employer_or_404(id, current_user), person_id)  # fresh, after a rollback
             form.version.data = str(person.version)  # saving again now is a deliberate choice

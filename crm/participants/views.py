@@ -167,7 +167,7 @@ def edit(id: int):
                 current_user,
                 participant,
                 form.participant_data(),
-                version=version if version is not None else 0,
+                version=version,
                 consent_purpose=form.consent_purpose_given(),
             )
         except StaleRecord:

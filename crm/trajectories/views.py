@@ -174,9 +174,7 @@ def edit(id: int):
     if form.validate_on_submit():
         version = form.submitted_version()
         try:
-            trajectories.update_trajectory(
-                current_user, trajectory, form.trajectory_data(), version=version if version is not None else 0
-            )
+            trajectories.update_trajectory(current_user, trajectory, form.trajectory_data(), version=version)
         except StaleRecord as refused:
             error, stale = str(refused), True
             trajectory = load_trajectory_or_404(id, current_user)
@@ -264,7 +262,7 @@ def transition(id: int):
             dropout_text=form.dropout_text.data or "",
         )
         try:
-            trajectories.transition(current_user, trajectory, data, version=version if version is not None else 0)
+            trajectories.transition(current_user, trajectory, data, version=version)
         except PermissionDenied:
             raise
         except ServiceError as refused:  # StaleRecord included

@@ -300,9 +300,7 @@ def edit(id: int):
     if form.validate_on_submit():
         version = form.submitted_version()
         try:
-            vacancies.update_vacancy(
-                current_user, vacancy, form.vacancy_data(), version=version if version is not None else 0
-            )
+            vacancies.update_vacancy(current_user, vacancy, form.vacancy_data(), version=version)
         except StaleRecord:
             changes = _changes_meanwhile(vacancy, version or vacancy.version, form)
             form.version.data = str(vacancy.version)  # saving again now is a deliberate choice
