@@ -448,19 +448,33 @@ def test_region_filter_uses_the_employer_or_the_participants_municipality(client
     other = db.session.scalar(select(Municipality).where(Municipality.region_id != twente).limit(1))
     far = factories.EmployerFactory(name="Ver Weg BV", contactpersoon=w.anna, municipality=other)
     trajectory(factories, w.p1, status="gestart", start=date(2026, 1, 1), employer=far)
+    # a vacancy counts by its own location first, its employer's municipality otherwise
+    factories.VacancyFactory(employer=w.e_anna, municipality=other, status="nieuw", title="Filiaal elders")
     login_as(client, w.cora)
     t = tables(client, f"/pijplijn?regio={twente}")
     # the EVC trajectories have no employer and participants without a municipality: left out
     assert row(t["trajecten"], "Totaal") == ["7", "0", "7"]
+    assert row(t["vacatures"], "Totaal") == ["4"]
     t = tables(client, f"/pijplijn?regio={other.region_id}")
     assert row(t["trajecten"], "Totaal") == ["1", "0", "1"]
+    assert row(t["vacatures"], "Totaal") == ["1"]
 
 
 def test_every_number_links_to_a_drill_down_listing_exactly_those_records(client, pipeline_world):
     w = pipeline_world
+    from crm.models import Municipality
+
+    twente = db.session.scalar(select(Municipality).where(Municipality.name == "Enschede")).region_id
     login_as(client, w.cora)
     checked = 0
-    for path in ("/pijplijn", f"/pijplijn?organisatie={w.roc.id}", "/pijplijn/ambities"):
+    paths = (
+        "/pijplijn",
+        f"/pijplijn?organisatie={w.roc.id}",
+        f"/pijplijn?regio={twente}",
+        f"/pijplijn?accountmanager={w.anna.id}",
+        "/pijplijn/ambities",
+    )
+    for path in paths:
         for key, table in tables(client, path).items():
             for cells in table:
                 for index, (text, href) in enumerate(cells[1:], start=1):

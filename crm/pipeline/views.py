@@ -44,10 +44,14 @@ def drill_urls(base: dict):
     """``drill_url(criteria)``: the drill-down address for a cell, with ``base`` (the filters)
     and the cell's criteria. Built by hand: a table has hundreds of numbers."""
     path = url_for("pipeline.drilldown")
+    base = {k: v for k, v in base.items() if v is not None}
+    prefix = f"{path}?{urlencode(base)}&" if base else f"{path}?"
 
     def drill_url(criteria: dict) -> str:
-        args = {**base, **criteria}
-        return f"{path}?{urlencode({k: v for k, v in args.items() if v is not None})}"
+        if base.keys() & criteria.keys():  # the cell narrows a filter: encode it all
+            args = {**base, **criteria}
+            return f"{path}?{urlencode({k: v for k, v in args.items() if v is not None})}"
+        return prefix + urlencode({k: v for k, v in criteria.items() if v is not None})
 
     return drill_url
 

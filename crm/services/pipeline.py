@@ -41,7 +41,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, false, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from crm import permissions
 from crm.extensions import db
@@ -62,7 +62,6 @@ from crm.models import (
     ProgrammePeriod,
     Region,
     Trajectory,
-    TrajectoryOrganisation,
     User,
     Vacancy,
     partnership_member,
@@ -176,6 +175,9 @@ class Scope:
     filters: PipelineFilters
     partnership_ids: list[int] | None
     period: ProgrammePeriod | None = None
+    # The region filter's municipalities, as ids: a literal list lets the planner use the
+    # column statistics (in a partnership's own region that is nearly every employer).
+    municipality_ids: list[int] = field(default_factory=list)
     today: date = field(default_factory=today)
     now: datetime = field(default_factory=utcnow)
 
@@ -222,11 +224,17 @@ def scope_for(
     period = db.session.get(ProgrammePeriod, filters.period_id) if filters.period_id is not None else None
     if filters.period_id is not None and period is None:
         filters = PipelineFilters(**{**filters.__dict__, "period_id": None})
+    municipality_ids = []
+    if filters.region_id is not None:
+        municipality_ids = list(
+            db.session.scalars(select(Municipality.id).where(Municipality.region_id == filters.region_id))
+        )
     return Scope(
         actor=actor,
         filters=filters,
         partnership_ids=partnership_ids,
         period=period,
+        municipality_ids=municipality_ids,
         today=on or today(),
         now=now or utcnow(),
     )
@@ -247,12 +255,8 @@ def _organisation_users(organisation_id: int):
     return select(User.id).where(User.organisation_id == organisation_id)
 
 
-def _region_municipalities(region_id: int):
-    return select(Municipality.id).where(Municipality.region_id == region_id)
-
-
-def _region_employers(region_id: int):
-    return select(Employer.id).where(Employer.municipality_id.in_(_region_municipalities(region_id)))
+def _region_employers(scope: Scope):
+    return select(Employer.id).where(Employer.municipality_id.in_(scope.municipality_ids))
 
 
 def _account_manager_employers(user_id: int):
@@ -272,12 +276,10 @@ def trajectory_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     if scope.period is not None:
         clauses.append(_in_period(Trajectory.created_at, scope.period))
     if f.region_id is not None:
-        participants = select(Participant.id).where(
-            Participant.municipality_id.in_(_region_municipalities(f.region_id))
-        )
+        participants = select(Participant.id).where(Participant.municipality_id.in_(scope.municipality_ids))
         clauses.append(
             or_(
-                Trajectory.employer_id.in_(_region_employers(f.region_id)),
+                Trajectory.employer_id.in_(_region_employers(scope)),
                 and_(Trajectory.employer_id.is_(None), Trajectory.participant_id.in_(participants)),
             )
         )
@@ -289,34 +291,38 @@ def trajectory_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def _involves(organisation_id: int, role: str | None = None) -> ColumnElement[bool]:
-    involved = aliased(TrajectoryOrganisation)
-    conditions = [involved.trajectory_id == Trajectory.id, involved.organisation_id == organisation_id]
-    if role is not None:
-        conditions.append(involved.role == role)
-    return exists().where(*conditions).correlate(Trajectory)
+    """The organisation is involved (in that role), read from ``involvement_key`` as the
+    per-organisation counts are: ",3:school,7:uwv," contains ",3:" (or ",3:school,")."""
+    pair = f",{organisation_id}:" if role is None else f",{organisation_id}:{role},"
+    return (literal(",") + Trajectory.involvement_key + literal(",")).contains(pair, autoescape=True)
+
+
+def with_employer(query):
+    """A vacancy query joined to the vacancy's employer (every vacancy has one), which
+    :func:`vacancy_clauses` filter on: conditions on the joined row, not sub-selects of employers."""
+    return query.join(Employer, Employer.id == Vacancy.employer_id)
 
 
 def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on vacancies and their employer: for queries made by :func:`with_employer`."""
     f, clauses = scope.filters, []
     if scope.partnership_ids is not None:
-        if scope.partnership_ids:
-            employers = select(Employer.id).where(Employer.contactpersoon_id.in_(_member_users(scope.partnership_ids)))
-            clauses.append(Vacancy.employer_id.in_(employers))
-        else:
-            clauses.append(false())
+        clauses.append(
+            Employer.contactpersoon_id.in_(_member_users(scope.partnership_ids)) if scope.partnership_ids else false()
+        )
     if scope.period is not None:
         clauses.append(_in_period(Vacancy.created_at, scope.period))
     if f.region_id is not None:
         clauses.append(
             or_(
-                Vacancy.municipality_id.in_(_region_municipalities(f.region_id)),
-                and_(Vacancy.municipality_id.is_(None), Vacancy.employer_id.in_(_region_employers(f.region_id))),
+                Vacancy.municipality_id.in_(scope.municipality_ids),
+                and_(Vacancy.municipality_id.is_(None), Employer.municipality_id.in_(scope.municipality_ids)),
             )
         )
     if f.organisation_id is not None:
         clauses.append(_vacancy_involves(f.organisation_id))
     if f.account_manager_id is not None:
-        clauses.append(Vacancy.employer_id.in_(_account_manager_employers(f.account_manager_id)))
+        clauses.append(Employer.contactpersoon_id == f.account_manager_id)
     return clauses
 
 
@@ -336,7 +342,7 @@ def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
             FollowUp.owner_id.in_(_member_users(scope.partnership_ids)) if scope.partnership_ids else false()
         )
     if f.region_id is not None:
-        clauses.append(FollowUp.employer_id.in_(_region_employers(f.region_id)))
+        clauses.append(FollowUp.employer_id.in_(_region_employers(scope)))
     if f.organisation_id is not None:
         clauses.append(FollowUp.owner_id.in_(_organisation_users(f.organisation_id)))
     if f.account_manager_id is not None:
@@ -351,7 +357,7 @@ def employer_clauses(scope: Scope) -> list[ColumnElement[bool]]:
             Employer.contactpersoon_id.in_(_member_users(scope.partnership_ids)) if scope.partnership_ids else false()
         )
     if f.region_id is not None:
-        clauses.append(Employer.municipality_id.in_(_region_municipalities(f.region_id)))
+        clauses.append(Employer.municipality_id.in_(scope.municipality_ids))
     if f.organisation_id is not None:
         clauses.append(Employer.contactpersoon_id.in_(_organisation_users(f.organisation_id)))
     if f.account_manager_id is not None:
@@ -487,29 +493,31 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
     ``involvement_key``; the few hundred groups are summed here. Per organisation, a trajectory
     counts once for each (organisation, role) in its key, exactly as the drill-down (``betrokken``
     + ``rol``) lists it, without joining every involvement row."""
-    query = (
-        select(
-            Employer.contactpersoon_id,
-            User.name,
-            Trajectory.kind,
-            Trajectory.involvement_key,
-            Trajectory.status,
-            Trajectory.actual_start.is_not(None),
-            func.count(),
-        )
+    keys = (
+        Employer.contactpersoon_id.label("user_id"),
+        Trajectory.kind,
+        Trajectory.involvement_key,
+        Trajectory.status,
+        Trajectory.actual_start.is_not(None).label("has_start"),
+    )
+    groups = (
+        select(*keys, func.count().label("n"))
         .select_from(Trajectory)
         .outerjoin(Employer, Employer.id == Trajectory.employer_id)
-        .outerjoin(User, User.id == Employer.contactpersoon_id)
         .where(*trajectory_clauses(scope))
-        .group_by(
-            Employer.contactpersoon_id,
-            User.name,
-            Trajectory.kind,
-            Trajectory.involvement_key,
-            Trajectory.status,
-            Trajectory.actual_start.is_not(None),
-        )
+        .group_by(*keys)
+        .subquery()
     )
+    # The account managers' names are joined to the few hundred groups, not to every trajectory.
+    query = select(
+        groups.c.user_id,
+        User.name,
+        groups.c.kind,
+        groups.c.involvement_key,
+        groups.c.status,
+        groups.c.has_start,
+        groups.c.n,
+    ).outerjoin(User, User.id == groups.c.user_id)
     # First per group and "profile" (status, has a start date), then the measures per group.
     am_profiles: dict[tuple, Counter] = defaultdict(Counter)
     org_profiles: dict[tuple, Counter] = defaultdict(Counter)
@@ -553,9 +561,7 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
 def _vacancies_per_account_manager(scope: Scope) -> list[dict]:
     measures = [_count(cond).label(name) for name, cond in VACANCY_MEASURES.items()]
     query = (
-        select(Employer.contactpersoon_id, User.name, *measures)
-        .select_from(Vacancy)
-        .join(Employer, Employer.id == Vacancy.employer_id)
+        with_employer(select(Employer.contactpersoon_id, User.name, *measures).select_from(Vacancy))
         .join(User, User.id == Employer.contactpersoon_id)
         .where(*vacancy_clauses(scope))
         .group_by(Employer.contactpersoon_id, User.name)
@@ -573,8 +579,7 @@ ORG_VACANCY_MEASURES = ("totaal", "open", "vervuld")
 def _vacancies_per_organisation(scope: Scope) -> list[dict]:
     measures = [_count(VACANCY_MEASURES[name]).label(name) for name in ORG_VACANCY_MEASURES]
     query = (
-        select(Organisation.id, Organisation.name, *measures)
-        .select_from(Vacancy)
+        with_employer(select(Organisation.id, Organisation.name, *measures).select_from(Vacancy))
         .join(vacancy_organisation, vacancy_organisation.c.vacancy_id == Vacancy.id)
         .join(Organisation, Organisation.id == vacancy_organisation.c.organisation_id)
         .where(*vacancy_clauses(scope))
@@ -1289,7 +1294,7 @@ def _drill_clauses(scope: Scope, drill: Drill, started_in: ProgrammePeriod | Non
         if drill.involved_organisation_id is not None:
             clauses.append(_vacancy_involves(drill.involved_organisation_id))
         if drill.account_manager_id is not None:
-            clauses.append(Vacancy.employer_id.in_(_account_manager_employers(drill.account_manager_id)))
+            clauses.append(Employer.contactpersoon_id == drill.account_manager_id)
         return Vacancy, clauses
     if drill.list == "opvolgacties":
         clauses = follow_up_clauses(scope)
@@ -1348,6 +1353,11 @@ class DrillPage(PageNumbers):
         return max(1, -(-self.shown // self.per_page))
 
 
+def _from(query, model):
+    """The FROM of a drill-down list: vacancies come with their employer (``vacancy_clauses``)."""
+    return with_employer(query) if model is Vacancy else query
+
+
 def _drill_query(scope: Scope, drill: Drill):
     _validate(drill)
     started_in = db.session.get(ProgrammePeriod, drill.started_in_id) if drill.started_in_id is not None else None
@@ -1365,7 +1375,7 @@ def drilldown(
     ones this user may see (differs only for trajectories), the page, and for trajectories which
     participants' names may be shown. At most five queries."""
     model, clauses, visible, started_in = _drill_query(scope, drill)
-    total = db.session.scalar(select(func.count()).select_from(model).where(*clauses)) or 0
+    total = db.session.scalar(_from(select(func.count()).select_from(model), model).where(*clauses)) or 0
     shown = total
     if model is Trajectory:
         shown = db.session.scalar(select(func.count()).select_from(model).where(*visible)) or 0
@@ -1375,7 +1385,7 @@ def drilldown(
     if shown:
         items = list(
             db.session.scalars(
-                select(model)
+                _from(select(model), model)
                 .where(*visible)
                 .options(*OPTIONS[model])
                 .order_by(*ORDER[model])
@@ -1438,7 +1448,7 @@ def _criteria(scope: Scope, drill: Drill, started_in: ProgrammePeriod | None, ch
 def drill_export_table(scope: Scope, drill: Drill) -> Table:
     """The whole drill-down list (not one page) as a table; never participant names."""
     model, _clauses, visible, _started = _drill_query(scope, drill)
-    query = select(model).where(*visible).options(*OPTIONS[model]).order_by(*ORDER[model])
+    query = _from(select(model), model).where(*visible).options(*OPTIONS[model]).order_by(*ORDER[model])
     rows: list[list[Cell]] = []
     if model is Trajectory:
         headers = ["Traject", "Soort", "Status", "Werkgever", "Samenwerkingsverband", "Aangemeld", "Gestart", "Einde"]
