@@ -48,6 +48,7 @@ from crm.models import (
     vacancy_organisation,
 )
 from crm.models.trajectories import involvement_key
+from crm.models.vacancies import involvement_key as vacancy_involvement_key
 from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM
 from crm.services.passwords import hash_password
@@ -1216,6 +1217,7 @@ class _Seeder:
             "created_at": created,
             "updated_at": moments[-1],
         }
+        row["involvement_key"] = vacancy_involvement_key(orgs)  # bulk inserts bypass the ORM flush hook
         return {"row": row, "changes": changes, "orgs": sorted(orgs), "job": job}
 
     def insert_employers(self, plans: list[dict]) -> None:

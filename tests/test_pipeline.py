@@ -22,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import Ambition, AuditEvent, Trajectory
+from crm.models import Ambition, AuditEvent, Trajectory, Vacancy
 from crm.models.base import utcnow
 from crm.models.trajectories import TRAJECTORY_STATUSES
+from crm.models.vacancies import VACANCY_STATUSES
 from crm.services import pipeline
 from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError
@@ -338,6 +339,15 @@ def test_python_measures_agree_with_the_sql_conditions_on_every_combination(fact
         in_python = {
             i for i, (status, has_start) in combinations.items() if pipeline._measure_holds(measure, status, has_start)
         }
+        assert in_sql == in_python, measure
+
+
+def test_python_vacancy_measures_agree_with_the_sql_conditions(factories):
+    made = {factories.VacancyFactory(status=status).id: status for status in VACANCY_STATUSES}
+    for measure, condition in pipeline.VACANCY_MEASURES.items():
+        query = select(Vacancy.id).where(Vacancy.id.in_(made))
+        in_sql = set(db.session.scalars(query if condition is None else query.where(condition)))
+        in_python = {i for i, status in made.items() if pipeline._vacancy_measure_holds(measure, status)}
         assert in_sql == in_python, measure
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Vacancy, VacancyStatusChange
-from crm.models.vacancies import VACANCY_STATUSES
+from crm.models.vacancies import VACANCY_STATUSES, involvement_key
 from crm.services import vacancies
 from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
@@ -355,6 +355,30 @@ def test_changing_only_the_partners_is_audited_and_bumps_the_version(session, fa
     assert vacancy.version == seen + 1
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "update"))
     assert event.changes == {"organisations": ["", "UWV Twente"]}
+
+
+def stored_key(vacancy) -> str:
+    return db.session.scalar(select(Vacancy.involvement_key).where(Vacancy.id == vacancy.id))
+
+
+def test_the_involvement_key_follows_every_change_of_the_organisations(session, factories, am, employer):
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    uwv = factories.OrganisationFactory(name="UWV Twente", kind="uwv")
+    ids = sorted([roc.id, am.organisation_id])
+    vacancy = vacancies.create_vacancy(am, employer, VacancyData(title="Kaasmaker", organisation_ids=ids))
+    assert stored_key(vacancy) == vacancy.involvement_key == f"{ids[0]},{ids[1]}"
+    # through the service: one removed, one added; numbers sort as numbers ("9" before "10")
+    data = VacancyData.from_vacancy(vacancy)
+    data.organisation_ids = [uwv.id, am.organisation_id]
+    vacancies.update_vacancy(am, vacancy, data, version=vacancy.version)
+    assert stored_key(vacancy) == ",".join(str(i) for i in sorted([uwv.id, am.organisation_id]))
+    # any other path: the collection changed directly, or a vacancy made by a factory
+    vacancy.organisations.remove(uwv)
+    db.session.flush()
+    assert stored_key(vacancy) == str(am.organisation_id)
+    other = factories.VacancyFactory(organisations=[uwv, roc])
+    assert stored_key(other) == ",".join(str(i) for i in sorted([uwv.id, roc.id]))
+    assert involvement_key([10, 9, 10]) == "9,10"
 
 
 # --- permissions -------------------------------------------------------------------------------------

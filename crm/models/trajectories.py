@@ -102,7 +102,16 @@ class Trajectory(TimestampMixin, Base):
         Index("ix_trajectory_actual_start", "actual_start"),
         Index(
             "ix_trajectory_pipeline",
-            *("partnership_id", "kind", "status", "actual_start", "employer_id", "involvement_key", "participant_id"),
+            *(
+                "partnership_id",
+                "kind",
+                "status",
+                "actual_start",
+                "employer_id",
+                "involvement_key",
+                "participant_id",
+                "created_at",
+            ),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

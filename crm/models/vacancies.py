@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import chain
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.models.base import Base, TimestampMixin, one_of, one_of_or_null, utcnow
 
@@ -57,6 +59,9 @@ class Vacancy(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(25), default="nieuw")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # The involved organisations' ids, "3,7", kept by ``_keep_involvement_keys`` below: the
+    # pipeline counts per organisation by grouping on it (crm.services.pipeline).
+    involvement_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     employer: Mapped[Employer] = relationship()
     municipality: Mapped[Municipality | None] = relationship()
@@ -67,6 +72,33 @@ class Vacancy(TimestampMixin, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+def involvement_key(organisation_ids: Iterable[int]) -> str:
+    """The canonical text of a set of organisation ids."""
+    return ",".join(str(organisation_id) for organisation_id in sorted(set(organisation_ids)))
+
+
+def parse_involvement_key(key: str) -> list[int]:
+    return [int(part) for part in key.split(",") if part]
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_involvement_keys(session: Session, _flush_context, _instances) -> None:
+    """Whenever a vacancy's organisations change, by whatever path, its ``involvement_key``
+    follows in the same flush. The key is part of the row, so the change moves the version:
+    of two concurrent edits of the organisations the second is refused, as any edit is."""
+    for obj in chain(session.new, session.dirty):
+        if not isinstance(obj, Vacancy) or obj in session.deleted:
+            continue
+        if obj not in session.new and not inspect(obj).attrs.organisations.history.has_changes():
+            continue
+        ids = [organisation.id for organisation in obj.organisations]
+        if None in ids:
+            raise ValueError("Save an organisation before involving it in a vacancy.")
+        key = involvement_key(ids)
+        if obj.involvement_key != key:
+            obj.involvement_key = key
 
 
 class VacancyStatusChange(Base):

@@ -40,7 +40,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, String, and_, case, cast, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
@@ -65,11 +65,11 @@ from crm.models import (
     User,
     Vacancy,
     partnership_member,
-    vacancy_organisation,
 )
 from crm.models.base import utcnow
 from crm.models.trajectories import INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES, parse_involvement_key
 from crm.models.vacancies import VACANCY_STATUSES
+from crm.models.vacancies import parse_involvement_key as parse_vacancy_involvement_key
 from crm.services import spreadsheets
 from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM, local, today
@@ -327,12 +327,8 @@ def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def _vacancy_involves(organisation_id: int) -> ColumnElement[bool]:
-    involved = vacancy_organisation.alias()
-    return (
-        exists()
-        .where(involved.c.vacancy_id == Vacancy.id, involved.c.organisation_id == organisation_id)
-        .correlate(Vacancy)
-    )
+    """Read from ``involvement_key`` as the per-organisation counts are: ",3,7," contains ",3,"."""
+    return (literal(",") + Vacancy.involvement_key + literal(",")).contains(f",{organisation_id},", autoescape=True)
 
 
 def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
@@ -442,8 +438,8 @@ class PipelineReview:
 def review(scope: Scope) -> PipelineReview:
     """All tables of /pijplijn: five grouped queries, whatever the data."""
     traj_am, traj_org = _trajectory_counts(scope)
-    vac_am = _vacancies_per_account_manager(scope)
-    vac_org = _vacancies_per_organisation(scope)
+    vac_am, vac_org = _vacancy_counts(scope)
+    _name_organisations(traj_org, vac_org)
     follow_ups = _follow_ups_per_account_manager(scope)
     employers = _employers_per_account_manager(scope)
 
@@ -546,49 +542,68 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
         }
         for (organisation_id, role), profiles in org_profiles.items()
     }
-    names: dict[int, str] = {}
-    if per_org:
-        organisation_ids = {organisation_id for organisation_id, _role in per_org}
-        rows = db.session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
-        )
-        names = {organisation_id: name for organisation_id, name in rows}
-    for row in per_org.values():
-        row["name"] = names.get(row["org_id"], "")
     return per_am, list(per_org.values())
-
-
-def _vacancies_per_account_manager(scope: Scope) -> list[dict]:
-    measures = [_count(cond).label(name) for name, cond in VACANCY_MEASURES.items()]
-    query = (
-        with_employer(select(Employer.contactpersoon_id, User.name, *measures).select_from(Vacancy))
-        .join(User, User.id == Employer.contactpersoon_id)
-        .where(*vacancy_clauses(scope))
-        .group_by(Employer.contactpersoon_id, User.name)
-    )
-    return [
-        {"user_id": row[0], "name": row[1], **dict(zip(VACANCY_MEASURES, row[2:], strict=True))}
-        for row in db.session.execute(query)
-    ]
 
 
 ORG_TRAJECTORY_MEASURES = ("totaal", "gestart_ooit", "afgerond", "uitgevallen")
 ORG_VACANCY_MEASURES = ("totaal", "open", "vervuld")
 
 
-def _vacancies_per_organisation(scope: Scope) -> list[dict]:
-    measures = [_count(VACANCY_MEASURES[name]).label(name) for name in ORG_VACANCY_MEASURES]
-    query = (
-        with_employer(select(Organisation.id, Organisation.name, *measures).select_from(Vacancy))
-        .join(vacancy_organisation, vacancy_organisation.c.vacancy_id == Vacancy.id)
-        .join(Organisation, Organisation.id == vacancy_organisation.c.organisation_id)
-        .where(*vacancy_clauses(scope))
-        .group_by(Organisation.id, Organisation.name)
+def _vacancy_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
+    """Vacancy counts per account manager (the employer's contactpersoon) and per involved
+    organisation, from ONE grouped query by (contactpersoon, involvement_key, status), as
+    :func:`_trajectory_counts` does for trajectories."""
+    keys = (Employer.contactpersoon_id.label("user_id"), Vacancy.involvement_key, Vacancy.status)
+    groups = with_employer(select(*keys, func.count().label("n")).select_from(Vacancy))
+    groups = groups.where(*vacancy_clauses(scope)).group_by(*keys).subquery()
+    query = select(groups.c.user_id, User.name, groups.c.involvement_key, groups.c.status, groups.c.n).join(
+        User, User.id == groups.c.user_id
     )
-    return [
-        {"org_id": row[0], "name": row[1], **dict(zip(ORG_VACANCY_MEASURES, row[2:], strict=True))}
-        for row in db.session.execute(query)
+    am_statuses: dict[tuple, Counter] = defaultdict(Counter)
+    org_statuses: dict[int, Counter] = defaultdict(Counter)
+    involved = functools.cache(parse_vacancy_involvement_key)
+    for user_id, name, key, status, count in db.session.execute(query):
+        am_statuses[(user_id, name)][status] += count
+        for organisation_id in involved(key):
+            org_statuses[organisation_id][status] += count
+
+    def measures(statuses: Counter, names) -> dict[str, int]:
+        return {m: sum(n for status, n in statuses.items() if _vacancy_measure_holds(m, status)) for m in names}
+
+    per_am = [
+        {"user_id": user_id, "name": name, **measures(statuses, VACANCY_MEASURES)}
+        for (user_id, name), statuses in am_statuses.items()
     ]
+    per_org = [
+        {"org_id": organisation_id, **measures(statuses, ORG_VACANCY_MEASURES)}
+        for organisation_id, statuses in org_statuses.items()
+    ]
+    return per_am, per_org
+
+
+def _vacancy_measure_holds(measure: str, status: str) -> bool:
+    """``VACANCY_MEASURES[measure]`` for one vacancy, in Python (tests check both agree)."""
+    if measure == "totaal":
+        return True
+    if measure == "open":
+        return status in OPEN_VACANCY_STATUSES
+    return status == measure
+
+
+def _name_organisations(*rows: list[dict]) -> None:
+    """Add the organisation's name to rows with an ``org_id``: one lookup by id."""
+    ids = {row["org_id"] for part in rows for row in part}
+    names: dict[int, str] = {}
+    if ids:
+        names = {
+            id_: name
+            for id_, name in db.session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+            )
+        }
+    for part in rows:
+        for row in part:
+            row["name"] = names.get(row["org_id"], "")
 
 
 def _follow_ups_per_account_manager(scope: Scope) -> list[dict]:
