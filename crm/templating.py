@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
-from crm import permissions
+from crm import i18n, permissions
 from crm.labels import ALL_LABELS
 from crm.services.notifications import unread_count
 
 
 def register(app: Flask) -> None:
+    # Jinja's {{ _() }} through the per-request cache (Flask-Babel installed its own first).
+    app.jinja_env.install_gettext_callables(
+        gettext=i18n.gettext,
+        ngettext=i18n.ngettext,
+        newstyle=True,
+        pgettext=i18n.pgettext,
+        npgettext=i18n.npgettext,
+    )
+
     @app.template_filter("label")
     def label(code: str | None, kind: str) -> str:
         if code is None:
@@ -20,11 +29,11 @@ def register(app: Flask) -> None:
 
     @app.template_filter("date")
     def date_filter(value, fmt: str = "d MMM yyyy") -> str:
-        return format_date(value, fmt) if value else ""
+        return i18n.format_date(value, fmt) if value else ""
 
     @app.template_filter("datetime")
     def datetime_filter(value, fmt: str = "d MMM yyyy HH:mm") -> str:
-        return format_datetime(value, fmt) if value else ""
+        return i18n.format_datetime(value, fmt) if value else ""
 
     @app.context_processor
     def helpers():

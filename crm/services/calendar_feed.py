@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
+from crm.i18n import force_locale
 from crm.models import FollowUp, User
 from crm.models.base import utcnow
 from crm.services import mail

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import force_locale
 from crm.models import Contact, Employer, FollowUp, User, Vacancy, partnership_member
 from crm.services import mail
 from crm.services.clock import AMSTERDAM

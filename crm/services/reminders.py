@@ -51,13 +51,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
+from crm.i18n import force_locale
 from crm.models import Delivery, Employer, FollowUp, Notification, User
 from crm.models.base import utcnow
 from crm.services import digest as digests
