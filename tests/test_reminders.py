@@ -73,6 +73,22 @@ def test_scan_claims_each_due_follow_up_once(factories):
         assert follow_up.due_reminded_at is not None
 
 
+def test_claims_just_after_midnight_move_on_to_the_next_follow_ups(app, factories):
+    """Between midnight in Amsterdam and midnight UTC the dates differ: a claim made then is
+    today's, so the next scan claims the next follow-ups, not the same ones again."""
+    send_from, app.config["REMINDER_SEND_FROM_HOUR"] = app.config["REMINDER_SEND_FROM_HOUR"], 0
+    try:
+        due = [factories.FollowUpFactory(due_date=TODAY) for _ in range(3)]
+        night = datetime(2026, 11, 26, 0, 30, tzinfo=AMSTERDAM)  # 23:30 UTC on the 25th
+        first = reminders.claim_follow_up_reminders(night, limit=2)
+        second = reminders.claim_follow_up_reminders(night + timedelta(minutes=1), limit=2)
+        third = reminders.claim_follow_up_reminders(night + timedelta(minutes=2), limit=2)
+    finally:
+        app.config["REMINDER_SEND_FROM_HOUR"] = send_from
+    assert (first.claimed, second.claimed, third.claimed) == (2, 1, 0)
+    assert sorted(row.follow_up_id for row in deliveries()) == sorted(f.id for f in due)
+
+
 def test_nothing_is_claimed_before_seven_in_the_morning(factories):
     factories.FollowUpFactory(due_date=TODAY)
     early = datetime(2026, 11, 26, 6, 59, tzinfo=AMSTERDAM)

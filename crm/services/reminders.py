@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -179,11 +179,15 @@ def claim_follow_up_reminders(now: datetime | None = None, *, limit: int | None 
     today = local.date()
     oldest = today - timedelta(days=_config("REMINDER_CATCH_UP_DAYS"))
     # A claim stamped before the due date belongs to an earlier occurrence (the follow-up was
-    # moved). SQLite compares the stored text ('2026-11-26 06:00:00' < '2026-11-27'), PostgreSQL
-    # the timestamp with the date's midnight: both say "claimed before that day".
+    # moved). "Due" is today: a claim made since midnight in Amsterdam is this occurrence's (the
+    # UTC date lags an hour or two behind; compared with it, a claim made just after midnight
+    # would count as older, and the same rows would be claimed again and again). "Overdue" is
+    # claimed on a later day than the due date: there SQLite compares the stored text
+    # ('2026-11-26 06:00:00' < '2026-11-27'), PostgreSQL the timestamp with the date's midnight.
+    start_of_today = datetime.combine(today, time(0), tzinfo=AMSTERDAM)
     needs_due = and_(
         FollowUp.due_date == today,
-        or_(FollowUp.due_reminded_at.is_(None), FollowUp.due_reminded_at < FollowUp.due_date),
+        or_(FollowUp.due_reminded_at.is_(None), FollowUp.due_reminded_at < start_of_today),
     )
     needs_overdue = and_(
         FollowUp.due_date < today,
