@@ -163,7 +163,7 @@ def proposed_indexes(app, action: str) -> None:
 # What every page of the layout runs, not the list: flask-login's user load, the navbar's
 # organisation of that user and its unread-notification count.
 FRAMEWORK = re.compile(
-    r'FROM "user"\s+WHERE "user"\.id = |FROM organisation\s+WHERE organisation\.id = '
+    r'FROM "?user"?\s+(?:LEFT OUTER JOIN organisation AS \w+ ON \S+ = "?user"?\.organisation_id\s+)?WHERE "?user"?\.id = |FROM organisation\s+WHERE organisation\.id = '
     r"|FROM notification\s+WHERE notification\.user_id = "
 )
 

@@ -353,7 +353,7 @@ def count_queries(client, path: str) -> tuple[list[str], list[str]]:
     assert response.status_code == 200
     real = [s for s in statements if not re.match(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)", s)]
     framework = re.compile(
-        r'FROM "?user"?\s+WHERE "?user"?\.id = |FROM organisation\s+WHERE organisation\.id = '
+        r'FROM "?user"?\s+(?:LEFT OUTER JOIN organisation AS \w+ ON \S+ = "?user"?\.organisation_id\s+)?WHERE "?user"?\.id = |FROM organisation\s+WHERE organisation\.id = '
         r"|FROM notification\s+WHERE notification\.user_id = "
     )
     return real, [s for s in real if not framework.search(s)]

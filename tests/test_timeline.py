@@ -211,7 +211,7 @@ def build_employer(factories, me, contacts: int):
 
 
 LAYOUT = re.compile(
-    r'FROM "?user"?\s+WHERE "?user"?\.id = |FROM organisation\s+WHERE organisation\.id = '
+    r'FROM "?user"?\s+(?:LEFT OUTER JOIN organisation AS \w+ ON \S+ = "?user"?\.organisation_id\s+)?WHERE "?user"?\.id = |FROM organisation\s+WHERE organisation\.id = '
     r"|FROM notification\s+WHERE notification\.user_id = |^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)"
 )
 

@@ -6,6 +6,8 @@ changing the password bumps the version, so a replayed old cookie no longer load
 
 from __future__ import annotations
 
+from sqlalchemy.orm import joinedload
+
 from crm.extensions import db
 from crm.models import User
 
@@ -14,7 +16,8 @@ def load_user(token: str) -> User | None:
     user_id, _, version = token.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # with the organisation: every page's navigation shows it
+    user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
