@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -145,12 +146,17 @@ def world(factories):
     return w
 
 
+NUMBERS = itertools.count(1)
+
+
 def trajectory(factories, partnership, *, kind="duaal", status="aangemeld", start=None, employer=None, orgs=(), **kw):
     extra = {}
     if status == "afgerond":
         extra["outcome"] = "diploma" if kind == "duaal" else "ervaringscertificaat"
     if status == "uitgevallen":
         extra["dropout_reason"] = "ander_werk"
+    if "participant" not in kw:  # a unique name: tests look for names in the page
+        kw["participant"] = factories.ParticipantFactory(first_name="Deelnemer", last_name=f"Nr{next(NUMBERS):04d}")
     t = factories.TrajectoryFactory(
         kind=kind, status=status, actual_start=start, employer=employer, partnership=partnership, **extra, **kw
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Connection,
     ForeignKey,
     Index,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     event,
     inspect,
+    literal,
     select,
 )
 from sqlalchemy import update as sql_update
@@ -179,6 +181,13 @@ def parse_involvement_key(key: str) -> list[tuple[int, str]]:
         organisation_id, role = part.split(":", 1)
         pairs.append((int(organisation_id), role))
     return pairs
+
+
+def involves(organisation_id: int, role: str | None = None) -> ColumnElement[bool]:
+    """SQL: the trajectory involves the organisation (in that role), read from the key:
+    ",3:school,7:uwv," contains ",3:" (or ",3:school,"). No join of the involvement rows."""
+    pair = f",{organisation_id}:" if role is None else f",{organisation_id}:{role},"
+    return (literal(",") + Trajectory.involvement_key + literal(",")).contains(pair, autoescape=True)
 
 
 def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]) -> dict[int, str]:

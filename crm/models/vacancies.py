@@ -7,7 +7,19 @@ from datetime import date, datetime
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, event, inspect
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    event,
+    inspect,
+    literal,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from crm.models.base import Base, TimestampMixin, one_of, one_of_or_null, utcnow
@@ -81,6 +93,11 @@ def involvement_key(organisation_ids: Iterable[int]) -> str:
 
 def parse_involvement_key(key: str) -> list[int]:
     return [int(part) for part in key.split(",") if part]
+
+
+def involves(organisation_id: int) -> ColumnElement[bool]:
+    """SQL: the vacancy involves the organisation, read from the key: ",3,7," contains ",3,"."""
+    return (literal(",") + Vacancy.involvement_key + literal(",")).contains(f",{organisation_id},", autoescape=True)
 
 
 @event.listens_for(Session, "before_flush")

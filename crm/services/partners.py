@@ -20,14 +20,14 @@ from crm.models import (
     Organisation,
     Partnership,
     Trajectory,
-    TrajectoryOrganisation,
     User,
     Vacancy,
     partnership_member,
-    vacancy_organisation,
 )
 from crm.models.trajectories import TRAJECTORY_KINDS, TRAJECTORY_STATUSES
+from crm.models.trajectories import involves as trajectory_involves
 from crm.models.vacancies import VACANCY_STATUSES
+from crm.models.vacancies import involves as vacancy_involves
 from crm.services.paging import PageNumbers
 
 ORGANISATION_TABS = ("medewerkers", "werkgevers", "vacatures")
@@ -120,10 +120,7 @@ def _employers_of(organisation: Organisation):
 
 
 def _vacancies_of(organisation: Organisation):
-    involved = select(vacancy_organisation.c.vacancy_id).where(
-        vacancy_organisation.c.organisation_id == organisation.id
-    )
-    return select(Vacancy).where(Vacancy.id.in_(involved))
+    return select(Vacancy).where(vacancy_involves(organisation.id))
 
 
 def organisation_overview(
@@ -164,12 +161,9 @@ def organisation_overview(
     listing = Page(items=items, total=total, page=current, per_page=per_page)
 
     trajectories: dict[str, dict[str, int]] = {kind: dict.fromkeys(TRAJECTORY_STATUSES, 0) for kind in TRAJECTORY_KINDS}
-    involved = select(TrajectoryOrganisation.trajectory_id).where(
-        TrajectoryOrganisation.organisation_id == organisation.id
-    )
     for kind, status, count in db.session.execute(
         select(Trajectory.kind, Trajectory.status, func.count())
-        .where(Trajectory.id.in_(involved), permissions.visible_trajectories_clause(actor))
+        .where(trajectory_involves(organisation.id), permissions.visible_trajectories_clause(actor))
         .group_by(Trajectory.kind, Trajectory.status)
     ):
         trajectories[kind][status] = count
@@ -180,11 +174,8 @@ def organisation_overview(
 
 def vacancy_status_counts(organisation: Organisation) -> dict[str, int]:
     counts = dict.fromkeys(VACANCY_STATUSES, 0)
-    involved = select(vacancy_organisation.c.vacancy_id).where(
-        vacancy_organisation.c.organisation_id == organisation.id
-    )
     for status, count in db.session.execute(
-        select(Vacancy.status, func.count()).where(Vacancy.id.in_(involved)).group_by(Vacancy.status)
+        select(Vacancy.status, func.count()).where(vacancy_involves(organisation.id)).group_by(Vacancy.status)
     ):
         counts[status] = count
     return counts

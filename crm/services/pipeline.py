@@ -68,7 +68,9 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.trajectories import INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES, parse_involvement_key
+from crm.models.trajectories import involves as trajectory_involves
 from crm.models.vacancies import VACANCY_STATUSES
+from crm.models.vacancies import involves as vacancy_involves
 from crm.models.vacancies import parse_involvement_key as parse_vacancy_involvement_key
 from crm.services import spreadsheets
 from crm.services.audit import audit
@@ -284,17 +286,10 @@ def trajectory_clauses(scope: Scope) -> list[ColumnElement[bool]]:
             )
         )
     if f.organisation_id is not None:
-        clauses.append(_involves(f.organisation_id))
+        clauses.append(trajectory_involves(f.organisation_id))
     if f.account_manager_id is not None:
         clauses.append(Trajectory.employer_id.in_(_account_manager_employers(f.account_manager_id)))
     return clauses
-
-
-def _involves(organisation_id: int, role: str | None = None) -> ColumnElement[bool]:
-    """The organisation is involved (in that role), read from ``involvement_key`` as the
-    per-organisation counts are: ",3:school,7:uwv," contains ",3:" (or ",3:school,")."""
-    pair = f",{organisation_id}:" if role is None else f",{organisation_id}:{role},"
-    return (literal(",") + Trajectory.involvement_key + literal(",")).contains(pair, autoescape=True)
 
 
 def with_employer(query):
@@ -320,15 +315,10 @@ def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
             )
         )
     if f.organisation_id is not None:
-        clauses.append(_vacancy_involves(f.organisation_id))
+        clauses.append(vacancy_involves(f.organisation_id))
     if f.account_manager_id is not None:
         clauses.append(Employer.contactpersoon_id == f.account_manager_id)
     return clauses
-
-
-def _vacancy_involves(organisation_id: int) -> ColumnElement[bool]:
-    """Read from ``involvement_key`` as the per-organisation counts are: ",3,7," contains ",3,"."""
-    return (literal(",") + Vacancy.involvement_key + literal(",")).contains(f",{organisation_id},", autoescape=True)
 
 
 def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
@@ -1296,7 +1286,7 @@ def _drill_clauses(scope: Scope, drill: Drill, started_in: ProgrammePeriod | Non
         if drill.kind:
             clauses.append(Trajectory.kind == drill.kind)
         if drill.involved_organisation_id is not None:
-            clauses.append(_involves(drill.involved_organisation_id, drill.involved_role))
+            clauses.append(trajectory_involves(drill.involved_organisation_id, drill.involved_role))
         if drill.account_manager_id == NONE_ID:
             clauses.append(Trajectory.employer_id.is_(None))
         elif drill.account_manager_id is not None:
@@ -1307,7 +1297,7 @@ def _drill_clauses(scope: Scope, drill: Drill, started_in: ProgrammePeriod | Non
         if VACANCY_MEASURES[drill.measure] is not None:
             clauses.append(VACANCY_MEASURES[drill.measure])
         if drill.involved_organisation_id is not None:
-            clauses.append(_vacancy_involves(drill.involved_organisation_id))
+            clauses.append(vacancy_involves(drill.involved_organisation_id))
         if drill.account_manager_id is not None:
             clauses.append(Employer.contactpersoon_id == drill.account_manager_id)
         return Vacancy, clauses
