@@ -713,17 +713,24 @@ def test_coordinator_without_partnership_sees_an_explanation(client, factories):
 # --- entering ambitions ----------------------------------------------------------------------
 
 
-def _post_ambitions(client, partnership, period, duaal, evc):
-    token = csrf_token(client, "/pijplijn/ambities/invullen")
+def _form(client, partnership, period, html=None) -> dict:
+    """The CSRF token and the 'seen' field of the ambition form, as the browser has them."""
+    path = f"/pijplijn/ambities/invullen?samenwerkingsverband={partnership.id}&periode={period.id}"
+    token = csrf_token(client, path)
+    html = html or client.get(path).get_data(as_text=True)
+    match = re.search(r'name="gezien"[^>]*value="([^"]*)"', html) or re.search(
+        r'value="([^"]*)"[^>]*name="gezien"', html
+    )
+    return {"csrf_token": token, "gezien": match.group(1) if match else ""}
+
+
+def _post_ambitions(client, partnership, period, duaal, evc, form=None):
+    """Open the form for this partnership and period (unless ``form`` is what an earlier page
+    showed) and save these numbers."""
+    form = form or _form(client, partnership, period)
     return client.post(
         "/pijplijn/ambities/invullen",
-        data={
-            "partnership_id": partnership.id,
-            "period_id": period.id,
-            "duaal": duaal,
-            "evc": evc,
-            "csrf_token": token,
-        },
+        data={"partnership_id": partnership.id, "period_id": period.id, "duaal": duaal, "evc": evc, **form},
     )
 
 
@@ -759,6 +766,40 @@ def test_coordinator_enters_and_changes_ambitions_one_row_per_kind(client, world
     assert 'value="45"' in html and 'value="12"' in html
 
 
+def test_ambitions_changed_meanwhile_are_not_overwritten(client, world):
+    w = world
+    login_as(client, w.cora)
+    _post_ambitions(client, w.p1, w.period, "40", "10")
+    opened = _form(client, w.p1, w.period)  # Cora opens the form: 40 and 10
+    pipeline.set_ambitions(w.admin, w.p1, w.period, {"duaal": 50, "evc": 10}, seen={"duaal": 40, "evc": 10})
+    db.session.commit()  # the admin saved 50 meanwhile
+
+    response = _post_ambitions(client, w.p1, w.period, "45", "12", form=opened)
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert "Niet opgeslagen: de ambities zijn intussen gewijzigd." in html
+    assert "40 → 50" in html and w.admin.name in html
+    assert _ambitions(w.p1, w.period) == {"duaal": 50, "evc": 10}
+    assert 'value="45"' in html and 'value="12"' in html  # what Cora typed is still there
+
+    # having seen the new values, saving again replaces them
+    again = _form(client, w.p1, w.period, html=response.get_data(as_text=True))
+    assert _post_ambitions(client, w.p1, w.period, "45", "12", form=again).status_code == 302
+    assert _ambitions(w.p1, w.period) == {"duaal": 45, "evc": 12}
+
+
+def test_ambitions_of_another_period_chosen_in_the_form_are_shown_before_they_are_replaced(client, world, factories):
+    w = world
+    later = factories.ProgrammePeriodFactory(name="2027", starts_on=date(2027, 1, 1), ends_on=date(2027, 12, 31))
+    login_as(client, w.cora)
+    _post_ambitions(client, w.p1, later, "30", "5")
+    shown = _form(client, w.p1, w.period)  # the form opened on another period...
+    response = _post_ambitions(client, w.p1, later, "31", "6", form=shown)  # ...then 2027 chosen in it
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "al ingevuld: 30" in html and "al ingevuld: 5" in html
+    assert _ambitions(w.p1, later) == {"duaal": 30, "evc": 5}
+
+
 def test_negative_ambition_is_refused(client, world):
     w = world
     login_as(client, w.cora)
@@ -767,7 +808,7 @@ def test_negative_ambition_is_refused(client, world):
     assert "Vul een aantal van 0 of meer in." in response.get_data(as_text=True)
     assert _ambitions(w.p1, w.period) == {}
     with pytest.raises(ServiceError, match="negatief"):
-        pipeline.set_ambitions(w.cora, w.p1, w.period, {"duaal": -1})
+        pipeline.set_ambitions(w.cora, w.p1, w.period, {"duaal": -1}, seen={})
 
 
 def test_ambition_is_unique_per_partnership_period_and_kind(world, factories):
@@ -786,7 +827,7 @@ def test_only_coordinators_of_the_partnership_and_admins_enter_ambitions(client,
     assert response.status_code == 200  # not one of the choices
     assert _ambitions(w.p2, w.period) == {}
     with pytest.raises(PermissionDenied):
-        pipeline.set_ambitions(w.cora, w.p2, w.period, {"duaal": 50})
+        pipeline.set_ambitions(w.cora, w.p2, w.period, {"duaal": 50}, seen={})
     login_as(client, w.zeno)
     assert _post_ambitions(client, w.p2, w.period, "50", "5").status_code == 302
     assert _ambitions(w.p2, w.period) == {"duaal": 50, "evc": 5}

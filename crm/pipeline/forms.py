@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField
+from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from crm.forms import BaseForm, choices
@@ -68,3 +68,23 @@ class AmbitionForm(BaseForm):
     evc = IntegerField(
         _l("Ambitie EVC (aantal trajecten)"), validators=TARGET_VALIDATORS, render_kw={"min": 0, "inputmode": "numeric"}
     )
+    # What the form showed: "<partnership>:<period>:<duaal>:<evc>" (empty: no ambition yet).
+    gezien = HiddenField()
+
+    def show(self, partnership_id: int, period_id: int, targets: dict[str, int | None]) -> None:
+        """Record the stored ambitions of this partnership and period as the ones shown."""
+        values = [str(targets.get(kind)) if targets.get(kind) is not None else "" for kind in ("duaal", "evc")]
+        self.gezien.data = ":".join([str(partnership_id), str(period_id), *values])
+
+    def seen(self, partnership_id: int, period_id: int) -> dict[str, int | None]:
+        """The ambitions the form showed for this partnership and period; {} when it showed
+        another one (or nothing readable): then nothing stored was seen."""
+        parts = (self.gezien.data or "").split(":")
+        if len(parts) != 4 or parts[:2] != [str(partnership_id), str(period_id)]:
+            return {}
+        try:
+            return {
+                kind: int(value) if value else None for kind, value in zip(("duaal", "evc"), parts[2:], strict=True)
+            }
+        except ValueError:
+            return {}

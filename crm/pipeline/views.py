@@ -196,6 +196,7 @@ def ambition_edit():
     form = AmbitionForm()
     form.partnership_id.choices = choices((p.id, p.name) for p in partnerships)
     form.period_id.choices = choices((p.id, p.name) for p in periods)
+    changed = None
     if request.method == "GET":
         form.partnership_id.data = request.args.get("samenwerkingsverband", type=int) or partnerships[0].id
         default_period = periods[0].id if periods else None
@@ -204,13 +205,24 @@ def ambition_edit():
             targets = pipeline.current_targets(form.partnership_id.data, form.period_id.data)
             form.duaal.data = targets.get("duaal")
             form.evc.data = targets.get("evc")
+            form.show(form.partnership_id.data, form.period_id.data, targets)
     if form.validate_on_submit():
         partnership = db.session.get(Partnership, form.partnership_id.data)
         period = db.session.get(ProgrammePeriod, form.period_id.data)
         if partnership is None or period is None:
             abort(404)
         try:
-            pipeline.set_ambitions(current_user, partnership, period, {"duaal": form.duaal.data, "evc": form.evc.data})
+            pipeline.set_ambitions(
+                current_user,
+                partnership,
+                period,
+                {"duaal": form.duaal.data, "evc": form.evc.data},
+                seen=form.seen(partnership.id, period.id),
+            )
+        except pipeline.AmbitionsChanged as refused:
+            # Keep what the user typed; what is stored now counts as seen for the next save.
+            changed = refused.changes
+            form.show(partnership.id, period.id, refused.current)
         except ServiceError as error:
             form.duaal.errors = [*form.duaal.errors, str(error)]
         else:
@@ -224,4 +236,4 @@ def ambition_edit():
                 "success",
             )
             return redirect(url_for("pipeline.ambitions", samenwerkingsverband=partnership.id, periode=period.id))
-    return render_template("pipeline/ambition_form.html", form=form, has_periods=bool(periods))
+    return render_template("pipeline/ambition_form.html", form=form, has_periods=bool(periods), changed=changed)

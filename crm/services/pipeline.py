@@ -41,6 +41,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
@@ -53,6 +54,7 @@ from crm.labels import (
 )
 from crm.models import (
     Ambition,
+    AuditEvent,
     Employer,
     FollowUp,
     Municipality,
@@ -74,9 +76,10 @@ from crm.models.vacancies import involves as vacancy_involves
 from crm.models.vacancies import parse_involvement_key as parse_vacancy_involvement_key
 from crm.services import spreadsheets
 from crm.services.audit import audit
+from crm.services.audit_log import actor_names
 from crm.services.clock import AMSTERDAM, local, today
 from crm.services.employers import CONTACTPERSOON_ROLES
-from crm.services.errors import PermissionDenied, ServiceError
+from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.paging import PageNumbers
 from crm.services.worklist import NEGLECTED_DAYS
 
@@ -1075,11 +1078,38 @@ def partnership_table(report: PeriodReport, drill_base: dict | None = None) -> T
 # --- entering ambitions -----------------------------------------------------------------------
 
 
+@dataclass
+class AmbitionChange:
+    """One kind whose ambition differs from what the form showed: who set it, and when."""
+
+    kind: str
+    seen: int | None
+    now: int | None
+    by: str = ""
+    at: datetime | None = None
+
+
+class AmbitionsChanged(StaleRecord):
+    """The ambitions changed since the form was opened (or were never shown): nothing saved."""
+
+    def __init__(self, current: dict[str, int | None], changes: list[AmbitionChange]):
+        super().__init__("De ambities zijn intussen gewijzigd; er is niets opgeslagen.")
+        self.current, self.changes = current, changes
+
+
 def set_ambitions(
-    actor: User, partnership: Partnership, period: ProgrammePeriod, targets: dict[str, int]
+    actor: User,
+    partnership: Partnership,
+    period: ProgrammePeriod,
+    targets: dict[str, int],
+    *,
+    seen: dict[str, int | None],
 ) -> list[Ambition]:
     """Enter (or change) the ambitions of a partnership for a period, per kind. One row per
-    (partnership, period, kind): an existing one is updated. Flushes, never commits."""
+    (partnership, period, kind): an existing one is updated. ``seen``: the ambitions the form
+    showed (None: none yet). When they are no longer what is stored, nothing is saved and
+    AmbitionsChanged says what changed, by whom: an ambition is never overwritten unseen.
+    Flushes, never commits."""
     permissions.require(
         permissions.can_edit_ambitions(actor, partnership),
         "Alleen coördinatoren van dit samenwerkingsverband en beheerders stellen de ambities vast.",
@@ -1092,16 +1122,27 @@ def set_ambitions(
     existing = {
         a.kind: a
         for a in db.session.scalars(
-            select(Ambition).where(Ambition.partnership_id == partnership.id, Ambition.period_id == period.id)
+            select(Ambition)
+            .where(Ambition.partnership_id == partnership.id, Ambition.period_id == period.id)
+            .with_for_update()  # PostgreSQL: a concurrent save waits here, then sees this one's values
         )
     }
+    _check_seen(existing, seen, targets)
     saved = []
     for kind, target in targets.items():
         ambition = existing.get(kind)
         if ambition is None:
             ambition = Ambition(partnership=partnership, period=period, kind=kind, target=target)
             db.session.add(ambition)
-            db.session.flush()
+            try:
+                db.session.flush()
+            except IntegrityError:  # created by a concurrent save in the meantime
+                db.session.rollback()
+                current = current_targets(partnership.id, period.id)
+                raise AmbitionsChanged(
+                    {k: current.get(k) for k in TRAJECTORY_KINDS},
+                    [AmbitionChange(k, seen.get(k), current.get(k)) for k in targets if current.get(k) != seen.get(k)],
+                ) from None
             audit(
                 actor,
                 "create",
@@ -1122,6 +1163,29 @@ def set_ambitions(
         saved.append(ambition)
     db.session.flush()
     return saved
+
+
+def _check_seen(existing: dict[str, Ambition], seen: dict[str, int | None], targets: dict[str, int]) -> None:
+    current = {kind: existing[kind].target if kind in existing else None for kind in TRAJECTORY_KINDS}
+    differs = [kind for kind in targets if current[kind] != seen.get(kind)]
+    if not differs:
+        return
+    ids = [existing[kind].id for kind in differs if kind in existing]
+    last: dict[int, AuditEvent] = {}
+    if ids:
+        events = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "ambition", AuditEvent.object_id.in_(ids))
+            .order_by(AuditEvent.id)
+        )
+        last = {event.object_id: event for event in events}  # the latest per ambition
+    names = actor_names(list(last.values()))
+    changes = []
+    for kind in differs:
+        event = last.get(existing[kind].id) if kind in existing else None
+        by = names.get(event.actor_id, "") if event is not None else ""
+        changes.append(AmbitionChange(kind, seen.get(kind), current[kind], by, event.occurred_at if event else None))
+    raise AmbitionsChanged(current, changes)
 
 
 def editable_partnerships(actor: User) -> list[Partnership]:
