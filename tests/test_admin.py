@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Organisation, Partnership, User
+from crm.models.base import utcnow
 from crm.services import organisations
 from tests.conftest import csrf_token, login_as
 
@@ -223,3 +224,94 @@ def test_missing_record_gives_dutch_404(client, admin):
     login_as(client, admin)
     response = client.get("/beheer/gebruikers/999999")
     assert response.status_code == 404 and "Pagina niet gevonden" in response.get_data(as_text=True)
+
+
+# --- editing a user: optimistic locking ------------------------------------------------------
+
+
+def _open_user_form(client, target) -> dict:
+    """What the browser holds after opening the edit form: its CSRF token and version."""
+    html = client.get(f"/beheer/gebruikers/{target.id}").get_data(as_text=True)
+    version = re.search(
+        r'name="version" type="hidden" value="(\d+)"|id="version" name="version" type="hidden" value="(\d+)"', html
+    )
+    version = version or re.search(r'name="version"[^>]*value="(\d+)"', html)
+    token = csrf_token(client, f"/beheer/gebruikers/{target.id}")
+    return {"csrf_token": token, "version": next(v for v in version.groups() if v)}
+
+
+def _save_user(client, target, opened: dict, **changes):
+    data = {
+        "name": target.name,
+        "email": target.email,
+        "phone": target.phone,
+        "role": target.role,
+        "organisation_id": target.organisation_id,
+        **opened,
+        **changes,
+    }
+    return client.post(f"/beheer/gebruikers/{target.id}", data=data)
+
+
+def test_admin_edit_saves_and_moves_the_version(client, admin, factories):
+    target = factories.UserFactory(name="Karin Bos", role="accountmanager")
+    login_as(client, admin)
+    assert _save_user(client, target, _open_user_form(client, target), name="Karin de Bos").status_code == 302
+    db.session.refresh(target)
+    assert target.name == "Karin de Bos" and target.edit_version == 2
+
+
+def test_an_edit_saved_meanwhile_is_not_overwritten(app, client, admin, factories):
+    target = factories.UserFactory(name="Karin Bos", role="accountmanager", phone="053 111 1111")
+    login_as(client, admin)
+    opened = _open_user_form(client, target)
+    other = app.test_client()  # a second admin saves first
+    login_as(other, factories.UserFactory(role="admin", name="Beheerder Bea"))
+    assert _save_user(other, target, _open_user_form(other, target), role="coordinator").status_code == 302
+
+    response = _save_user(client, target, opened, phone="053 222 2222")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Iemand anders heeft Karin Bos intussen gewijzigd" in html
+    db.session.refresh(target)
+    assert (target.role, target.phone) == ("coordinator", "053 111 1111")  # nothing of the stale save
+    # the page now carries the new version: saving again is a deliberate choice, and works
+    again = {"csrf_token": opened["csrf_token"], "version": str(target.edit_version)}
+    assert _save_user(client, target, again, role="coordinator", phone="053 222 2222").status_code == 302
+    db.session.refresh(target)
+    assert target.phone == "053 222 2222"
+
+
+def test_the_users_own_profile_change_makes_an_open_admin_form_stale_but_a_sign_in_does_not(
+    app, client, admin, factories
+):
+    target = factories.UserFactory(name="Karin Bos", role="accountmanager")
+    login_as(client, admin)
+    opened = _open_user_form(client, target)
+    own = app.test_client()
+    login_as(own, target)  # signing in writes the row (last_login_at): not an edit
+    target.last_login_at = utcnow()
+    db.session.commit()
+    assert _save_user(client, target, opened, name="Karin de Bos").status_code == 302
+
+    opened = _open_user_form(client, target)
+    token = csrf_token(own, "/profiel")
+    own.post(
+        "/profiel",
+        data={"_form": "prefs", "csrf_token": token, "prefs-locale": "nl", "prefs-phone": "06 1234 5678"},
+    )
+    db.session.refresh(target)
+    assert target.phone == "06 1234 5678"
+    response = _save_user(client, target, opened, phone="")
+    assert response.status_code == 200 and "intussen gewijzigd" in response.get_data(as_text=True)
+    db.session.refresh(target)
+    assert target.phone == "06 1234 5678"
+
+
+def test_a_user_edit_without_a_version_is_refused(client, admin, factories):
+    target = factories.UserFactory(name="Karin Bos")
+    login_as(client, admin)
+    opened = _open_user_form(client, target)
+    del opened["version"]
+    assert _save_user(client, target, opened, name="Iemand Anders").status_code == 200
+    db.session.refresh(target)
+    assert target.name == "Karin Bos"

@@ -47,6 +47,7 @@ class UserForm(BaseForm):
     phone = StringField(_l("Telefoon"), validators=PHONE_VALIDATORS)
     role = SelectField(_l("Rol"), choices=choices(ROLE_LABELS))
     organisation_id = SelectField(_l("Organisatie"), coerce=int)
+    version = HiddenField()  # the user's edit_version the form was opened on
 
 
 def required_date(message):

@@ -262,6 +262,8 @@ def user_edit(id: int):
     user = _get(User, id)
     form = _user_form(user)
     form.email.render_kw = {"readonly": True}
+    if request.method == "GET":
+        form.version.data = str(user.edit_version)
     if form.validate_on_submit():
         try:
             accounts.update_user(
@@ -271,7 +273,13 @@ def user_edit(id: int):
                 role=form.role.data,
                 organisation=_get(Organisation, form.organisation_id.data),
                 phone=form.phone.data or "",
+                version=form.submitted_version(),
             )
+        except StaleRecord:
+            db.session.rollback()
+            user = _get(User, id)
+            form.version.data = str(user.edit_version)  # saving again now is a deliberate choice
+            flash(_stale_message(user.name), "warning")
         except ServiceError as error:
             form.role.errors.append(str(error))
         else:

@@ -32,6 +32,9 @@ class User(UserMixin, TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(2), default="nl")
     # Bumped on logout and password change: older session cookies stop loading the user.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Optimistic locking of edits of the account (admin) and of the profile, not of sign-ins
+    # (which stamp ``last_login_at``): so not a version_id_col. See crm.services.accounts.
+    edit_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     notify_digest: Mapped[bool] = mapped_column(default=True)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import attributes
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import Organisation, User
 from crm.models.base import utcnow
 from crm.services.audit import audit, diff
-from crm.services.errors import ServiceError
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.passwords import (
     burn_time,
     hash_password,
@@ -95,10 +96,32 @@ def create_user(
     return user
 
 
-def update_user(actor: User, user: User, *, name: str, role: str, organisation: Organisation, phone: str) -> None:
+USER_CHANGED = "Iemand anders heeft deze gebruiker intussen gewijzigd; er is niets opgeslagen."
+
+
+def _claim_edit(user: User, version: int) -> None:
+    """Move ``user.edit_version`` on from ``version`` in one UPDATE, or refuse: someone saved an
+    edit of this account (or the user their profile) since the form was opened. On PostgreSQL
+    a concurrent save waits for this one's commit and then finds the version moved."""
+    moved = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.edit_version == version)
+        .values(edit_version=User.edit_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise StaleRecord(USER_CHANGED)
+    attributes.set_committed_value(user, "edit_version", version + 1)
+
+
+def update_user(
+    actor: User, user: User, *, name: str, role: str, organisation: Organisation, phone: str, version: int
+) -> None:
+    """An admin's edit of the account, made on ``version`` (StaleRecord when someone saved in between)."""
     permissions.require(permissions.can_manage_users(actor))
     if user.id == actor.id and role != actor.role:
         raise ServiceError("U kunt uw eigen rol niet wijzigen.")
+    _claim_edit(user, version)
     before = {"name": user.name, "role": user.role, "organisation": user.organisation.name, "phone": user.phone}
     user.name, user.role, user.organisation, user.phone = name.strip(), role, organisation, phone.strip()
     after = {"name": user.name, "role": user.role, "organisation": organisation.name, "phone": user.phone}
@@ -147,6 +170,7 @@ def update_preferences(user: User, *, locale: str, notify_digest: bool, notify_r
         before, {"locale": locale, "notify_digest": notify_digest, "notify_reminders": notify_reminders, "phone": phone}
     )
     if changes:
+        user.edit_version = User.edit_version + 1  # an admin's form opened before is now stale
         audit(user, "update", user, changes=changes)
 
 
