@@ -32,7 +32,7 @@ translations: install  ## compile the catalogues (extract/update: see crm/transl
 	@$(BIN)/pybabel compile -d crm/translations > /dev/null
 
 messages: install  ## extract new Dutch strings and update the English catalogue (then translate them)
-	$(BIN)/pybabel extract -F crm/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F crm/translations/babel.cfg -k _l -k lazy_gettext --ignore-dirs=".*" --no-location --sort-output \
 		--project=werkgeverscrm -o crm/translations/messages.pot crm templates
 	$(BIN)/pybabel update -i crm/translations/messages.pot -d crm/translations --ignore-obsolete --ignore-pot-creation-date
 

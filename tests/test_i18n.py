@@ -47,6 +47,12 @@ def describe(message: Message) -> str:
     return f"{text!r}" + (f" (context {message.context!r})" if message.context else "")
 
 
+def not_hidden(dirpath) -> bool:
+    """As ``--ignore-dirs=".*"``: Babel skips directories starting with "_" by default, which
+    would leave templates/_macros out."""
+    return not Path(dirpath).name.startswith(".")
+
+
 @pytest.fixture(scope="module")
 def extracted() -> Catalog:
     """All messages in the sources, as ``pybabel extract`` with babel.cfg would find them."""
@@ -56,7 +62,7 @@ def extracted() -> Catalog:
     catalog = Catalog(domain="messages")
     for source in SOURCE_DIRS:
         for filename, lineno, message, _comments, context in extract_from_dir(
-            ROOT / source, method_map, options_map, keywords=keywords
+            ROOT / source, method_map, options_map, keywords=keywords, directory_filter=not_hidden
         ):
             catalog.add(message, None, [(f"{source}/{filename}", lineno)], context=context)
     return catalog
