@@ -196,28 +196,10 @@ def _changes_meanwhile(
     def label_for(key: str) -> str:
         return str(labels.get(key) or (form[key].label.text if key in form else key))
 
-    organisation_ids = {
-        value
-        for event in events
-        for value in (event.changes or {}).get("referring_organisation_id", [])
-        if isinstance(value, int)
-    }
-    organisations = (
-        dict(
-            db.session.execute(
-                select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
-            ).all()
-        )
-        if organisation_ids
-        else {}
-    )
     described = audit_log.describe_changes(
         events,
         label_for,
-        value_labels={
-            "doelgroep": {code: str(text) for code, text in DOELGROEP_LABELS.items()},
-            "referring_organisation_id": organisations,
-        },
+        value_labels={"doelgroep": {code: str(text) for code, text in DOELGROEP_LABELS.items()}},
     )
     hidden = []
     for event in events:

@@ -106,6 +106,21 @@ def actor_names(events) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
+# Audited fields that hold an id, and what they name.
+REFERENCES = {"municipality_id": Municipality, "referring_organisation_id": Organisation}
+
+
+def _referenced_names(events: list[AuditEvent]) -> dict[str, dict[int, str]]:
+    found: dict[str, dict[int, str]] = {}
+    for key, model in REFERENCES.items():
+        ids = {v for e in events for v in (e.changes or {}).get(key, []) if isinstance(v, int)}
+        if ids:
+            found[key] = {
+                id_: name for id_, name in db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+            }
+    return found
+
+
 def describe_changes(
     events: list[AuditEvent],
     label_for: Callable[[str], str],
@@ -113,22 +128,12 @@ def describe_changes(
     skip: tuple[str, ...] = ("moved",),
 ) -> list[dict]:
     """Audited changes as a user reads them (e.g. after a refused stale edit): per event who,
-    when and rows of field, old -> new. Municipality ids become names (one query for all)."""
+    when and rows of field, old -> new. Ids of municipalities and organisations become names
+    (one query per kind for all events)."""
     from flask_babel import gettext as _
 
-    value_labels = value_labels or {}
     names = actor_names(events)
-    municipality_ids = {v for e in events for v in (e.changes or {}).get("municipality_id", []) if isinstance(v, int)}
-    municipalities = (
-        dict(
-            db.session.execute(
-                select(Municipality.id, Municipality.name).where(Municipality.id.in_(municipality_ids))
-            ).all()
-        )
-        if municipality_ids
-        else {}
-    )
-    value_labels = {"municipality_id": municipalities, **value_labels}
+    value_labels = {**_referenced_names(events), **(value_labels or {})}
     described = []
     for event in events:
         rows = []
