@@ -47,9 +47,25 @@ def live_app(tmp_path_factory):
         db.engine.dispose()
 
 
+def buffered(app):
+    """Each response read whole (and closed) before the server writes it. Werkzeug's development
+    server skips closing the response when the browser drops a connection early, and the open
+    static file then warns when it is collected, in whatever test runs at that moment."""
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
