@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
+
+from crm.i18n import lazy_gettext as _l
 
 BSN_MESSAGE = _l(
     "Dit veld bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "

@@ -1,6 +1,6 @@
 """Dutch labels for the codes stored in the database (translated through Flask-Babel)."""
 
-from flask_babel import lazy_gettext as _l
+from crm.i18n import lazy_gettext as _l
 
 ROLE_LABELS = {
     "admin": _l("Beheerder"),

@@ -12,13 +12,15 @@ from crm.services.notifications import unread_count
 
 
 def register(app: Flask) -> None:
-    # Jinja's {{ _() }} through the per-request cache (Flask-Babel installed its own first).
-    app.jinja_env.install_gettext_callables(
-        gettext=i18n.gettext,
-        ngettext=i18n.ngettext,
-        newstyle=True,
-        pgettext=i18n.pgettext,
-        npgettext=i18n.npgettext,
+    # Jinja's {{ _() }} and {% trans %} through the per-request cache, "newstyle" (Flask-Babel
+    # installed its own first).
+    app.jinja_env.newstyle_gettext = True
+    app.jinja_env.globals.update(
+        _=i18n.template_gettext,
+        gettext=i18n.template_gettext,
+        ngettext=i18n.template_ngettext,
+        pgettext=i18n.template_pgettext,
+        npgettext=i18n.template_npgettext,
     )
 
     @app.template_filter("label")
@@ -28,16 +30,17 @@ def register(app: Flask) -> None:
         return str(ALL_LABELS[kind].get(code, code))
 
     @app.template_filter("date")
-    def date_filter(value, fmt: str = "d MMM yyyy") -> str:
+    def date_filter(value, fmt: str = i18n.DATE) -> str:
         return i18n.format_date(value, fmt) if value else ""
 
     @app.template_filter("datetime")
-    def datetime_filter(value, fmt: str = "d MMM yyyy HH:mm") -> str:
+    def datetime_filter(value, fmt: str = i18n.DATETIME) -> str:
         return i18n.format_datetime(value, fmt) if value else ""
 
     @app.context_processor
     def helpers():
-        return {"can": permissions, "user": current_user, "get_locale": get_locale}
+        # the user itself, not the proxy: templates ask it dozens of questions
+        return {"can": permissions, "user": current_user._get_current_object(), "get_locale": get_locale}
 
     @app.context_processor
     def notification_badge():

@@ -51,6 +51,20 @@ def test_dates_are_formatted_as_flask_babel_formats_them(app, session, value, lo
         for fmt in ("d MMM yyyy HH:mm", "EEEE d MMMM yyyy HH:mm"):
             assert i18n.format_datetime(value, fmt) == flask_babel.format_datetime(value, fmt)
         assert i18n.format_date(value.date(), "d MMM yyyy") == flask_babel.format_date(value.date(), "d MMM yyyy")
+        # a moment's date is the date in Amsterdam, not in UTC
+        assert i18n.format_date(value, "d MMM yyyy") == flask_babel.format_date(value, "d MMM yyyy")
         assert i18n.format_date(date(2026, 2, 28), "EEEE d MMMM") == flask_babel.format_date(
             date(2026, 2, 28), "EEEE d MMMM"
         )
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_the_usual_formats_match_babel_in_every_month(app, session, locale):
+    """The fast path for "d MMM yyyy" and "d MMM yyyy HH:mm": every month's name, one-digit days
+    and hours, a year before 1000 (padded)."""
+    with app.test_request_context("/"), force_locale(locale):
+        for month in range(1, 13):
+            moment = datetime(2026, month, 3, 7, 5, tzinfo=UTC)
+            for value in (moment, moment.date(), date(987, month, 28)):
+                assert i18n.format_date(value) == flask_babel.format_date(value, "d MMM yyyy")
+            assert i18n.format_datetime(moment) == flask_babel.format_datetime(moment, "d MMM yyyy HH:mm")

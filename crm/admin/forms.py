@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,6 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from crm.forms import PHONE_VALIDATORS, BaseForm, choices
+from crm.i18n import lazy_gettext as _l
 from crm.labels import ORGANISATION_KIND_LABELS, PARTNERSHIP_SCOPE_LABELS, ROLE_LABELS
 from crm.services.programme_periods import NAME_MAX
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -11,6 +10,7 @@ from wtforms.validators import Length, Optional
 from crm import permissions
 from crm.extensions import db
 from crm.forms import BaseForm, choices
+from crm.i18n import lazy_gettext as _l
 from crm.services import audit_log
 from crm.services.audit import audit
 from crm.services.spreadsheets import FORMATS, export_file

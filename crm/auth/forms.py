@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from crm.forms import PHONE_VALIDATORS, BaseForm, choices
+from crm.i18n import lazy_gettext as _l
 
 
 class LoginForm(BaseForm):

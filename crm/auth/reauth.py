@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired
 from crm.auth.views import bp, safe_next
 from crm.extensions import db
 from crm.forms import BaseForm
+from crm.i18n import lazy_gettext as _l
 from crm.security import confirm_password_now
 from crm.services.audit import audit
 from crm.services.passwords import verify_password

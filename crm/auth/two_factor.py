@@ -6,7 +6,6 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from wtforms import PasswordField, StringField
@@ -16,6 +15,7 @@ from crm.auth.session import load_user
 from crm.auth.views import bp, finish_login, too_many_attempts
 from crm.extensions import db
 from crm.forms import BaseForm
+from crm.i18n import lazy_gettext as _l
 from crm.services import throttle, two_factor
 from crm.services.errors import ServiceError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.forms import BaseForm, choices, service_check
+from crm.i18n import lazy_gettext as _l
 from crm.labels import CHANNEL_LABELS, VISIBILITY_LABELS
 from crm.services.clock import AMSTERDAM, now_local, today
 from crm.services.validation import no_bsn

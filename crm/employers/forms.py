@@ -6,11 +6,11 @@ with the same message here as in the importer.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.forms import BaseForm, choices, service_check
+from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_SIZE_LABELS, EMPLOYER_STATUS_LABELS
 from crm.models import Employer
 from crm.services import validation

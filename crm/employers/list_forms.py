@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import html_params
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty
+from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
 

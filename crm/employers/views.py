@@ -6,7 +6,6 @@ import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -17,6 +16,7 @@ from crm.employers.blueprint import bp
 from crm.employers.forms import BulkHandoverForm, EmployerForm, HandoverForm, MergeForm, PersonForm
 from crm.extensions import db
 from crm.forms import choices
+from crm.i18n import lazy_gettext as _l
 from crm.loading import load_employer_or_404
 from crm.models import Employer, EmployerContact, Municipality, Organisation, Region, User
 from crm.security import recent_password_required

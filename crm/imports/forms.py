@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from crm.forms import BaseForm, choices
+from crm.i18n import lazy_gettext as _l
 from crm.models import User
 from crm.services.imports import FIELDS
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.forms import BaseForm, choices, service_check
+from crm.i18n import lazy_gettext as _l
 from crm.labels import DOELGROEP_LABELS
 from crm.models import Participant
 from crm.services import validation

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
 from crm.forms import BaseForm, choices
+from crm.i18n import lazy_gettext as _l
 from crm.services.pipeline import Choices, PipelineFilters
 
 # URL parameters of the filters, in the order the form shows them.

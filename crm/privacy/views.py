@@ -6,7 +6,6 @@ import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from crm import permissions
 from crm.extensions import db
 from crm.forms import BaseForm
+from crm.i18n import lazy_gettext as _l
 from crm.models import Participant
 from crm.security import recent_password_required
 from crm.services import privacy

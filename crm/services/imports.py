@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, text
 
 from crm import permissions
 from crm.extensions import db
 from crm.forms import CONTROL_CHARS
+from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_SIZE_LABELS, EMPLOYER_STATUS_LABELS
 from crm.models import ContactpersoonAssignment, Employer, SbiSection, User
 from crm.models.base import utcnow

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     HiddenField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
+from crm.i18n import lazy_gettext as _l
 from crm.labels import (
     DROPOUT_REASON_LABELS,
     INVOLVEMENT_ROLE_LABELS,

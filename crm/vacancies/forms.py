@@ -7,7 +7,6 @@ Field checks use ``crm.services.validation`` and ``crm.services.vacancies`` thro
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
+from crm.i18n import lazy_gettext as _l
 from crm.labels import VACANCY_STATUS_LABELS
 from crm.models import Vacancy
 from crm.services import validation
