@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm import permissions
@@ -36,6 +36,14 @@ DETAIL_OPTIONS = (
     joinedload(Employer.municipality).joinedload(Municipality.region),
     joinedload(Employer.sbi_section),
     joinedload(Employer.people),
+)
+# The employer page's own record with all its header shows; built once (SQLAlchemy keeps its
+# cache key), fresh from the database on every view.
+DETAIL = (
+    select(Employer)
+    .where(Employer.id == bindparam("id"))
+    .options(*DETAIL_OPTIONS)
+    .execution_options(populate_existing=True)
 )
 SUMMARY_OPTIONS = (selectinload(Employer.contactpersoon), selectinload(Employer.municipality))
 
@@ -165,13 +173,7 @@ def _merged_target(employer: Employer) -> Employer:
 @bp.route("/werkgevers/<int:id>")
 @login_required
 def detail(id: int):
-    employer = (
-        db.session.scalars(
-            select(Employer).where(Employer.id == id).options(*DETAIL_OPTIONS).execution_options(populate_existing=True)
-        )
-        .unique()
-        .first()
-    )
+    employer = db.session.scalars(DETAIL, {"id": id}).unique().first()
     if employer is None:
         abort(404)
     if employer.merged_into_id is not None:

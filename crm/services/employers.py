@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -469,16 +469,18 @@ def delete_person(actor: User, person: EmployerContact) -> None:
     refresh_search_text(employer)
 
 
+# Built once (the employer page runs it on every view): SQLAlchemy keeps its cache key.
+HISTORY = (
+    select(ContactpersoonAssignment)
+    .where(ContactpersoonAssignment.employer_id == bindparam("employer_id"))
+    .options(joinedload(ContactpersoonAssignment.user), joinedload(ContactpersoonAssignment.assigned_by))
+    .order_by(ContactpersoonAssignment.started_at.desc(), ContactpersoonAssignment.id.desc())
+)
+
+
 def contactpersoon_history(employer: Employer) -> list[ContactpersoonAssignment]:
     """The overdracht history of an employer, newest first, with who and by whom loaded."""
-    return list(
-        db.session.scalars(
-            select(ContactpersoonAssignment)
-            .where(ContactpersoonAssignment.employer_id == employer.id)
-            .options(joinedload(ContactpersoonAssignment.user), joinedload(ContactpersoonAssignment.assigned_by))
-            .order_by(ContactpersoonAssignment.started_at.desc(), ContactpersoonAssignment.id.desc())
-        )
-    )
+    return list(db.session.scalars(HISTORY, {"employer_id": employer.id}))
 
 
 def employer_counts(employer_ids: list[int]) -> dict[int, dict[str, int]]:

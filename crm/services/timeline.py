@@ -19,7 +19,7 @@ from datetime import datetime
 from math import ceil
 from typing import Any
 
-from sqlalchemy import String, func, literal_column, select, union_all
+from sqlalchemy import String, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
@@ -73,19 +73,22 @@ def _parts(user: User, employer_id: int):
     )
 
 
+def _loader(model, *options):
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
+
+
+# One statement per kind, built once: "these ids, with what the page shows of them".
 LOADERS = {
-    "contact": (
+    "contact": _loader(
         Contact,
-        (
-            joinedload(Contact.author),
-            joinedload(Contact.organisation),
-            joinedload(Contact.employer_contact),
-            joinedload(Contact.vacancy),
-        ),
+        joinedload(Contact.author),
+        joinedload(Contact.organisation),
+        joinedload(Contact.employer_contact),
+        joinedload(Contact.vacancy),
     ),
-    "follow_up": (FollowUp, (joinedload(FollowUp.owner), joinedload(FollowUp.vacancy))),
-    "vacancy": (Vacancy, ()),
-    "trajectory": (Trajectory, (joinedload(Trajectory.partnership),)),
+    "follow_up": _loader(FollowUp, joinedload(FollowUp.owner), joinedload(FollowUp.vacancy)),
+    "vacancy": _loader(Vacancy),
+    "trajectory": _loader(Trajectory, joinedload(Trajectory.partnership)),
 }
 
 
@@ -116,8 +119,7 @@ def employer_timeline(user: User, employer_id: int, page: int = 1, per_page: int
         ids[item.kind].append(item.id)
     loaded: dict[tuple[str, int], Any] = {}
     for kind, wanted in ids.items():
-        model, options = LOADERS[kind]
-        for record in db.session.scalars(select(model).where(model.id.in_(wanted)).options(*options)):
+        for record in db.session.scalars(LOADERS[kind], {"ids": wanted}):
             loaded[(kind, record.id)] = record
 
     # Participants' names are need-to-know: one query answers it for the whole page.
