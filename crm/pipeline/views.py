@@ -42,16 +42,29 @@ def _scope() -> tuple[PipelineFilterForm, pipeline.Choices, pipeline.Scope]:
 
 def drill_urls(base: dict):
     """``drill_url(criteria)``: the drill-down address for a cell, with ``base`` (the filters)
-    and the cell's criteria. Built by hand: a table has hundreds of numbers."""
+    and the cell's criteria. Built by hand: a table has hundreds of numbers, whose criteria
+    repeat the same few ``key=value`` pairs, each encoded once."""
     path = url_for("pipeline.drilldown")
     base = {k: v for k, v in base.items() if v is not None}
-    prefix = f"{path}?{urlencode(base)}&" if base else f"{path}?"
+    encoded: dict[tuple, str] = {}
+
+    def pairs(args: dict) -> str:
+        parts = []
+        for item in args.items():
+            if item[1] is None:
+                continue
+            part = encoded.get(item)
+            if part is None:
+                part = encoded[item] = urlencode((item,))
+            parts.append(part)
+        return "&".join(parts)
+
+    prefix = f"{path}?{pairs(base)}&" if base else f"{path}?"
 
     def drill_url(criteria: dict) -> str:
         if base.keys() & criteria.keys():  # the cell narrows a filter: encode it all
-            args = {**base, **criteria}
-            return f"{path}?{urlencode({k: v for k, v in args.items() if v is not None})}"
-        return prefix + urlencode({k: v for k, v in criteria.items() if v is not None})
+            return f"{path}?{pairs({**base, **criteria})}"
+        return prefix + pairs(criteria)
 
     return drill_url
 
