@@ -123,6 +123,11 @@ def can_view_contact(user: User, contact: Contact) -> bool:
     return contact.visibility == "gedeeld" or contact.organisation_id == user.organisation_id
 
 
+# The *_clause functions below read only a user's ``active``, ``role`` and ``organisation_id``:
+# crm.services.timeline builds its statement once per such combination (with a stand-in that
+# has no other attributes, so reading more fails there).
+
+
 def visible_contacts_clause(user: User) -> ColumnElement[bool]:
     return or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id)
 

@@ -13,13 +13,15 @@ trajectories the moment they were created.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, literal_column, select, union_all
+from sqlalchemy import Select, String, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
@@ -55,7 +57,7 @@ def _kind(name: str):
     return literal_column(f"'{name}'", String).label("kind")
 
 
-def _parts(user: User, employer_id: int):
+def _parts(user: User, employer_id):
     """The four SELECTs of ``(kind, id, at)``, each limited to what ``user`` may see."""
     return (
         select(_kind("contact"), Contact.id.label("id"), Contact.occurred_at.label("at")).where(
@@ -92,25 +94,38 @@ LOADERS = {
 }
 
 
-def _page_rows(timeline, page: int, per_page: int):
-    return db.session.execute(
+@functools.lru_cache(maxsize=256)
+def _statements(active: bool, role: str, organisation_id: int) -> tuple[Select, Select]:
+    """The page statement and the count statement for viewers with these attributes, the
+    employer and the page left as parameters. Built once per kind of viewer, so SQLAlchemy keeps
+    their cache keys. The visibility clauses (``crm.permissions``) read only these attributes;
+    the stand-in has no others, so a clause that starts reading more fails here, loudly."""
+    viewer = SimpleNamespace(active=active, role=role, organisation_id=organisation_id)
+    timeline = union_all(*_parts(viewer, bindparam("employer_id"))).subquery("timeline")
+    page = (
         select(timeline.c.kind, timeline.c.id, timeline.c.at, func.count().over().label("total"))
         .order_by(timeline.c.at.desc(), timeline.c.kind, timeline.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return page, select(func.count()).select_from(timeline)
 
 
 def employer_timeline(user: User, employer_id: int, page: int = 1, per_page: int = PER_PAGE) -> TimelinePage:
     """Page ``page`` (1-based) of the employer's timeline as ``user`` may see it; a page past
     the end (an old link after a merge, say) shows the last page."""
     page = max(1, page)
-    timeline = union_all(*_parts(user, employer_id)).subquery("timeline")
-    rows = _page_rows(timeline, page, per_page)
+    page_statement, count_statement = _statements(user.active, user.role, user.organisation_id)
+
+    def page_rows(page: int):
+        parameters = {"employer_id": employer_id, "limit": per_page, "offset": (page - 1) * per_page}
+        return db.session.execute(page_statement, parameters).all()
+
+    rows = page_rows(page)
     if not rows and page > 1:
-        total = db.session.scalar(select(func.count()).select_from(timeline)) or 0
+        total = db.session.scalar(count_statement, {"employer_id": employer_id}) or 0
         page = max(1, ceil(total / per_page))
-        rows = _page_rows(timeline, page, per_page)
+        rows = page_rows(page)
     total = rows[0].total if rows else 0
     items = [TimelineItem(kind=kind, id=id_, at=at) for kind, id_, at, _total in rows]
 
