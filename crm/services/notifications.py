@@ -35,11 +35,18 @@ def notifications_query(user: User, *, unread_only: bool = False) -> Select:
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-# Built once: every page runs it (SQLAlchemy then keeps its compiled form and cache key).
+# Built once (SQLAlchemy then keeps their cache keys). The signed-in user is loaded with
+# UNREAD_OF_USER (crm.auth.session), so the navigation's badge costs no query of its own.
 UNREAD_COUNT = (
     select(func.count())
     .select_from(Notification)
     .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+UNREAD_OF_USER = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .scalar_subquery()
 )
 
 
