@@ -160,7 +160,7 @@ def format_date(value: date | datetime, fmt: str = DATE) -> str:
 def format_datetime(value: datetime, fmt: str = DATETIME) -> str:
     """In the user's timezone; a naive value is UTC (as Flask-Babel's ``format_datetime``)."""
     language = _language()
-    if fmt == DATETIME:
+    if fmt == DATETIME and isinstance(value, datetime):  # a plain date goes to Babel (midnight UTC)
         local = _local(value, language.timezone)
         return f"{local.day} {language.months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
     return dates.format_datetime(value, fmt, tzinfo=language.timezone, locale=language.locale)

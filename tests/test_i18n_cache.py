@@ -68,3 +68,7 @@ def test_the_usual_formats_match_babel_in_every_month(app, session, locale):
             for value in (moment, moment.date(), date(987, month, 28)):
                 assert i18n.format_date(value) == flask_babel.format_date(value, "d MMM yyyy")
             assert i18n.format_datetime(moment) == flask_babel.format_datetime(moment, "d MMM yyyy HH:mm")
+        # a plain date given as a moment: midnight UTC, as Flask-Babel reads it
+        assert i18n.format_datetime(date(2026, 3, 4)) == flask_babel.format_datetime(
+            date(2026, 3, 4), "d MMM yyyy HH:mm"
+        )
