@@ -40,7 +40,7 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         from crm.database import configure_engine
 
-        configure_engine(db.engine)
+        configure_engine(db.engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"))
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")

@@ -28,3 +28,59 @@ def test_development_is_the_default(monkeypatch):
     assert config.__name__ == "DevelopmentConfig"
     assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
     assert config.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
+
+
+# --- PostgreSQL planner setting (crm.database) ---------------------------------------------
+
+
+def _postgresql_engine(random_page_cost):
+    """An engine on the test database (PostgreSQL only) configured as the application does."""
+    import os
+
+    from sqlalchemy import create_engine
+
+    from crm.database import configure_engine
+
+    url = os.environ.get("CRM_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the setting is PostgreSQL's planner cost")
+    engine = create_engine(url)
+    configure_engine(engine, random_page_cost=random_page_cost)
+    return engine
+
+
+def test_the_application_connections_plan_for_fast_random_reads():
+    from sqlalchemy import text
+
+    engine = _postgresql_engine("1.1")
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SHOW random_page_cost")) == "1.1"
+            connection.rollback()  # a session setting: no transaction's rollback undoes it
+            assert connection.scalar(text("SHOW random_page_cost")) == "1.1"
+    finally:
+        engine.dispose()
+
+
+def test_server_keeps_the_servers_own_planner_cost():
+    from sqlalchemy import text
+
+    engine = _postgresql_engine("server")
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SHOW random_page_cost")) == connection.scalar(
+                text("SELECT boot_val FROM pg_settings WHERE name = 'random_page_cost'")
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "1e9"])
+def test_a_planner_cost_that_is_not_a_sensible_number_is_refused(value):
+    from sqlalchemy import create_engine
+
+    from crm.database import configure_engine
+
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
+    with pytest.raises(ConfigError, match="CRM_PG_RANDOM_PAGE_COST must be a number"):
+        configure_engine(engine, random_page_cost=value)
