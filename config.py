@@ -38,9 +38,9 @@ class Config:
     SQLALCHEMY_RECORD_QUERIES = False
     # PostgreSQL: the planner's cost of reading a page out of order, for this application's
     # connections (crm.database). The server's default, 4, is meant for spinning disks; on SSD
-    # or with the data in memory it makes the planner read whole tables where the covering
-    # indexes of the lists and the pipeline are 1.5-2x faster (bench/PIPELINE.md). "server"
-    # keeps the server's own setting.
+    # or with the data in memory it makes the planner read whole tables where the pipeline's
+    # covering index is about 1.5x faster (bench/PIPELINE.md). "server" keeps the server's
+    # own setting.
     PG_RANDOM_PAGE_COST = env("CRM_PG_RANDOM_PAGE_COST", "1.1")
 
     CELERY_BROKER_URL = env("CRM_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
