@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from crm.extensions import db
 from crm.models import Notification, User
@@ -35,13 +35,8 @@ def notifications_query(user: User, *, unread_only: bool = False) -> Select:
     return query.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-# Built once (SQLAlchemy then keeps their cache keys). The signed-in user is loaded with
-# UNREAD_OF_USER (crm.auth.session), so the navigation's badge costs no query of its own.
-UNREAD_COUNT = (
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
-)
+# The signed-in user is loaded with this (crm.auth.session, a statement built once), so the
+# navigation's badge costs no query of its own.
 UNREAD_OF_USER = (
     select(func.count())
     .select_from(Notification)
@@ -51,8 +46,12 @@ UNREAD_OF_USER = (
 
 
 def unread_count(user: User) -> int:
-    """One COUNT on the (user_id, read_at) index: the badge in the navigation."""
-    return db.session.scalar(UNREAD_COUNT, {"user_id": user.id})
+    """One COUNT on the (user_id, read_at) index: the badge after marking one read (htmx)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
 
 
 def own_notification(user: User, notification_id: int) -> Notification | None:
