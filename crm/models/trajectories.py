@@ -161,9 +161,14 @@ class TrajectoryOrganisation(Base):
     """An organisation involved in a trajectory, in a role (school, EVC provider, ...)."""
 
     __tablename__ = "trajectory_organisation"
-    __table_args__ = (one_of("role", INVOLVEMENT_ROLES),)
+    __table_args__ = (
+        one_of("role", INVOLVEMENT_ROLES),
+        # "the trajectories organisation X is involved in" (a coordinator's or partner's
+        # visibility clause) reads only this index, never the rows
+        Index("ix_trajectory_organisation_organisation", "organisation_id", "trajectory_id"),
+    )
     trajectory_id: Mapped[int] = mapped_column(ForeignKey("trajectory.id", ondelete="CASCADE"), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True, index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     trajectory: Mapped[Trajectory] = relationship(back_populates="involvements")
