@@ -846,3 +846,19 @@ def test_period_filter_counts_registrations_in_the_period(client, world, factori
     login_as(client, w.cora)
     # 31 Dec 2024 22:30 UTC is 23:30 in Amsterdam: still 2024
     assert row(tables(client, f"/pijplijn?periode={w.period.id}")["trajecten"], "Totaal") == ["1", "0", "1"]
+
+
+def test_drill_down_says_which_rows_of_how_many_a_page_shows(client, pipeline_world, factories):
+    w = pipeline_world
+    for n in range(30):
+        factories.EmployerFactory(name=f"Stille Werkgever {n:02d}", contactpersoon=w.anna)
+    login_as(client, w.cora)
+    href = "/pijplijn/lijst?lijst=werkgevers&maat=nooit_contact"
+    total, rows = drill_rows(client, href)
+    assert total > 30 and len(rows) == 25
+    assert f"Rij 1–25 van {total}." in unescape(client.get(href).get_data(as_text=True))
+    # a page past the end shows the last page, and says so
+    html = unescape(client.get(href + "&pagina=99").get_data(as_text=True))
+    _total, rows = drill_rows(client, href + "&pagina=99")
+    assert len(rows) == total - 25
+    assert f"Rij 26–{total} van {total}." in html and "Pagina 2 van 2" in html

@@ -169,14 +169,6 @@ class EmployerPage(PageNumbers):
     pressure: dict[int, list[dict]] = field(default_factory=dict)
     ranked: bool = False
 
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last_index(self) -> int:
-        return self.first_index + len(self.items) - 1 if self.items else 0
-
     def window(self, around: int = 2) -> list[int | None]:
         """Page numbers to offer: the first, the last and a few around the current one;
         ``None`` marks a gap ("…")."""

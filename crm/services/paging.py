@@ -6,11 +6,21 @@ from math import ceil
 
 
 class PageNumbers:
-    """Mixin for a page of results with ``page``, ``per_page`` and ``total``."""
+    """Mixin for a page of results with ``items``, ``page``, ``per_page`` and ``total``."""
 
+    items: list
     page: int
     per_page: int
     total: int
+
+    @property
+    def first_index(self) -> int:
+        """The position of the page's first row in the whole list (1-based; 0 when empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1 if self.items else 0
 
     @property
     def pages(self) -> int:
