@@ -56,3 +56,44 @@ def test_history_of_a_participant_is_need_to_know(client, factories):
     participant = factories.ParticipantFactory()
     login_as(client, factories.UserFactory(role="partner"))
     assert client.get(f"/logboek/participant/{participant.id}").status_code == 404
+
+
+def test_log_speaks_dutch_labels_not_stored_codes(client, factories):
+    from dataclasses import replace
+
+    from crm.extensions import db
+    from crm.services import vacancies
+
+    vacancy = factories.VacancyFactory(title="Leerling-bakker", erkend_for_qualification=False)
+    owner = vacancy.employer.contactpersoon
+    data = replace(vacancies.VacancyData.from_vacancy(vacancy), erkend_for_qualification=True, learning_path="bol")
+    vacancies.update_vacancy(owner, vacancy, data, version=vacancy.version)
+    vacancies.change_status(owner, vacancy, "intake_gedaan")
+    period = factories.ProgrammePeriodFactory(name="Actieplan 2026")
+    trajectory = factories.TrajectoryFactory()
+    audit(owner, "update", trajectory, changes={"period_id": [None, period.id]})
+    db.session.commit()
+    login_as(client, factories.UserFactory(role="admin"))
+    html = client.get("/logboek").get_data(as_text=True)
+    for dutch in (
+        "Gewijzigd",
+        "Vacaturestatus gewijzigd",
+        f'href="/logboek/vacancy/{vacancy.id}"',
+        f"Vacature #{vacancy.id}",
+        f"Traject #{trajectory.id}",
+        "Erkend leerbedrijf voor deze kwalificatie:</span>\n              nee → ja",
+        "BBL (werken en leren) → BOL (school met stage)",
+        "Status:</span>\n              Nieuw → Intake gedaan",
+        "Programmaperiode:</span>\n              Actieplan 2026",
+    ):
+        assert dutch in html, dutch
+    for code in ("intake_gedaan", "erkend_for_qualification", "period_id", ">update<", "vacancy #", ">bol<"):
+        assert code not in html, code
+    # the filters offer the same labels, and the export writes them
+    assert '<option value="transition">Trajectstatus gewijzigd</option>' in html
+    assert '<option value="vacancy">Vacature</option>' in html
+    response = client.get("/logboek/export.csv?object_type=vacancy")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    response.close()
+    status_row = next(r for r in rows[1:] if r[2] == "Vacaturestatus gewijzigd")
+    assert status_row[3] == "Vacature" and status_row[6] == "Status: Nieuw → Intake gedaan"

@@ -11,6 +11,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.forms import BaseForm, choices
 from crm.i18n import lazy_gettext as _l
+from crm.labels import AUDIT_ACTION_LABELS, RECORD_TYPE_LABELS
 from crm.services import audit_log
 from crm.services.audit import audit
 from crm.services.spreadsheets import FORMATS, export_file
@@ -33,7 +34,10 @@ ACTIONS = [
     "activate",
     "deactivate",
     "transition",
+    "status",
     "anonymise",
+    "permission_denied",
+    "mail_failed",
 ]
 OBJECT_TYPES = list(audit_log.RECORD_TYPES)
 
@@ -51,8 +55,8 @@ class LogFilterForm(BaseForm):
 
 def _filter_form() -> tuple[LogFilterForm, audit_log.LogFilter]:
     form = LogFilterForm(request.args)
-    form.action.choices = choices([("", _l("Alle acties"))] + [(a, a) for a in ACTIONS])
-    form.object_type.choices = choices([("", _l("Alle soorten"))] + [(t, t) for t in OBJECT_TYPES])
+    form.action.choices = choices([("", _l("Alle acties"))] + [(a, AUDIT_ACTION_LABELS[a]) for a in ACTIONS])
+    form.object_type.choices = choices([("", _l("Alle soorten"))] + [(t, RECORD_TYPE_LABELS[t]) for t in OBJECT_TYPES])
     valid = form.validate()
     data = form.data if valid else {}
     return form, audit_log.LogFilter(
@@ -75,7 +79,7 @@ def log():
         per_page=current_app.config["PAGE_SIZE"] * 2,
         error_out=False,
     )
-    return render_template("audit/log.html", form=form, page=page, names=audit_log.actor_names(page.items))
+    return render_template("audit/log.html", form=form, page=page, events=audit_log.describe_changes(page.items))
 
 
 @bp.route("/logboek/export.<fmt>")
@@ -86,19 +90,18 @@ def export(fmt: str):
         abort(404)
     _form, log_filter = _filter_form()
     events = db.session.scalars(audit_log.log_query(current_user, log_filter).limit(100_000)).all()
-    names = audit_log.actor_names(events)
     rows = (
         (
-            e.occurred_at,
-            names.get(e.actor_id, ""),
-            e.action,
-            e.object_type,
-            e.object_id,
-            e.summary,
-            str(e.changes or ""),
-            e.ip_address,
+            e["when"],
+            e["who"],
+            e["action_label"],
+            e["record_label"],
+            e["object_id"],
+            e["summary"],
+            audit_log.changes_text(e["rows"]),
+            e["ip_address"],
         )
-        for e in events
+        for e in audit_log.describe_changes(events)
     )
     headers = ["Tijdstip", "Door", "Actie", "Soort", "Id", "Omschrijving", "Wijzigingen", "IP-adres"]
     result = export_file(fmt, headers, rows, "logboek", "Logboek")
@@ -126,5 +129,10 @@ def history(object_type: str, id: int):
         error_out=False,
     )
     return render_template(
-        "audit/history.html", record=record, object_type=object_type, page=page, names=audit_log.actor_names(page.items)
+        "audit/history.html",
+        record=record,
+        object_type=object_type,
+        record_label=RECORD_TYPE_LABELS.get(object_type, object_type),
+        page=page,
+        events=audit_log.describe_changes(page.items),
     )

@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, String, cast, func, or_, select
 
-from crm import permissions
+from crm import labels, permissions
 from crm.extensions import db
+from crm.labels import AUDIT_ACTION_LABELS, FIELD_LABELS, RECORD_TYPE_LABELS
 from crm.models import (
     AuditEvent,
     Contact,
@@ -19,6 +20,7 @@ from crm.models import (
     Participant,
     Partnership,
     ProgrammePeriod,
+    Region,
     Trajectory,
     User,
     Vacancy,
@@ -106,50 +108,109 @@ def actor_names(events) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
-# Audited fields that hold an id, and what they name.
-REFERENCES = {"municipality_id": Municipality, "referring_organisation_id": Organisation}
+# Audited fields that hold an id, and the column that names what they refer to.
+REFERENCES = {
+    "municipality_id": Municipality.name,
+    "referring_organisation_id": Organisation.name,
+    "partnership_id": Partnership.name,
+    "period_id": ProgrammePeriod.name,
+    "employer_id": Employer.name,
+    "merged_into_id": Employer.name,
+    "vacancy_id": Vacancy.title,
+    "owner_id": User.name,
+    "region_id": Region.name,
+}
 
 
 def _referenced_names(events: list[AuditEvent]) -> dict[str, dict[int, str]]:
+    """Per id field, the names of the ids in these events: one query per field that occurs."""
     found: dict[str, dict[int, str]] = {}
-    for key, model in REFERENCES.items():
-        ids = {v for e in events for v in (e.changes or {}).get(key, []) if isinstance(v, int)}
+    for key, name in REFERENCES.items():
+        ids = {v for e in events for v in _pair((e.changes or {}).get(key)) if isinstance(v, int)}
         if ids:
-            found[key] = {
-                id_: name for id_, name in db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
-            }
+            model = name.class_
+            found[key] = dict(db.session.execute(select(model.id, name).where(model.id.in_(ids))).all())
     return found
+
+
+def _pair(change) -> tuple:
+    """``[old, new]`` as recorded by ``audit.diff``; a lone value (an import's counts) as new."""
+    if isinstance(change, list) and len(change) == 2:
+        return tuple(change)
+    return (None, change)
+
+
+def field_label(key: str) -> str:
+    return str(FIELD_LABELS.get(key) or key.replace("_", " ").capitalize())
 
 
 def describe_changes(
     events: list[AuditEvent],
-    label_for: Callable[[str], str],
+    label_for: Callable[[str], str] = field_label,
     value_labels: dict[str, dict] | None = None,
     skip: tuple[str, ...] = ("moved",),
 ) -> list[dict]:
-    """Audited changes as a user reads them (e.g. after a refused stale edit): per event who,
-    when and rows of field, old -> new. Ids of municipalities and organisations become names
-    (one query per kind for all events)."""
+    """Audited events as a user reads them (the Logboek, a refused stale edit): per event who,
+    when, what was done to which record, and rows of field, old -> new. Ids of referenced
+    records become their names (one query per kind for all events), stored codes their labels."""
     from flask_babel import gettext as _
 
     names = actor_names(events)
-    value_labels = {**_referenced_names(events), **(value_labels or {})}
+    referenced = _referenced_names(events)
     described = []
     for event in events:
         rows = []
-        for key, (old, new) in (event.changes or {}).items():
+        for key, change in (event.changes or {}).items():
             if key in skip:
                 continue
-            if key in value_labels:
-                old, new = (value_labels[key].get(v, v) for v in (old, new))
+            codes = {
+                **referenced.get(key, {}),
+                **(labels.value_labels(event.object_type, key) or {}),
+                **((value_labels or {}).get(key) or {}),
+            }
+            old, new = (_shown(codes.get(v, v) if _hashable(v) else v) for v in _pair(change))
             rows.append({"field": label_for(key), "old": old, "new": new})
         described.append(
             {
-                "who": names.get(event.actor_id, _("onbekend")),
+                "id": event.id,
+                "who": names.get(event.actor_id, _("systeem") if event.actor_id is None else _("onbekend")),
                 "when": event.occurred_at,
                 "action": event.action,
+                "action_label": str(AUDIT_ACTION_LABELS.get(event.action, event.action)),
+                "object_type": event.object_type,
+                "object_id": event.object_id,
+                "record_label": str(RECORD_TYPE_LABELS.get(event.object_type, event.object_type)),
+                "has_history": event.object_type in RECORD_TYPES and event.object_id is not None,
                 "summary": event.summary,
+                "ip_address": event.ip_address,
                 "rows": rows,
             }
         )
     return described
+
+
+def _hashable(value) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _shown(value):
+    """A value as the page shows it: labels as text, lists joined."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return value if value is None or isinstance(value, bool | int | float) else str(value)
+
+
+def changes_text(row_list: list[dict]) -> str:
+    """The rows of one described event as one line of text (for the exports)."""
+    from flask_babel import gettext as _
+
+    def text(v):
+        if v is None or v == "":
+            return "—"
+        if isinstance(v, bool):
+            return _("ja") if v else _("nee")
+        return str(v)
+
+    return "; ".join(f"{r['field']}: {text(r['old'])} → {text(r['new'])}" for r in row_list)

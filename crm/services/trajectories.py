@@ -478,7 +478,7 @@ def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, ver
         reason=" — ".join(part for part in (dropout_text, note) if part),
     )
     db.session.add(change)
-    audit(actor, "transition", trajectory, summary=f"Traject {trajectory.id}: {current} → {target}", changes=changes)
+    audit(actor, "transition", trajectory, summary=change.reason, changes=changes)
     db.session.flush()
     return change
 

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
 from crm.i18n import lazy_gettext as _l
-from crm.labels import VACANCY_STATUS_LABELS
+from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
 from crm.models import Vacancy
 from crm.services import validation
 from crm.services.clock import today
@@ -40,19 +40,6 @@ from crm.services.vacancies import (
 
 NO_BSN = service_check(validation.no_bsn)
 
-EDUCATION_LEVEL_LABELS = {
-    "mbo1": _l("mbo 1 (entree)"),
-    "mbo2": _l("mbo 2"),
-    "mbo3": _l("mbo 3"),
-    "mbo4": _l("mbo 4"),
-    "hbo": _l("hbo"),
-    "geen": _l("Geen opleidingseis"),
-}
-LEARNING_PATH_LABELS = {
-    "bbl": _l("BBL (werken en leren)"),
-    "bol": _l("BOL (school met stage)"),
-    "geen": _l("Geen leerweg"),
-}
 ERKEND_LABELS = {"ja": _l("Ja"), "nee": _l("Nee")}
 CHECKLIST_LABELS = {
     "title": _l("Functietitel"),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm import permissions
 from crm.extensions import db
-from crm.labels import VACANCY_STATUS_LABELS
+from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
 from crm.loading import load_employer_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
 from crm.services import audit_log, vacancies
@@ -30,8 +30,6 @@ from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import search_clause
 from crm.vacancies.forms import (
     CHECKLIST_LABELS,
-    EDUCATION_LEVEL_LABELS,
-    LEARNING_PATH_LABELS,
     SORT_LABELS,
     EmployerSearchForm,
     TransitionForm,
