@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -374,6 +375,20 @@ def test_funnel_counts_per_status_and_kind(client, pipeline_world):
     assert row(vacancies, "Totaal") == ["4"]
 
 
+def test_funnel_says_what_each_step_counts_and_points_to_the_ambition_count(client, pipeline_world):
+    login_as(client, pipeline_world.cora)
+    html = client.get("/pijplijn").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/json" id="funnel-data">(.*?)</script>', html, re.S)[1])
+    # "Gestart" in the funnel used to read as the status; it counts every trajectory ever started.
+    assert data["labels"] == ["Aangemeld (alle)", "Ooit gestart", "Afgerond"]
+    duaal = next(d for d in data["datasets"] if d["label"] == "Duaal")
+    assert duaal["data"] == [7, 4, 1]
+    page = unescape(re.sub(r"<[^>]+>", " ", html))
+    assert page.count("Ooit gestart") >= 3  # both per-organisation and per-account-manager headers
+    assert "telt naar startdatum in de periode" in page
+    assert 'href="/pijplijn/ambities' in html
+
+
 def test_conversion_and_dropout_rates(client, pipeline_world):
     login_as(client, pipeline_world.cora)
     conversion = tables(client, "/pijplijn")["conversie"]
@@ -390,7 +405,7 @@ def test_per_organisation_and_per_account_manager(client, pipeline_world):
     login_as(client, pipeline_world.cora)
     t = tables(client, "/pijplijn")
     per_org = t["per_organisatie"]
-    # Organisation | Role | Trajecten Gestart Afgerond Uitgevallen
+    # Organisation | Role | Trajecten Ooit-gestart Afgerond Uitgevallen
     assert row(per_org, "Gemeente Noord") == ["School (ROC)", "5", "2", "0", "2"]
     assert row(per_org, "ROC Noord") == ["School (ROC)", "4", "4", "1", "0"]
     assert "Zorgwerk" not in [cells[0][0] for cells in per_org]
@@ -399,7 +414,7 @@ def test_per_organisation_and_per_account_manager(client, pipeline_world):
     assert row(vac_org, "Gemeente Noord") == ["2", "1", "1"]
     assert row(vac_org, "ROC Noord") == ["1", "0", "1"]
     per_am = t["per_accountmanager"]
-    # Accountmanager | Vacatures Open Vervuld | Trajecten Gestart Afgerond Uitgevallen
+    # Accountmanager | Vacatures Open Vervuld | Trajecten Ooit-gestart Afgerond Uitgevallen
     assert row(per_am, "Anna Accountmanager") == ["2", "1", "1", "5", "2", "0", "2"]
     assert row(per_am, "Bram Bakker") == ["2", "0", "1", "2", "2", "1", "0"]
     assert row(per_am, "Zonder werkgever") == ["0", "0", "0", "2", "1", "0", "0"]

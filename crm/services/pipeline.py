@@ -457,7 +457,7 @@ def review(scope: Scope) -> PipelineReview:
         "opvolging": _follow_up_table(follow_ups, employers),
     }
     chart = {
-        "labels": [str(_l("Aangemeld")), str(_l("Gestart")), str(_l("Afgerond"))],
+        "labels": [str(_l("Aangemeld (alle)")), str(_l("Ooit gestart")), str(_l("Afgerond"))],
         "datasets": [
             {
                 "label": _label(TRAJECTORY_KIND_LABELS, kind),
@@ -731,7 +731,7 @@ def _per_organisation_table(traj: list[dict]) -> Table:
     return Table(
         key="per_organisatie",
         title=_l("Trajecten per organisatie"),
-        headers=[_l("Organisatie"), _l("Rol"), _l("Trajecten"), _l("Gestart"), _l("Afgerond"), _l("Uitgevallen")],
+        headers=[_l("Organisatie"), _l("Rol"), _l("Trajecten"), _l("Ooit gestart"), _l("Afgerond"), _l("Uitgevallen")],
         rows=rows,
         note=_l(
             "Een traject telt mee bij elke betrokken organisatie, in elke rol; de rijen tellen dus niet op tot het totaal."
@@ -793,7 +793,7 @@ def _per_account_manager_table(traj: list[dict], vac: list[dict]) -> Table:
             _l("Open vacatures"),
             _l("Vervuld"),
             _l("Trajecten"),
-            _l("Gestart"),
+            _l("Ooit gestart"),
             _l("Afgerond"),
             _l("Uitgevallen"),
         ],
