@@ -471,6 +471,22 @@ def test_filters_narrow_every_table(client, pipeline_world):
     assert row(t["trajecten"], "Totaal") == ["0", "0", "0"]
 
 
+def test_everyone_with_a_row_in_the_follow_up_table_can_be_chosen_as_account_manager(client, pipeline_world, factories):
+    w = pipeline_world
+    factories.FollowUpFactory(owner=w.petra, employer=w.e_bram, due_date=today(), subject="Stage bespreken")
+    db.session.flush()
+    login_as(client, w.cora)
+    html = client.get("/pijplijn").get_data(as_text=True)
+    select_ = re.search(r'<select[^>]*name="accountmanager".*?</select>', html, re.S)[0]
+    options = {unescape(label).strip() for label in re.findall(r"<option[^>]*>([^<]*)</option>", select_)}
+    # Petra is a partner user, not an account manager, but she owns an open follow-up.
+    assert "Petra Partner (ROC Noord)" in options
+    assert "Anna Accountmanager (Gemeente Noord)" in options
+    assert not any(label.startswith("Ada Beheer") for label in options)  # no work, not a contactpersoon role
+    t = tables(client, f"/pijplijn?accountmanager={w.petra.id}")
+    assert [c[0][0] for c in t["opvolging"]] == ["Petra Partner", "Totaal"]
+
+
 def test_region_filter_uses_the_employer_or_the_participants_municipality(client, pipeline_world, factories):
     w = pipeline_world
     from crm.models import Municipality

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, String, and_, case, cast, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -1235,10 +1235,17 @@ def filter_choices(actor: User, allowed: list[int] | None) -> Choices:
         Partnership.name.label("label"),
         literal("").label("sort"),
     )
+    # Everyone the per-account-manager tables can show a row for: active account managers and
+    # coordinators, and anyone (any role, even deactivated) who is an employer's contactpersoon
+    # or owns an open follow-up.
+    has_work = or_(
+        exists().where(Employer.contactpersoon_id == User.id),
+        exists().where(FollowUp.owner_id == User.id, FollowUp.status == "open"),
+    )
     managers = (
         select(literal("account_managers"), as_text(User.id), User.name + " (" + Organisation.name + ")", literal(""))
         .join(Organisation, Organisation.id == User.organisation_id)
-        .where(User.active, User.role.in_(CONTACTPERSOON_ROLES))
+        .where(or_(and_(User.active, User.role.in_(CONTACTPERSOON_ROLES)), has_work))
     )
     if allowed is not None:
         partnerships = partnerships.where(Partnership.id.in_(allowed or [-1]))
