@@ -326,7 +326,8 @@ CHECKLIST = (
     ("positions", lambda v: bool(v.positions)),
     ("hours_per_week", lambda v: v.hours_per_week is not None),
     ("education_level", lambda v: v.education_level is not None),
-    ("qualification", lambda v: bool(v.qualification_name) and v.crebo is not None),
+    # A crebo code identifies an MBO qualification; an HBO vacancy names its programme only.
+    ("qualification", lambda v: bool(v.qualification_name) and (v.crebo is not None or v.education_level == "hbo")),
     ("learning_path", lambda v: v.learning_path is not None),
     ("start_date", lambda v: v.start_date is not None),
     ("closing_date", lambda v: v.closing_date is not None),
@@ -337,8 +338,35 @@ CHECKLIST = (
 )
 
 
-def intake_checklist(vacancy: Vacancy) -> list[tuple[str, bool]]:
-    return [(key, bool(answered(vacancy))) for key, answered in CHECKLIST]
+def _not_applicable(key: str, v: Vacancy) -> str | None:
+    """Why a checklist item does not apply to this vacancy, or None: without an education
+    requirement there is no qualification; an erkend leerbedrijf (SBB) matters only for an MBO
+    learning path."""
+    if key == "qualification" and v.education_level == "geen":
+        return "geen_opleiding"
+    if key == "erkend_for_qualification":
+        if v.education_level == "geen":
+            return "geen_opleiding"
+        if v.learning_path == "geen":
+            return "geen_leerweg"
+        if v.education_level == "hbo":
+            return "hbo"
+    return None
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    done: bool
+    not_applicable: str | None = None  # why the item does not apply: a ``_not_applicable`` code
+
+
+def intake_checklist(vacancy: Vacancy) -> list[ChecklistItem]:
+    items = []
+    for key, answered in CHECKLIST:
+        reason = _not_applicable(key, vacancy)
+        items.append(ChecklistItem(key, done=reason is None and bool(answered(vacancy)), not_applicable=reason))
+    return items
 
 
 # --- the list and the board ----------------------------------------------------------------------

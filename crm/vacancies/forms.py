@@ -55,6 +55,11 @@ CHECKLIST_LABELS = {
     "erkend_for_qualification": _l("Erkend leerbedrijf voor deze kwalificatie"),
     "organisations": _l("Betrokken partners"),
 }
+CHECKLIST_NOT_APPLICABLE_LABELS = {
+    "geen_opleiding": _l("geen opleidingseis"),
+    "geen_leerweg": _l("geen leerweg"),
+    "hbo": _l("hbo-vacature"),
+}
 SORT_LABELS = {
     "recent": _l("Nieuwste eerst"),
     "sluitingsdatum": _l("Sluitingsdatum, eerst sluitend"),

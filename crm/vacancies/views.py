@@ -30,6 +30,7 @@ from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import search_clause
 from crm.vacancies.forms import (
     CHECKLIST_LABELS,
+    CHECKLIST_NOT_APPLICABLE_LABELS,
     SORT_LABELS,
     EmployerSearchForm,
     TransitionForm,
@@ -260,12 +261,20 @@ def new():
 @login_required
 def detail(id: int):
     vacancy = _load_vacancy_or_404(id, *DETAIL_OPTIONS)
-    checklist = [(key, CHECKLIST_LABELS[key], done) for key, done in vacancies.intake_checklist(vacancy)]
+    checklist = [
+        {
+            "label": CHECKLIST_LABELS[item.key],
+            "done": item.done,
+            "why_not_applicable": item.not_applicable and CHECKLIST_NOT_APPLICABLE_LABELS[item.not_applicable],
+        }
+        for item in vacancies.intake_checklist(vacancy)
+    ]
     return render_template(
         "vacancies/detail.html",
         vacancy=vacancy,
         checklist=checklist,
-        checklist_done=sum(1 for _key, _label, done in checklist if done),
+        checklist_done=sum(1 for item in checklist if item["done"]),
+        checklist_total=sum(1 for item in checklist if not item["why_not_applicable"]),
         history=vacancies.status_history(vacancy),
         may_edit=permissions.can_edit_vacancy(current_user, vacancy),
         **_label_context(),
