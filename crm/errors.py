@@ -33,7 +33,9 @@ def register(app: Flask) -> None:
                 ip_address=request.remote_addr or "",
             )
             db.session.commit()
-        return render_template("errors/403.html", error=error), 403
+        # A refusal by a rule says why; a bare abort(403) gets the general text only.
+        reason = str(error) if isinstance(error, PermissionDenied) else None
+        return render_template("errors/403.html", reason=reason), 403
 
     app.register_error_handler(PermissionDenied, refused)
     app.register_error_handler(403, refused)

@@ -565,7 +565,12 @@ def test_another_account_manager_may_not_hand_over(client, am, factories):
     other = factories.UserFactory(role="accountmanager")
     employer = factories.EmployerFactory(contactpersoon=am)
     login_as(client, other)
-    assert client.get(f"/werkgevers/{employer.id}/overdracht").status_code == 403
+    refused = client.get(f"/werkgevers/{employer.id}/overdracht")
+    assert refused.status_code == 403
+    # The refusal page says why, not only that access is denied.
+    assert "Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen." in text(
+        refused
+    )
     assert post_handover(client, employer, other, "Ik neem het over").status_code == 403
     db.session.refresh(employer)
     assert employer.contactpersoon_id == am.id
