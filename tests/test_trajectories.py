@@ -542,8 +542,14 @@ def test_involved_partner_and_the_partnerships_coordinator_see_it(client, world,
     for method, url in urls(world):
         if method == "GET":
             assert client.get(url).status_code == 200, url
-    assert "Daan Kuipers" in client.get("/trajecten").get_data(as_text=True)
-    assert "Kuipers, Daan" in client.get("/deelnemers").get_data(as_text=True)
+    trajectories_page = client.get("/trajecten").get_data(as_text=True)
+    participants_page = client.get("/deelnemers").get_data(as_text=True)
+    assert "Daan Kuipers" in trajectories_page
+    assert "Kuipers, Daan" in participants_page
+    # The intro states the rule that applies to this user, not both.
+    via_partnerships = "die van uw samenwerkingsverbanden" in trajectories_page
+    assert via_partnerships == (who == "coordinator")
+    assert ("en van uw samenwerkingsverbanden" in participants_page) == (who == "coordinator")
 
 
 def test_coordinator_of_the_partnership_may_move_the_status(client, world):
