@@ -220,6 +220,8 @@ def test_ambition_table_arithmetic_on_hand_made_data(client, ambition_world):
     table = Tables(html).tables[f"ambities-{w.period.id}"]
     assert row(table, "Duaal") == ["40", "13", "33%"]
     assert row(table, "EVC") == ["0", "2", "–"]
+    evc = next(cells for cells in table if cells[0][0] == "EVC")
+    assert evc[3][1] is None  # "–" (no ambition) is not a link to a list
     assert row(table, "Totaal") == ["40", "15", "38%"]  # 15 / 40 = 37.5% -> 38%
     # the rule is stated on the page
     assert "werkelijke startdatum binnen de programmaperiode" in html
@@ -633,6 +635,7 @@ def test_csv_export_parses_back_and_is_audited(client, pipeline_world):
     response = client.get("/pijplijn/export?tabel=opvolging&formaat=csv", buffered=True)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
     assert "attachment" in response.headers["Content-Disposition"]
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
