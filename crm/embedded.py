@@ -31,6 +31,9 @@ def commands(instance: Path) -> dict[str, list[str]]:
             f"{HOST}:{PORT}",
             "--access-logfile",
             "-",
+            # gunicorn's control socket defaults to one path per user (~/.gunicorn): a second
+            # checkout running beside this one would take it over. Nothing here uses it.
+            "--no-control-socket",
             "crm:create_app()",
         ],
         "worker": [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO", "--concurrency", "2"],
