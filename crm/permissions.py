@@ -164,6 +164,12 @@ def _coordinated_partnerships(user: User):
     )
 
 
+def sees_partnership_trajectories(user: User) -> bool:
+    """Coordinators see every trajectory of their partnerships, not only those their own
+    organisation is involved in (and so those trajectories' participants)."""
+    return user.role == "coordinator"
+
+
 def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
     """The trajectories ``user`` may see, as SQL for lists.
 
@@ -173,7 +179,7 @@ def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
     estimate costs so high that its JIT compiler spends more time than the query)."""
     if not user.active:
         return false()
-    if user.role == "coordinator":
+    if sees_partnership_trajectories(user):
         return or_(
             Trajectory.partnership_id.in_(_coordinated_partnerships(user)),
             Trajectory.id.in_(
@@ -205,7 +211,7 @@ def _sees_trajectory_sql(user: User, trajectory_id, partnership_id) -> ColumnEle
         TrajectoryOrganisation.trajectory_id == trajectory_id,
         TrajectoryOrganisation.organisation_id == user.organisation_id,
     )
-    if user.role != "coordinator":
+    if not sees_partnership_trajectories(user):
         return involved
     coordinated = exists().where(
         partnership_member.c.partnership_id == partnership_id,

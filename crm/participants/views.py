@@ -91,6 +91,7 @@ def index():
         q=q,
         counts=counts,
         employer_id=request.args.get("werkgever", type=int),
+        via_partnerships=permissions.sees_partnership_trajectories(current_user),
     )
 
 

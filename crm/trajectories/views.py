@@ -56,7 +56,13 @@ def index():
         page=request.args.get("pagina", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
     )
-    return render_template("trajectories/index.html", form=form, filters=filters, page=page)
+    return render_template(
+        "trajectories/index.html",
+        form=form,
+        filters=filters,
+        page=page,
+        via_partnerships=permissions.sees_partnership_trajectories(current_user),
+    )
 
 
 # --- the form's employer and vacancy pickers (htmx) ------------------------------------------
