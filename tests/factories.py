@@ -75,7 +75,9 @@ class UserFactory(Base):
     class Meta:
         model = User
 
-    name = factory.Faker("name", locale="nl_NL")
+    # Not a random Dutch name: a user called "Joey Hendriks" in the menu made a test that looks
+    # for participant "Hendriks" fail by chance.
+    name = factory.Sequence(lambda n: f"Medewerker {n:04d}")
     email = factory.Sequence(lambda n: f"gebruiker{n}@example.nl")
     role = "accountmanager"
     organisation = factory.SubFactory(OrganisationFactory)
