@@ -21,6 +21,6 @@ def load_employer_or_404(employer_id: int, user: User) -> Employer:
 
 def load_follow_up_or_404(follow_up_id: int, user: User) -> FollowUp:
     follow_up = db.session.get(FollowUp, follow_up_id)
-    if follow_up is None:
+    if follow_up is None or not permissions.can_view_follow_up(user, follow_up):
         abort(404)
     return follow_up

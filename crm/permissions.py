@@ -1,26 +1,43 @@
 """Who may see or change what: the one place that answers it.
 
-Views, services, tasks and exports all ask here. The ``*_clause`` functions give the same
-answer as SQL, so lists filter in the database instead of record by record.
+Views, services, tasks and exports all ask here. Every kind of record a user can reach has a
+predicate for one record (``can_view_<kind>``) and its SQL twin for lists
+(``visible_<kinds>_clause``); ``KINDS`` names the pairs, and tests/test_visibility_rules.py
+proves for every kind, actor and record of a test world that the two halves agree. Every
+output that shows a record (page, list, search, drill-down, export, Logboek, e-mail, feed,
+notification, report) filters through its kind's rule, so nobody sees more anywhere than on
+the record's own page; a hidden record answers 404 on every method.
 
 The rules (DESIGN.md): employers, their people, vacancies and follow-ups are shared with
 every user; contact notes marked *intern* stay within the author's organisation; personal
 data of participants (and so their trajectories) is visible only to organisations involved
 in one of their trajectories, to the organisation that referred or registered them, and to
-coordinators of a partnership the trajectory counts toward.
+coordinators of a partnership the trajectory counts toward. A follow-up is visible (and
+changeable) as what it hangs on: on a trajectory it is need-to-know like the trajectory.
+
+The admin's place: the functional admin manages organisations, partnerships, users,
+programme periods and imports. Seeing casework (participants, trajectories, their
+follow-ups, and the Logboek's events about them) needs the same involvement as anyone else;
+the admin's Logboek holds every other event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from crm.extensions import db
 from crm.models import (
+    AuditEvent,
     Contact,
+    Delivery,
     Employer,
+    EmployerContact,
     FollowUp,
+    Notification,
     Participant,
     Trajectory,
     TrajectoryOrganisation,
@@ -79,11 +96,24 @@ def can_review_pipeline(user: User) -> bool:
     return user.role in STEERING
 
 
-# --- employers, contacts, follow-ups, vacancies: shared ---------------------------------
+# --- employers, their people, contacts, follow-ups, vacancies: shared ----------------------
+#
+# The *_clause functions read only a user's ``active``, ``role``, ``id`` and
+# ``organisation_id``: crm.services.timeline builds its statement once per such combination
+# (with a stand-in that has no other attributes, so reading more fails there).
+
+
+def _active(user: User) -> ColumnElement[bool]:
+    return true() if user.active else false()
 
 
 def can_view_employer(user: User, employer: Employer) -> bool:
+    """Every active user, for every employer that was not merged into another."""
     return user.active and employer.merged_into_id is None
+
+
+def visible_employers_clause(user: User) -> ColumnElement[bool]:
+    return and_(_active(user), Employer.merged_into_id.is_(None))
 
 
 def can_create_employer(user: User) -> bool:
@@ -115,24 +145,55 @@ def can_export_employers(user: User) -> bool:
     return user.active
 
 
+def can_view_employer_person(user: User, person: EmployerContact) -> bool:
+    """A person at the employer is seen with the employer."""
+    return can_view_employer(user, person.employer)
+
+
+def visible_employer_people_clause(user: User) -> ColumnElement[bool]:
+    return EmployerContact.employer_id.in_(select(Employer.id).where(visible_employers_clause(user)))
+
+
 def can_log_contact(user: User, employer: Employer) -> bool:
     return can_view_employer(user, employer)
 
 
 def can_view_contact(user: User, contact: Contact) -> bool:
-    return contact.visibility == "gedeeld" or contact.organisation_id == user.organisation_id
-
-
-# The *_clause functions below read only a user's ``active``, ``role`` and ``organisation_id``:
-# crm.services.timeline builds its statement once per such combination (with a stand-in that
-# has no other attributes, so reading more fails there).
+    """Shared notes for every user; *intern* ones within the author's organisation."""
+    return user.active and (contact.visibility == "gedeeld" or contact.organisation_id == user.organisation_id)
 
 
 def visible_contacts_clause(user: User) -> ColumnElement[bool]:
-    return or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id)
+    return and_(
+        _active(user), or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id)
+    )
+
+
+def can_view_follow_up(user: User, follow_up: FollowUp) -> bool:
+    """As what it hangs on: shared, but on a trajectory need-to-know like the trajectory."""
+    if not user.active:
+        return False
+    if follow_up.trajectory_id is None:
+        return True
+    trajectory = follow_up.trajectory or db.session.get(Trajectory, follow_up.trajectory_id)
+    return can_view_trajectory(user, trajectory)
+
+
+def visible_follow_ups_clause(user: User) -> ColumnElement[bool]:
+    return and_(
+        _active(user),
+        or_(
+            FollowUp.trajectory_id.is_(None),
+            FollowUp.trajectory_id.in_(select(Trajectory.id).where(visible_trajectories_clause(user))),
+        ),
+    )
 
 
 def can_change_follow_up(user: User, follow_up: FollowUp) -> bool:
+    """Done or rescheduled by its owner, the employer's contactpersoon or steering, among
+    those who may see it (the view answers 404 to the others: ``can_view_follow_up``)."""
+    if not can_view_follow_up(user, follow_up):
+        return False
     if user.role in STEERING or follow_up.owner_id == user.id:
         return True
     return follow_up.employer is not None and follow_up.employer.contactpersoon_id == user.id
@@ -140,6 +201,10 @@ def can_change_follow_up(user: User, follow_up: FollowUp) -> bool:
 
 def can_view_vacancy(user: User, vacancy: Vacancy) -> bool:
     return user.active
+
+
+def visible_vacancies_clause(user: User) -> ColumnElement[bool]:
+    return _active(user)
 
 
 def can_edit_vacancy(user: User, vacancy: Vacancy) -> bool:
@@ -263,6 +328,78 @@ def can_edit_trajectory(user: User, trajectory: Trajectory) -> bool:
     return can_view_trajectory(user, trajectory)
 
 
+# --- what a user receives or reads about records: notifications, mail, the Logboek -------
+
+
+def can_view_notification(user: User, notification: Notification) -> bool:
+    """A notification is its recipient's alone."""
+    return user.active and notification.user_id == user.id
+
+
+def visible_notifications_clause(user: User) -> ColumnElement[bool]:
+    return and_(_active(user), Notification.user_id == user.id)
+
+
+def can_view_delivery(user: User, delivery: Delivery) -> bool:
+    """An e-mail is its recipient's, and one about a follow-up only while the recipient may
+    still see that follow-up (the reminder job asks before it writes the message)."""
+    if not user.active or delivery.user_id != user.id:
+        return False
+    if delivery.follow_up_id is None:
+        return True
+    follow_up = db.session.get(FollowUp, delivery.follow_up_id)
+    return follow_up is not None and can_view_follow_up(user, follow_up)
+
+
+def visible_deliveries_clause(user: User) -> ColumnElement[bool]:
+    return and_(
+        _active(user),
+        Delivery.user_id == user.id,
+        or_(
+            Delivery.follow_up_id.is_(None),
+            Delivery.follow_up_id.in_(select(FollowUp.id).where(visible_follow_ups_clause(user))),
+        ),
+    )
+
+
+def can_view_import(user: User, owner_id: int | None) -> bool:
+    """An import in progress (a folder of files, not a row: crm.services.imports.ImportStore)
+    is its owner's, while the owner may still import."""
+    return user.active and can_import_employers(user) and owner_id == user.id
+
+
+# Audit events about these kinds of record are as private as the record: the Logboek, its
+# export and a record's history show them only to who may see the record. Events about
+# shared records (employers, vacancies, users, organisations...) are read by whoever the
+# output is for (the Logboek: steering; a history page: who sees the record).
+NEED_TO_KNOW_EVENTS = ("participant", "trajectory", "follow_up", "contact")
+
+
+def can_view_audit_event(user: User, event: AuditEvent) -> bool:
+    if not user.active:
+        return False
+    if event.object_type not in NEED_TO_KNOW_EVENTS:
+        return True
+    if event.object_id is None:
+        return False
+    kind = KINDS[event.object_type]
+    record = db.session.get(kind.model, event.object_id)
+    return record is not None and kind.can_view(user, record)
+
+
+def visible_audit_events_clause(user: User) -> ColumnElement[bool]:
+    about = [AuditEvent.object_type.not_in(NEED_TO_KNOW_EVENTS)]
+    for name in NEED_TO_KNOW_EVENTS:
+        kind = KINDS[name]
+        about.append(
+            and_(
+                AuditEvent.object_type == name,
+                AuditEvent.object_id.in_(select(kind.model.id).where(kind.clause(user))),
+            )
+        )
+    return and_(_active(user), or_(*about))
+
+
 # --- pipeline review and ambitions ------------------------------------------------------
 
 
@@ -298,3 +435,37 @@ def can_export_participant(user: User, participant: Participant) -> bool:
 def can_erase_participant(user: User, participant: Participant) -> bool:
     """Right to erasure: the same coordinators; it anonymises, the counts stay."""
     return user.role == "coordinator" and can_view_participant(user, participant)
+
+
+# --- the rule book's index ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of record: its model, the predicate for one record and the SQL twin for lists."""
+
+    model: type
+    can_view: Callable[[User, object], bool]
+    clause: Callable[[User], ColumnElement[bool]]
+
+
+KINDS: dict[str, Kind] = {
+    "employer": Kind(Employer, can_view_employer, visible_employers_clause),
+    "employer_contact": Kind(EmployerContact, can_view_employer_person, visible_employer_people_clause),
+    "contact": Kind(Contact, can_view_contact, visible_contacts_clause),
+    "follow_up": Kind(FollowUp, can_view_follow_up, visible_follow_ups_clause),
+    "vacancy": Kind(Vacancy, can_view_vacancy, visible_vacancies_clause),
+    "participant": Kind(Participant, can_view_participant, visible_participants_clause),
+    "trajectory": Kind(Trajectory, can_view_trajectory, visible_trajectories_clause),
+    "notification": Kind(Notification, can_view_notification, visible_notifications_clause),
+    "delivery": Kind(Delivery, can_view_delivery, visible_deliveries_clause),
+    "audit_event": Kind(AuditEvent, can_view_audit_event, visible_audit_events_clause),
+}
+
+
+def visible_clause(user: User, model: type) -> ColumnElement[bool]:
+    """The SQL twin for ``model``'s records (for lists that are given a model)."""
+    for kind in KINDS.values():
+        if kind.model is model:
+            return kind.clause(user)
+    raise KeyError(model)

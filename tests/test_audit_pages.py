@@ -72,8 +72,11 @@ def test_log_speaks_dutch_labels_not_stored_codes(client, factories):
     period = factories.ProgrammePeriodFactory(name="Actieplan 2026")
     trajectory = factories.TrajectoryFactory()
     audit(owner, "update", trajectory, changes={"period_id": [None, period.id]})
+    admin = factories.UserFactory(role="admin")
+    # casework in the log needs involvement, also for an admin (crm/permissions.py)
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=admin.organisation)
     db.session.commit()
-    login_as(client, factories.UserFactory(role="admin"))
+    login_as(client, admin)
     html = client.get("/logboek").get_data(as_text=True)
     for dutch in (
         "Gewijzigd",

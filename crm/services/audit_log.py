@@ -53,9 +53,15 @@ class LogFilter:
 
 def log_query(actor: User, f: LogFilter) -> Select:
     """Events ``actor`` may read, newest first: admins all; coordinators the events of users
-    in organisations of their own partnerships."""
+    in organisations of their own partnerships. Either way only events ``actor`` may see
+    (``permissions.can_view_audit_event``): one about a participant, a trajectory, its
+    follow-ups or an intern note is as private as that record, for admins too."""
     permissions.require(permissions.can_view_audit_log(actor))
-    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    query = (
+        select(AuditEvent)
+        .where(permissions.visible_audit_events_clause(actor))
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
     if not permissions.is_admin(actor):
         partnerships = select(partnership_member.c.partnership_id).where(
             partnership_member.c.organisation_id == actor.organisation_id

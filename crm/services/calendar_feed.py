@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
 from crm.models import FollowUp, User
@@ -77,7 +78,7 @@ def render_feed(user: User, now: datetime | None = None) -> str:
     domain = mail.message_domain()
     follow_ups = db.session.scalars(
         select(FollowUp)
-        .where(FollowUp.owner_id == user.id, FollowUp.status == "open")
+        .where(FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user))
         .options(selectinload(FollowUp.employer))
         .order_by(FollowUp.due_date, FollowUp.id)
         .limit(MAX_EVENTS)

@@ -109,7 +109,7 @@ def _section(query: Select) -> Section:
 def _own_follow_ups(user: User) -> Select:
     return (
         select(FollowUp)
-        .where(FollowUp.owner_id == user.id, FollowUp.status == "open")
+        .where(FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user))
         .options(selectinload(FollowUp.employer))
         .order_by(FollowUp.due_date, FollowUp.id)
     )
@@ -132,6 +132,7 @@ def escalations_query(coordinator: User, day: date) -> Select:
             FollowUp.due_date < overdue_cutoff(day, escalation_working_days()),
             FollowUp.owner_id != coordinator.id,
             User.organisation_id.in_(organisations),
+            permissions.visible_follow_ups_clause(coordinator),
         )
         .options(selectinload(FollowUp.employer), selectinload(FollowUp.owner))
         .order_by(FollowUp.due_date, FollowUp.id)

@@ -1438,22 +1438,25 @@ def _drill_query(scope: Scope, drill: Drill):
     _validate(drill)
     started_in = db.session.get(ProgrammePeriod, drill.started_in_id) if drill.started_in_id is not None else None
     model, clauses = _drill_clauses(scope, drill, started_in)
-    visible = list(clauses)
-    if model is Trajectory:
-        visible.append(permissions.visible_trajectories_clause(scope.actor))
+    visible = [*clauses, permissions.visible_clause(scope.actor, model)]
     return model, clauses, visible, started_in
+
+
+# The lists in which the user's rule can hide records that the numbers count (need-to-know);
+# in the others every record counted is a record the user may see.
+NEED_TO_KNOW = (Trajectory, FollowUp)
 
 
 def drilldown(
     scope: Scope, drill: Drill, *, page: int = 1, per_page: int = 25, choices: Choices | None = None
 ) -> DrillPage:
     """The records behind one number, a page at a time: a count of all of them, a count of the
-    ones this user may see (differs only for trajectories), the page, and for trajectories which
+    ones this user may see (differs only for trajectories and their follow-ups), the page, and for trajectories which
     participants' names may be shown. At most five queries."""
     model, clauses, visible, started_in = _drill_query(scope, drill)
     total = db.session.scalar(_from(select(func.count()).select_from(model), model).where(*clauses)) or 0
     shown = total
-    if model is Trajectory:
+    if model in NEED_TO_KNOW:
         shown = db.session.scalar(select(func.count()).select_from(model).where(*visible)) or 0
     pages = max(1, -(-shown // per_page))
     page = min(max(1, page), pages)

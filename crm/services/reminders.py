@@ -56,6 +56,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
+from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
 from crm.models import Delivery, Employer, FollowUp, Notification, User
@@ -398,6 +399,9 @@ def _prepare_follow_up(delivery: Delivery, follow_up: FollowUp | None) -> Prepar
         return Prepared(delivery.id, skip_reason="De opvolgactie is verzet naar een andere datum.")
     user = follow_up.owner  # the owner now: handed over since the claim, the new owner is told
     reason = _opted_out(delivery, user)
+    if not reason and not permissions.can_view_follow_up(user, follow_up):
+        # e.g. the owner's organisation is no longer involved in the trajectory
+        reason = "De ontvanger mag deze opvolgactie niet meer zien."
     if reason:
         return Prepared(delivery.id, skip_reason=reason, user_id=user.id if user else None)
     with force_locale(user.locale or "nl"):

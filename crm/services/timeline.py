@@ -64,7 +64,7 @@ def _parts(user: User, employer_id):
             Contact.employer_id == employer_id, permissions.visible_contacts_clause(user)
         ),
         select(_kind("follow_up"), FollowUp.id.label("id"), FollowUp.created_at.label("at")).where(
-            FollowUp.employer_id == employer_id
+            FollowUp.employer_id == employer_id, permissions.visible_follow_ups_clause(user)
         ),
         select(_kind("vacancy"), Vacancy.id.label("id"), Vacancy.created_at.label("at")).where(
             Vacancy.employer_id == employer_id

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from crm import permissions
 from crm.extensions import db
 from crm.models import Employer, FollowUp, User
 from crm.models.base import utcnow
@@ -26,7 +27,7 @@ EMPLOYER_SORTS = ("contact", "naam")
 def open_follow_ups(user: User) -> list[FollowUp]:
     query = (
         select(FollowUp)
-        .where(FollowUp.owner_id == user.id, FollowUp.status == "open")
+        .where(FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user))
         .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
         .order_by(FollowUp.due_date, FollowUp.id)
         .limit(MAX_FOLLOW_UPS)
