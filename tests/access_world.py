@@ -10,6 +10,7 @@ ids, so a test can fill every URL parameter with a real record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -27,6 +28,7 @@ from crm.models import (
     User,
     Vacancy,
 )
+from crm.services.clock import today
 from tests import factories as f
 
 ACTORS = (
@@ -41,6 +43,9 @@ ACTORS = (
 )
 
 ICAL_TOKEN = "icaltoken-accountmanager-0123456789abcdef"
+# Texts of casework that only its involved organisations may read (see ``build_world``).
+SECRET_P1 = "GEHEIM-P1 intake Sanne bespreken"
+SECRET_P2 = "GEHEIM-P2 intake Fenna bespreken"
 
 
 @dataclass
@@ -87,6 +92,29 @@ def build_world() -> World:
     f.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=org_a, role="school")
     f.TrajectoryStatusChangeFactory(trajectory=trajectory)
     notification = f.NotificationFactory(user_id=am.id, link=f"/werkgevers/{employer.id}")
+    # Casework with a marker in its texts, to prove no output shows it to whom may not see it:
+    # a follow-up on the P1 trajectory (organisation A sees it, X does not), and a P2
+    # trajectory in which B and X are involved (A does not see it, though B's user who owns
+    # its follow-up is in A's partnership and so in A's coordinator's pipeline).
+    trajectory_follow_up = f.FollowUpFactory(owner=am, employer=None, trajectory=trajectory, subject=SECRET_P1)
+    other_participant = f.ParticipantFactory(first_name="Fenna", last_name="Mulder")
+    p2_trajectory = f.TrajectoryFactory(participant=other_participant, employer=employer, partnership=p2)
+    f.TrajectoryOrganisationFactory(trajectory=p2_trajectory, organisation=org_b, role="school")
+    f.TrajectoryOrganisationFactory(trajectory=p2_trajectory, organisation=org_x, role="uwv")
+    p2_follow_up = f.FollowUpFactory(
+        owner=victim, employer=None, trajectory=p2_trajectory, subject=SECRET_P2, due_date=today() - timedelta(days=30)
+    )
+    db.session.flush()
+    outsider = w.users["outsider_accountmanager"]
+    for record, secret, author in ((trajectory_follow_up, SECRET_P1, am), (p2_follow_up, SECRET_P2, outsider)):
+        f.AuditEventFactory(actor_id=record.owner_id, object_type="follow_up", object_id=record.id, summary=secret)
+        f.AuditEventFactory(
+            actor_id=author.id,
+            action="transition",
+            object_type="trajectory",
+            object_id=record.trajectory_id,
+            summary=f"statusnotitie {secret}",
+        )
     db.session.flush()
 
     w.ids = {
@@ -109,6 +137,9 @@ def build_world() -> World:
         "participant": participant.id,
         "trajectory": trajectory.id,
         "notification": notification.id,
+        "trajectory_follow_up": trajectory_follow_up.id,
+        "p2_trajectory": p2_trajectory.id,
+        "p2_follow_up": p2_follow_up.id,
     }
     for name, user in w.users.items():
         w.ids[name] = user.id

@@ -15,7 +15,8 @@ import re
 import pytest
 
 from crm.extensions import db
-from tests.access_world import ACTORS, ICAL_TOKEN, build_world, fingerprint
+from crm.services.clock import today
+from tests.access_world import ACTORS, ICAL_TOKEN, SECRET_P1, SECRET_P2, build_world, fingerprint
 from tests.conftest import csrf_token, login_as
 
 A = "anonymous"
@@ -348,6 +349,115 @@ def test_history_of_casework_is_need_to_know(app, session, object_type):
             FIGURES["leaks"] += 1
             problems.append(f"GET {path} as {actor}: shows the participant's name")
     assert not problems, "\n".join(problems)
+
+
+# A follow-up on a trajectory is need-to-know like the trajectory: who may not see it gets 404
+# on every method (no 403 that would confirm it exists), admins included; among those who see
+# it, only the owner, the employer's contactpersoon and steering change it.
+TRAJECTORY_FOLLOW_UP = {
+    # the P1 trajectory (A involved): A's users see it; its owner is A's accountmanager
+    "trajectory_follow_up": roles(
+        partner=403, outsider_accountmanager=404, outsider_partner=404, outsider_coordinator=404, rest=OK
+    ),
+    # the P2 trajectory (B and X involved): nobody of A sees it, not the admin, not P1's coordinator
+    "p2_follow_up": roles(outsider_accountmanager=403, outsider_partner=403, outsider_coordinator=OK, rest=404),
+}
+
+
+@pytest.mark.parametrize("action", ["afronden", "verzetten"])
+@pytest.mark.parametrize("which", sorted(TRAJECTORY_FOLLOW_UP))
+def test_follow_ups_of_casework_are_need_to_know(app, session, which, action):
+    world = build_world()
+    db.session.commit()
+    path = f"/opvolgacties/{world.ids[which]}/{action}"
+    secret = SECRET_P1 if which == "trajectory_follow_up" else SECRET_P2
+    problems = []
+    for actor in ACTORS:
+        db.session.commit()
+        savepoint = db.session.get_bind().begin_nested()
+        before = fingerprint()
+        client = app.test_client()
+        if actor != A:
+            login_as(client, world.users[actor])
+        token = csrf_token(client, "/login" if actor == A else "/profiel")
+        response = client.post(path, data={"csrf_token": token, "days": "7"}, follow_redirects=actor != A)
+        changed = fingerprint() != before
+        db.session.commit()
+        savepoint.rollback()
+        db.session.expire_all()
+        FIGURES["checks"] += 1
+        want = TRAJECTORY_FOLLOW_UP[which][actor]
+        first = response.history[0] if response.history else response
+        status = first.status_code
+        if not matches(want, status, first.headers.get("Location", ""), "POST"):
+            problems.append(f"POST {path} as {actor}: expected {want}, got {status}")
+        if want in (LOGIN, 403, 404):
+            if changed:
+                FIGURES["leaks"] += 1
+                problems.append(f"POST {path} as {actor}: refused, yet the database changed")
+            if want == 404 and secret in response.get_data(as_text=True):
+                FIGURES["leaks"] += 1
+                problems.append(f"POST {path} as {actor}: the answer shows the follow-up's subject")
+    assert not problems, "\n".join(problems)
+
+
+# Every output that lists or describes records, as each signed-in actor sees it. Organisation
+# A's users may read SECRET_P1 (A is involved) and never SECRET_P2; X's users the other way round.
+OUTPUTS = (
+    "/",
+    "/meldingen",
+    "/trajecten",
+    "/deelnemers",
+    "/werkgevers/{employer}",
+    "/logboek?q=GEHEIM",
+    "/logboek/export.csv?q=GEHEIM",
+    "/pijplijn/lijst?lijst=opvolgacties&maat=open",
+    "/pijplijn/lijst?lijst=opvolgacties&maat=te_laat",
+    "/pijplijn/export?tabel=lijst&lijst=opvolgacties&maat=open&formaat=csv",
+    "/pijplijn/lijst?lijst=trajecten&maat=totaal",
+    "/agenda/" + ICAL_TOKEN + ".ics",
+    "/trajecten/werkgevers?q=Metaal",
+    "/logboek/employer/{employer}",
+)
+HIDDEN_FROM = {
+    SECRET_P2: (ADM, CO, AM, PA),
+    SECRET_P1: (OAM, OPA, OCO),
+}
+
+
+def test_no_output_shows_casework_to_whom_may_not_see_it(app, session):
+    from crm.services import digest
+
+    world = build_world()
+    db.session.commit()
+    problems, seen_by = [], {secret: set() for secret in HIDDEN_FROM}
+    for actor in SIGNED_IN:
+        client = app.test_client()
+        login_as(client, world.users[actor])
+        user = world.users[actor]
+        mail = digest.render(digest.build_digest(user, today()), "<test@crm>")
+        pages = {"the daily digest e-mail": mail.text + mail.html}
+        for output in OUTPUTS:
+            if output.startswith("/agenda/") and actor != AM:
+                continue  # the feed is its owner's (the token is the key), checked as the owner
+            path = output.format(**world.ids)
+            response = client.get(path)
+            FIGURES["checks"] += 1
+            if response.status_code >= 500:
+                problems.append(f"GET {path} as {actor}: {response.status_code}")
+            pages[path] = response.get_data(as_text=True)
+            response.close()
+        for where, text in pages.items():
+            for secret, hidden_from in HIDDEN_FROM.items():
+                if secret in text:
+                    seen_by[secret].add(actor)
+                    if actor in hidden_from:
+                        FIGURES["leaks"] += 1
+                        problems.append(f"{where} as {actor} shows {secret!r}")
+    assert not problems, "\n".join(problems)
+    # the outputs do show each text to someone who may read it (so this test can fail)
+    assert {CO, AM} <= seen_by[SECRET_P1]
+    assert OCO in seen_by[SECRET_P2]
 
 
 def test_zz_figures(capsys):

@@ -214,6 +214,23 @@ def test_the_message_id_is_the_same_for_every_try(factories):
     assert reminders.message_id_for(delivery).startswith(f"<followup-{follow_up.id}-overdue-20261125@")
 
 
+def test_no_reminder_about_a_trajectory_the_owner_may_no_longer_see(factories):
+    """The mail says what the follow-up is about: it goes out only while its owner may see it
+    (here the owner's organisation was taken off the trajectory after the claim)."""
+    owner = factories.UserFactory()
+    trajectory = factories.TrajectoryFactory()
+    involved = factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=owner.organisation)
+    factories.FollowUpFactory(
+        owner=owner, employer=None, trajectory=trajectory, subject="Intake bespreken", due_date=TODAY
+    )
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    assert len(ids) == 1
+    db.session.delete(involved)
+    assert send_all(ids) == ["skipped"]
+    assert sent_messages() == []
+    assert deliveries()[0].last_error == "De ontvanger mag deze opvolgactie niet meer zien."
+
+
 def test_a_follow_up_done_before_the_send_is_skipped(factories):
     follow_up = factories.FollowUpFactory(due_date=TODAY)
     ids = reminders.claim_follow_up_reminders(NOW).delivery_ids

@@ -220,3 +220,21 @@ def test_overdue_vacancies_show_on_the_contactpersoons_worklist(client, factorie
     html = client.get("/").get_data(as_text=True)
     assert "Vacatures voorbij de sluitingsdatum" in html and "Lasser BBL" in html
     assert "Monteur vervuld" not in html and "Nog open tot volgende week" not in html and "Lasser elders" not in html
+
+
+def test_worklist_and_calendar_leave_out_follow_ups_on_trajectories_the_owner_may_not_see(client, factories):
+    """A follow-up is as private as its trajectory, also for its owner once the owner's
+    organisation is no longer involved; the employer's follow-ups stay."""
+    owner = factories.UserFactory(ical_token="icaltoken-worklist-test-0123456789abcdef")
+    seen = factories.TrajectoryFactory()
+    factories.TrajectoryOrganisationFactory(trajectory=seen, organisation=owner.organisation)
+    unseen = factories.TrajectoryFactory()
+    factories.FollowUpFactory(owner=owner, employer=None, trajectory=seen, subject="Intake Sanne bespreken")
+    factories.FollowUpFactory(owner=owner, employer=None, trajectory=unseen, subject="Intake Fenna bespreken")
+    factories.FollowUpFactory(owner=owner, subject="Werkgever terugbellen")
+    db.session.commit()
+    login_as(client, owner)
+    for path in ("/", "/agenda/icaltoken-worklist-test-0123456789abcdef.ics"):
+        text = client.get(path).get_data(as_text=True)
+        assert "Intake Sanne bespreken" in text and "Werkgever terugbellen" in text, path
+        assert "Intake Fenna bespreken" not in text, path
