@@ -164,9 +164,7 @@ def can_view_contact(user: User, contact: Contact) -> bool:
 
 
 def visible_contacts_clause(user: User) -> ColumnElement[bool]:
-    return and_(
-        _active(user), or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id)
-    )
+    return and_(_active(user), or_(Contact.visibility == "gedeeld", Contact.organisation_id == user.organisation_id))
 
 
 def can_view_follow_up(user: User, follow_up: FollowUp) -> bool:
