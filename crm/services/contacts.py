@@ -91,7 +91,7 @@ def _touch_last_contact(employer: Employer, at: datetime) -> None:
 def _tell_contactpersoon(actor: User, employer: Employer, contact: Contact) -> None:
     contactpersoon = db.session.get(User, employer.contactpersoon_id)
     organisation = db.session.get(Organisation, actor.organisation_id)
-    if contact.visibility == "intern" and contactpersoon.organisation_id != actor.organisation_id:
+    if not permissions.can_view_contact(contactpersoon, contact):  # an intern note of another organisation
         message = f"{actor.name} ({organisation.name}) had contact met {employer.name} (interne notitie)."
     else:
         message = f"{actor.name} ({organisation.name}) had contact met {employer.name}: {contact.summary[:200]}"
