@@ -3,7 +3,10 @@
 - Retention: ``RETENTION_MONTHS`` (default 24) after a participant's last trajectory ended,
   a nightly job anonymises them. Trajectories, their statuses and dates stay, so the
   ambition table keeps counting; nothing in them points to a person any more.
-- Right of access: everything stored about one participant, as data (JSON) and as a page.
+- Right of access: what is stored about one participant, as data (JSON) and as a page, as far
+  as the requester may see it (need-to-know holds here too). Trajectories the requester may
+  not see are left out; the organisations involved in them are named, not their records, so
+  the request can be passed on.
 - Right to erasure: anonymise now, with a reason, audited.
 
 Anonymising replaces the name and removes contact details, birth date and free texts that may
@@ -22,7 +25,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, not_, or_, select, update
 
 from crm import permissions
 from crm.extensions import db
@@ -31,7 +34,9 @@ from crm.models import (
     Contact,
     FollowUp,
     Notification,
+    Organisation,
     Participant,
+    Partnership,
     Trajectory,
     TrajectoryOrganisation,
     TrajectoryStatusChange,
@@ -261,6 +266,40 @@ def _clear_trajectory_texts(participant_ids: list[int]) -> None:
     )
 
 
+def holders_elsewhere(actor: User, participant: Participant) -> list[str]:
+    """The organisations that hold trajectories of this participant which ``actor`` may not
+    see: named (not their records) so a request for access or erasure can be passed on. A
+    hidden trajectory without involved organisations is named by its partnership."""
+    hidden = select(Trajectory.id).where(
+        Trajectory.participant_id == participant.id, not_(permissions.visible_trajectories_clause(actor))
+    )
+    names = set(
+        db.session.scalars(
+            select(Organisation.name)
+            .join(TrajectoryOrganisation, TrajectoryOrganisation.organisation_id == Organisation.id)
+            .where(TrajectoryOrganisation.trajectory_id.in_(hidden), Organisation.id != actor.organisation_id)
+        )
+    )
+    orphans = select(Trajectory.partnership_id).where(
+        Trajectory.id.in_(hidden),
+        ~select(TrajectoryOrganisation.trajectory_id)
+        .where(TrajectoryOrganisation.trajectory_id == Trajectory.id)
+        .exists(),
+    )
+    names |= set(db.session.scalars(select(Partnership.name).where(Partnership.id.in_(orphans))))
+    return sorted(names, key=str.lower)
+
+
+def visible_trajectories(actor: User, participant: Participant) -> list[Trajectory]:
+    return list(
+        db.session.scalars(
+            select(Trajectory)
+            .where(Trajectory.participant_id == participant.id, permissions.visible_trajectories_clause(actor))
+            .order_by(Trajectory.id)
+        )
+    )
+
+
 def erase(actor: User, participant: Participant, reason: str) -> None:
     """The right to erasure: anonymise now. Trajectory counts stay.
 
@@ -320,11 +359,12 @@ def _row(obj, columns) -> dict:
 
 
 def access_report(actor: User, participant: Participant) -> dict:
-    """Everything stored about this participant (right of access), as plain data."""
+    """What is stored about this participant (right of access), as plain data: the person and
+    the trajectories ``actor`` may see, with their organisations, status changes and
+    follow-ups. Trajectories ``actor`` may not see are left out; ``andere_organisaties`` names
+    who holds them."""
     permissions.require(permissions.can_export_participant(actor, participant))
-    trajectories = db.session.scalars(
-        select(Trajectory).where(Trajectory.participant_id == participant.id).order_by(Trajectory.id)
-    ).all()
+    trajectories = visible_trajectories(actor, participant)
     ids = [t.id for t in trajectories]
     involvements = db.session.scalars(
         select(TrajectoryOrganisation).where(TrajectoryOrganisation.trajectory_id.in_(ids))
@@ -403,6 +443,7 @@ def access_report(actor: User, participant: Participant) -> dict:
             for t in trajectories
         ],
         "logboek": [_row(e, ("occurred_at", "action", "summary")) for e in events],
+        "andere_organisaties": holders_elsewhere(actor, participant),
     }
     audit(actor, "export", participant, summary="Inzageverzoek: alle gegevens van deze deelnemer")
     return report
