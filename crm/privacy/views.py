@@ -16,7 +16,7 @@ from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
 from crm.models import Participant
 from crm.security import recent_password_required
-from crm.services import privacy
+from crm.services import participants, privacy
 from crm.services.errors import ServiceError
 
 bp = Blueprint("privacy", __name__)
@@ -86,6 +86,6 @@ def erase(id: int):
         participant=participant,
         form=form,
         retention=retention,
-        trajectories=privacy.visible_trajectories(current_user, participant),
+        trajectories=reversed(participants.visible_trajectories_of(current_user, participant)),
         elsewhere=elsewhere,
     )

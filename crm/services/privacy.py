@@ -46,6 +46,7 @@ from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError
+from crm.services.participants import visible_trajectories_of
 
 ENDED = ("afgerond", "uitgevallen")
 BATCH = 500  # participants loaded per query by the nightly job
@@ -290,16 +291,6 @@ def holders_elsewhere(actor: User, participant: Participant) -> list[str]:
     return sorted(names, key=str.lower)
 
 
-def visible_trajectories(actor: User, participant: Participant) -> list[Trajectory]:
-    return list(
-        db.session.scalars(
-            select(Trajectory)
-            .where(Trajectory.participant_id == participant.id, permissions.visible_trajectories_clause(actor))
-            .order_by(Trajectory.id)
-        )
-    )
-
-
 def erase(actor: User, participant: Participant, reason: str) -> None:
     """The right to erasure: anonymise now. Trajectory counts stay.
 
@@ -364,7 +355,7 @@ def access_report(actor: User, participant: Participant) -> dict:
     follow-ups. Trajectories ``actor`` may not see are left out; ``andere_organisaties`` names
     who holds them."""
     permissions.require(permissions.can_export_participant(actor, participant))
-    trajectories = visible_trajectories(actor, participant)
+    trajectories = sorted(visible_trajectories_of(actor, participant), key=lambda t: t.id)
     ids = [t.id for t in trajectories]
     involvements = db.session.scalars(
         select(TrajectoryOrganisation).where(TrajectoryOrganisation.trajectory_id.in_(ids))
