@@ -238,6 +238,7 @@ FIELD_LABELS = {
     "outcome": _l("Resultaat"),
     "dropout_reason": _l("Reden van uitval"),
     "dropout_text": _l("Toelichting bij uitval"),
+    "reason": _l("Toelichting"),
     # contacts and follow-ups
     "channel": _l("Kanaal"),
     "summary": _l("Samenvatting"),

@@ -170,3 +170,66 @@ def test_participant_page_shows_when_it_will_be_anonymised(client, factories):
     html = client.get(f"/deelnemers/{participant.id}").get_data(as_text=True)
     assert "Wordt geanonimiseerd op 30 jun 2026" in html
     assert f"/deelnemers/{participant.id}/inzage" in html
+
+
+# --- need-to-know in the access report and the erasure (issue 16, finding 4) ------------------
+
+
+def referred_world(factories):
+    """A coordinator who sees the participant through the referring organisation: one trajectory
+    of theirs, one of another partnership they get 404 on."""
+    gemeente = factories.OrganisationFactory(name="Gemeente Enschede", kind="gemeente")
+    school = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    own = factories.PartnershipFactory(members=[gemeente])
+    other = factories.PartnershipFactory(members=[school])
+    coordinator = factories.UserFactory(role="coordinator", organisation=gemeente)
+    participant = factories.ParticipantFactory(
+        first_name="Fatima", last_name="El Amrani", referring_organisation=gemeente
+    )
+    hidden = factories.TrajectoryFactory(
+        participant=participant, partnership=other, status="intake", qualification_name="Verzorgende IG"
+    )
+    factories.TrajectoryOrganisationFactory(trajectory=hidden, organisation=school, role="school")
+    factories.TrajectoryStatusChangeFactory(
+        trajectory=hidden, from_status="aangemeld", to_status="intake", reason="Verzuim door ziekte besproken"
+    )
+    factories.FollowUpFactory(trajectory=hidden, employer=None, subject="Gesprek met de schoolarts plannen")
+    seen = factories.TrajectoryFactory(participant=participant, partnership=own, qualification_name="Kok")
+    factories.TrajectoryOrganisationFactory(trajectory=seen, organisation=gemeente, role="gemeente")
+    return coordinator, participant, hidden, seen
+
+
+HIDDEN_TEXTS = ("Verzuim door ziekte", "schoolarts", "Verzorgende IG")
+
+
+def test_access_report_leaves_out_what_the_requester_may_not_see_and_names_who_holds_it(client, factories):
+    coordinator, participant, hidden, seen = referred_world(factories)
+    login_as(client, coordinator)
+    assert client.get(f"/trajecten/{hidden.id}").status_code == 404
+    response = client.get(f"/deelnemers/{participant.id}/inzage?formaat=json")
+    report = json.loads(response.data)
+    assert [t["id"] for t in report["trajecten"]] == [seen.id]
+    assert [text for text in HIDDEN_TEXTS if text in response.get_data(as_text=True)] == []
+    assert report["andere_organisaties"] == ["ROC van Twente"]
+    html = client.get(f"/deelnemers/{participant.id}/inzage").get_data(as_text=True)
+    assert [text for text in HIDDEN_TEXTS if text in html] == []
+    assert "Geef het verzoek door aan: ROC van Twente." in html
+    assert "Kok" in html
+
+
+def test_erasure_shows_only_what_the_requester_may_see_and_names_who_holds_more(client, factories):
+    coordinator, participant, hidden, seen = referred_world(factories)
+    login_as(client, coordinator)
+    html = client.get(f"/deelnemers/{participant.id}/anonimiseren").get_data(as_text=True)
+    assert f"Traject #{seen.id}" in html and f"Traject #{hidden.id}" not in html
+    assert [text for text in HIDDEN_TEXTS if text in html] == []
+    assert "niet kunt zien: ROC van Twente." in html
+    token = csrf_token(client, f"/deelnemers/{participant.id}/anonimiseren")
+    response = client.post(
+        f"/deelnemers/{participant.id}/anonimiseren",
+        data={"reason": "Verzoek per brief", "csrf_token": token},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Ook deze organisaties hebben trajecten van deze deelnemer: ROC van Twente." in html
+    assert [text for text in HIDDEN_TEXTS if text in html] == []

@@ -452,6 +452,7 @@ def _merge_search(keep: Employer, q: str) -> list[Employer]:
 
 @bp.route("/werkgevers/<int:id>/samenvoegen", methods=["GET", "POST"])
 @login_required
+@recent_password_required
 def merge(id: int):
     keep = load_employer_or_404(id, current_user)
     permissions.require(

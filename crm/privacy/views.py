@@ -16,7 +16,7 @@ from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
 from crm.models import Participant
 from crm.security import recent_password_required
-from crm.services import privacy
+from crm.services import participants, privacy
 from crm.services.errors import ServiceError
 
 bp = Blueprint("privacy", __name__)
@@ -59,6 +59,8 @@ def erase(id: int):
     participant = _participant_or_404(id)
     permissions.require(permissions.can_erase_participant(current_user, participant))
     form = EraseForm()
+    # Only what the requester may see; who holds more is named so the request can be passed on.
+    elsewhere = privacy.holders_elsewhere(current_user, participant)
     if form.validate_on_submit():
         try:
             privacy.erase(current_user, participant, form.reason.data)
@@ -67,6 +69,23 @@ def erase(id: int):
         else:
             db.session.commit()
             flash(_("De deelnemer is geanonimiseerd. De trajecten blijven meetellen."), "success")
+            if elsewhere:
+                flash(
+                    _(
+                        "Ook deze organisaties hebben trajecten van deze deelnemer: %(organisations)s. Wat daarvan "
+                        "in dit systeem staat, is mee geanonimiseerd; geef het verzoek aan hen door voor hun eigen "
+                        "administratie.",
+                        organisations=", ".join(elsewhere),
+                    ),
+                    "info",
+                )
             return redirect(url_for("participants.detail", id=participant.id))
     retention = privacy.anonymisation_date(participant, current_app.config["RETENTION_MONTHS"])
-    return render_template("privacy/erase.html", participant=participant, form=form, retention=retention)
+    return render_template(
+        "privacy/erase.html",
+        participant=participant,
+        form=form,
+        retention=retention,
+        trajectories=reversed(participants.visible_trajectories_of(current_user, participant)),
+        elsewhere=elsewhere,
+    )

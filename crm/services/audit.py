@@ -1,4 +1,12 @@
-"""Writing the audit trail. The only way the application touches AuditEvent: append."""
+"""Writing the audit trail. The only way the application touches AuditEvent: append.
+
+The trail is append-only (a database trigger refuses UPDATE and DELETE), so it must never hold
+what an erasure would have to remove: personal data of participants. For participants and the
+free texts of casework (status notes, follow-up subjects, contact summaries) an event names the
+record by id and the fields that changed, with ``HIDDEN`` instead of their values; summaries
+name a participant as "deelnemer #12", never by name. The Logboek shows such a field as
+"gewijzigd".
+"""
 
 from __future__ import annotations
 
@@ -33,6 +41,15 @@ def audit(
     )
     db.session.add(event)
     return event
+
+
+# What the trail holds instead of a personal value (the field name stays).
+HIDDEN = "…"
+
+
+def hidden(*fields: str) -> dict[str, list]:
+    """Changed fields whose values are not kept: ``{field: [HIDDEN, HIDDEN]}``."""
+    return {field: [HIDDEN, HIDDEN] for field in fields}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:

@@ -28,8 +28,18 @@ from crm.models import (
 )
 from crm.services.clock import AMSTERDAM
 
+
+def _may_view_employer_history(actor: User, employer: Employer) -> bool:
+    """A merged-away employer's history is read by who may see the employer it went into."""
+    for _hop in range(20):  # a chain of merges (as the employer page follows it); never a cycle
+        if employer is None or employer.merged_into_id is None:
+            break
+        employer = db.session.get(Employer, employer.merged_into_id)
+    return employer is not None and permissions.can_view_employer(actor, employer)
+
+
 RECORD_TYPES = {
-    "employer": (Employer, permissions.can_view_employer),
+    "employer": (Employer, _may_view_employer_history),
     "vacancy": (Vacancy, permissions.can_view_vacancy),
     "participant": (Participant, permissions.can_view_participant),
     "trajectory": (Trajectory, permissions.can_view_trajectory),

@@ -13,7 +13,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.models import Contact, Employer, EmployerContact, FollowUp, Organisation, Trajectory, User, Vacancy
 from crm.models.base import utcnow
-from crm.services.audit import audit
+from crm.services.audit import audit, hidden
 from crm.services.errors import ServiceError
 from crm.services.notifications import notify
 
@@ -130,7 +130,18 @@ def create_follow_up(
     )
     db.session.add(follow_up)
     db.session.flush()
-    audit(actor, "create", follow_up, summary=f"{follow_up.subject} (uiterlijk {data.due_date.isoformat()})")
+    # The subject is free text that may name a participant: like a contact's summary, it stays
+    # out of the append-only trail (crm.services.audit); the event says where and when.
+    where = f"traject {trajectory.id}" if trajectory else (employer.name if employer else "")
+    audit(
+        actor,
+        "create",
+        follow_up,
+        summary=f"Opvolgactie bij {where} (uiterlijk {data.due_date.isoformat()})"
+        if where
+        else f"Opvolgactie (uiterlijk {data.due_date.isoformat()})",
+        changes=hidden("subject"),
+    )
     if owner.id != actor.id:
         notify(
             owner,

@@ -21,7 +21,7 @@ from crm.extensions import db
 from crm.models import AuditEvent, Municipality, Organisation, Participant, Trajectory, User
 from crm.models.base import utcnow
 from crm.models.participants import DOELGROEPEN
-from crm.services.audit import audit
+from crm.services.audit import HIDDEN, audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.paging import PageNumbers
@@ -30,7 +30,7 @@ from crm.services.validation import contains_bsn, no_bsn
 # Shown in the audit trail with their values; the other fields only by name.
 NOT_PERSONAL = ("doelgroep", "has_startkwalificatie", "referring_organisation_id")
 # What the audit trail holds instead of a personal value.
-HIDDEN_VALUE = "…"
+HIDDEN_VALUE = HIDDEN
 STALE = "Iemand anders heeft deze deelnemer intussen gewijzigd."
 
 

@@ -3,25 +3,40 @@
 - Retention: ``RETENTION_MONTHS`` (default 24) after a participant's last trajectory ended,
   a nightly job anonymises them. Trajectories, their statuses and dates stay, so the
   ambition table keeps counting; nothing in them points to a person any more.
-- Right of access: everything stored about one participant, as data (JSON) and as a page.
+- Right of access: what is stored about one participant, as data (JSON) and as a page, as far
+  as the requester may see it (need-to-know holds here too). Trajectories the requester may
+  not see are left out; the organisations involved in them are named, not their records, so
+  the request can be passed on.
 - Right to erasure: anonymise now, with a reason, audited.
 
-Anonymising replaces the name and removes contact details, birth date, free texts that may
-describe the person (consent purpose, drop-out explanation) and marks the row.
+Anonymising replaces the name and removes contact details, birth date and free texts that may
+describe the person (consent purpose, drop-out explanation, status notes) and redacts the
+person wherever a text names them: follow-up subjects, contact summaries and outcomes,
+notifications. Texts tied to the person (their trajectories, follow-ups on them, contacts and
+follow-ups at their trajectories' employers, notifications pointing there) lose every name
+part, the e-mail address, phone number and birth date; any other text in the database loses
+the full name, e-mail address and phone number (a lone first name elsewhere may be someone
+else). The audit trail is append-only and holds none of this (``crm.services.audit``), so
+nothing there needs removing.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, not_, or_, select, update
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import (
     AuditEvent,
+    Contact,
     FollowUp,
+    Notification,
+    Organisation,
     Participant,
+    Partnership,
     Trajectory,
     TrajectoryOrganisation,
     TrajectoryStatusChange,
@@ -31,6 +46,7 @@ from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError
+from crm.services.participants import visible_trajectories_of
 
 ENDED = ("afgerond", "uitgevallen")
 BATCH = 500  # participants loaded per query by the nightly job
@@ -74,7 +90,149 @@ def anonymisation_date(participant: Participant, retention_months: int) -> date 
     return add_months(ended, retention_months)
 
 
-def _anonymise(participant: Participant, *, trajectories: bool = True) -> None:
+REDACTED = "[verwijderd]"
+# Name particles that are no name of their own ("El" in "El Amrani", "van" in "van Dijk").
+PARTICLES = frozenset(
+    [
+        "van",
+        "de",
+        "der",
+        "den",
+        "het",
+        "ter",
+        "ten",
+        "te",
+        "'t",
+        "in",
+        "op",
+        "aan",
+        "el",
+        "al",
+        "la",
+        "le",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "bin",
+        "ben",
+        "von",
+        "zu",
+    ]
+)
+
+
+def _words(text: str) -> str:
+    """A phrase as a pattern: its words in order, any whitespace between, whole words only."""
+    return r"(?<!\w)" + r"\s+".join(re.escape(word) for word in text.split()) + r"(?!\w)"
+
+
+def _phone_pattern(phone: str) -> str | None:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return None
+    sep = r"[\s\-.()]*"
+    local = sep.join(digits)
+    if digits.startswith("0"):  # also written internationally: +31 6 ..., 0031 (0)6 ...
+        international = r"(?:\+|00)" + sep + "31" + sep + r"(?:\(0\))?" + sep + sep.join(digits[1:])
+        local = f"(?:{local}|{international})"
+    return r"(?<!\d)" + local + r"(?!\d)"
+
+
+def _date_pattern(day: date) -> str:
+    sep = r"[\-/. ]"
+    return (
+        rf"(?<!\d)(?:0?{day.day}{sep}0?{day.month}{sep}{day.year}"
+        rf"|{day.year}{sep}0?{day.month}{sep}0?{day.day})(?!\d)"
+    )
+
+
+def identifying_patterns(participant: Participant) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """Two patterns over a text: ``strong`` finds the full name, e-mail address and phone
+    number (safe to redact anywhere); ``tied`` finds those and every name part and the birth
+    date (for texts tied to the person)."""
+    strong: list[str] = []
+    full = " ".join(f"{participant.first_name} {participant.last_name}".split())
+    if full:
+        strong.append(_words(full))
+        strong.append(_words(f"{participant.last_name}, {participant.first_name}"))
+    if participant.email:
+        strong.append(re.escape(participant.email.strip()))
+    if participant.phone and (phone := _phone_pattern(participant.phone)):
+        strong.append(phone)
+    parts = [participant.first_name, participant.last_name, *participant.last_name.split()]
+    parts += participant.first_name.split()
+    tied = list(strong)
+    for part in sorted({p.strip() for p in parts if p and p.strip()}, key=len, reverse=True):
+        if part.lower() not in PARTICLES and len(part) >= 2:
+            tied.append(_words(part))
+    if participant.birth_date:
+        tied.append(_date_pattern(participant.birth_date))
+
+    def compiled(found):
+        return re.compile("|".join(f"(?:{p})" for p in found), re.IGNORECASE) if found else None
+
+    return compiled(strong), compiled(tied)
+
+
+def redact(text: str, pattern: re.Pattern | None) -> str:
+    if not text or pattern is None:
+        return text
+    return pattern.sub(REDACTED, text)
+
+
+def _like_terms(participant: Participant) -> list[str]:
+    """Literal strings that any text naming the person strongly must contain (narrows in SQL)."""
+    terms = [" ".join(f"{participant.first_name} {participant.last_name}".split()), participant.last_name]
+    terms += [participant.email.strip()]
+    digits = re.sub(r"\D", "", participant.phone or "")
+    if len(digits) >= 6:
+        terms.append(digits[-4:])  # however the number is written, its last four digits stand together
+    return [t.lower() for t in terms if t and len(t) >= 3]
+
+
+def _redact_mentions(participant: Participant) -> int:
+    """Redact the person from every free text that names them; returns how many texts changed."""
+    strong, tied = identifying_patterns(participant)
+    trajectory_ids = select(Trajectory.id).where(Trajectory.participant_id == participant.id)
+    employer_ids = select(Trajectory.employer_id).where(
+        Trajectory.participant_id == participant.id, Trajectory.employer_id.is_not(None)
+    )
+    links = [f"/deelnemers/{participant.id}"]
+    links += [f"/trajecten/{i}" for i in db.session.scalars(trajectory_ids)]
+    links += [f"/werkgevers/{i}" for i in db.session.scalars(employer_ids)]
+    texts = (
+        (
+            FollowUp,
+            ("subject",),
+            or_(FollowUp.trajectory_id.in_(trajectory_ids), FollowUp.employer_id.in_(employer_ids)),
+        ),
+        (Contact, ("summary", "outcome"), Contact.employer_id.in_(employer_ids)),
+        (Notification, ("message",), Notification.link.in_(links)),
+        (TrajectoryStatusChange, ("reason",), TrajectoryStatusChange.trajectory_id.in_(trajectory_ids)),
+    )
+    terms = _like_terms(participant)
+    changed = 0
+    for model, columns, tied_clause in texts:
+        mentions = [func.lower(getattr(model, c)).contains(t, autoescape=True) for c in columns for t in terms]
+        for row, is_tied in db.session.execute(
+            select(model, tied_clause).where(or_(tied_clause, *mentions) if mentions else tied_clause)
+        ):
+            pattern = tied if is_tied else strong
+            for column in columns:
+                before = getattr(row, column) or ""
+                after = redact(before, pattern)
+                if after != before:
+                    setattr(row, column, after[: model.__table__.c[column].type.length or None])
+                    changed += 1
+    return changed
+
+
+def _anonymise(participant: Participant, *, trajectories: bool = True) -> int:
+    redacted = _redact_mentions(participant)
     participant.first_name = "Geanonimiseerd"
     participant.last_name = f"#{participant.id}"
     participant.birth_date = None
@@ -84,26 +242,68 @@ def _anonymise(participant: Participant, *, trajectories: bool = True) -> None:
     participant.anonymised_at = utcnow()
     if trajectories:
         _clear_trajectory_texts([participant.id])
+    return redacted
 
 
 def _clear_trajectory_texts(participant_ids: list[int]) -> None:
-    """The drop-out explanation may describe the person: emptied in one UPDATE."""
+    """The drop-out explanation and the status notes may describe the person: emptied (the
+    notes marked as removed) in one UPDATE each."""
     db.session.execute(
         update(Trajectory)
         .where(Trajectory.participant_id.in_(participant_ids), Trajectory.dropout_text != "")
         .values(dropout_text=""),
         execution_options={"synchronize_session": "fetch"},
     )
+    db.session.execute(
+        update(TrajectoryStatusChange)
+        .where(
+            TrajectoryStatusChange.trajectory_id.in_(
+                select(Trajectory.id).where(Trajectory.participant_id.in_(participant_ids))
+            ),
+            TrajectoryStatusChange.reason != "",
+        )
+        .values(reason=REDACTED),
+        execution_options={"synchronize_session": "fetch"},
+    )
+
+
+def holders_elsewhere(actor: User, participant: Participant) -> list[str]:
+    """The organisations that hold trajectories of this participant which ``actor`` may not
+    see: named (not their records) so a request for access or erasure can be passed on. A
+    hidden trajectory without involved organisations is named by its partnership."""
+    hidden = select(Trajectory.id).where(
+        Trajectory.participant_id == participant.id, not_(permissions.visible_trajectories_clause(actor))
+    )
+    names = set(
+        db.session.scalars(
+            select(Organisation.name)
+            .join(TrajectoryOrganisation, TrajectoryOrganisation.organisation_id == Organisation.id)
+            .where(TrajectoryOrganisation.trajectory_id.in_(hidden), Organisation.id != actor.organisation_id)
+        )
+    )
+    orphans = select(Trajectory.partnership_id).where(
+        Trajectory.id.in_(hidden),
+        ~select(TrajectoryOrganisation.trajectory_id)
+        .where(TrajectoryOrganisation.trajectory_id == Trajectory.id)
+        .exists(),
+    )
+    names |= set(db.session.scalars(select(Partnership.name).where(Partnership.id.in_(orphans))))
+    return sorted(names, key=str.lower)
 
 
 def erase(actor: User, participant: Participant, reason: str) -> None:
-    """The right to erasure: anonymise now. Trajectory counts stay."""
+    """The right to erasure: anonymise now. Trajectory counts stay.
+
+    The reason goes into the (append-only) audit trail, so the person is redacted from it
+    first: "verzoek van Fatima El Amrani" is kept as "verzoek van [verwijderd]"."""
     permissions.require(permissions.can_erase_participant(actor, participant))
     reason = reason.strip()
     if not reason:
         raise ServiceError("Geef de reden van het verwijderverzoek op.")
     if participant.anonymised_at is not None:
         raise ServiceError("Deze deelnemer is al geanonimiseerd.")
+    _strong, tied = identifying_patterns(participant)
+    reason = redact(reason, tied)
     _anonymise(participant)
     db.session.flush()
     audit(actor, "anonymise", participant, summary=f"Verzoek tot verwijdering: {reason}")
@@ -150,11 +350,12 @@ def _row(obj, columns) -> dict:
 
 
 def access_report(actor: User, participant: Participant) -> dict:
-    """Everything stored about this participant (right of access), as plain data."""
+    """What is stored about this participant (right of access), as plain data: the person and
+    the trajectories ``actor`` may see, with their organisations, status changes and
+    follow-ups. Trajectories ``actor`` may not see are left out; ``andere_organisaties`` names
+    who holds them."""
     permissions.require(permissions.can_export_participant(actor, participant))
-    trajectories = db.session.scalars(
-        select(Trajectory).where(Trajectory.participant_id == participant.id).order_by(Trajectory.id)
-    ).all()
+    trajectories = sorted(visible_trajectories_of(actor, participant), key=lambda t: t.id)
     ids = [t.id for t in trajectories]
     involvements = db.session.scalars(
         select(TrajectoryOrganisation).where(TrajectoryOrganisation.trajectory_id.in_(ids))
@@ -233,6 +434,7 @@ def access_report(actor: User, participant: Participant) -> dict:
             for t in trajectories
         ],
         "logboek": [_row(e, ("occurred_at", "action", "summary")) for e in events],
+        "andere_organisaties": holders_elsewhere(actor, participant),
     }
     audit(actor, "export", participant, summary="Inzageverzoek: alle gegevens van deze deelnemer")
     return report

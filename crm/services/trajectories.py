@@ -47,7 +47,7 @@ from crm.models import (
 from crm.models.base import utcnow
 from crm.models.trajectories import DROPOUT_REASONS, INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES
 from crm.services import contacts
-from crm.services.audit import audit, diff
+from crm.services.audit import audit, diff, hidden
 from crm.services.clock import today
 from crm.services.contacts import FollowUpData
 from crm.services.errors import ServiceError, StaleRecord
@@ -478,7 +478,9 @@ def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, ver
         reason=" — ".join(part for part in (dropout_text, note) if part),
     )
     db.session.add(change)
-    audit(actor, "transition", trajectory, summary=change.reason, changes=changes)
+    # The note and the drop-out explanation may describe the person: named, not kept, in the trail.
+    changes |= hidden(*(name for name, text in (("dropout_text", dropout_text), ("reason", note)) if text))
+    audit(actor, "transition", trajectory, changes=changes)
     db.session.flush()
     return change
 
