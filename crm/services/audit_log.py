@@ -26,6 +26,7 @@ from crm.models import (
     Vacancy,
     partnership_member,
 )
+from crm.services.audit import HIDDEN
 from crm.services.clock import AMSTERDAM
 
 
@@ -185,7 +186,8 @@ def describe_changes(
                 **((value_labels or {}).get(key) or {}),
             }
             old, new = (_shown(codes.get(v, v) if _hashable(v) else v) for v in _pair(change))
-            rows.append({"field": label_for(key), "old": old, "new": new})
+            kept = not (old == HIDDEN and new == HIDDEN)  # the values of personal fields are not kept
+            rows.append({"field": label_for(key), "old": old, "new": new, "kept": kept})
         described.append(
             {
                 "id": event.id,
@@ -229,4 +231,9 @@ def changes_text(row_list: list[dict]) -> str:
             return _("ja") if v else _("nee")
         return str(v)
 
-    return "; ".join(f"{r['field']}: {text(r['old'])} → {text(r['new'])}" for r in row_list)
+    return "; ".join(
+        f"{r['field']}: {text(r['old'])} → {text(r['new'])}"
+        if r.get("kept", True)
+        else f"{r['field']}: {_('gewijzigd')}"
+        for r in row_list
+    )
