@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import INSTANCE_DIR, Config, config_from_env, secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,9 +17,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(config)
+    app.config["SECRET_KEY"] = secret_key(config)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)

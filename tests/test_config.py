@@ -16,6 +16,13 @@ def test_production_starts_with_both(monkeypatch):
     ProductionConfig.check()
 
 
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("CRM_SECRET_KEY", "dev-only-not-secret")
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg://crm@db/crm")
+    with pytest.raises(ConfigError, match="CRM_SECRET_KEY is too short"):
+        ProductionConfig.check()
+
+
 def test_unknown_config_name_is_refused(monkeypatch):
     monkeypatch.setenv("CRM_CONFIG", "staging")
     with pytest.raises(ConfigError, match="CRM_CONFIG must be one of"):
