@@ -2,7 +2,8 @@
 
 Every setting a deployment may change has an environment variable named ``CRM_*``;
 the README lists them. ``DevelopmentConfig`` is the embedded default: SQLite files in
-``instance/`` for the data and for the Celery broker, so nobody needs a server to try it.
+``instance/`` for the data, the Celery broker and the sign-in counters, so nobody needs a
+server to try it.
 
 No configuration signs sessions with a key written in the source: anyone could read it and
 sign a session cookie for the admin. Production must be given ``CRM_SECRET_KEY``; the embedded
@@ -154,9 +155,14 @@ class Config:
     # for the password again when the last sign-in is older than this.
     REAUTH_MINUTES = env_int("CRM_REAUTH_MINUTES", 15)
     HSTS = False
-    # Sign-in throttling (Flask-Limiter): per IP address and per account. Use Redis in
-    # production (e.g. redis://host:6379/1) so every web process counts together.
-    RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", "memory://")
+    # Proxies in front of the CRM that add X-Forwarded-For/-Proto (werkzeug's ProxyFix): the
+    # client address is taken this many hops back. 0: the CRM is reached directly and those
+    # headers are ignored (a client could write anything in them).
+    PROXY_HOPS = env_int("CRM_PROXY_HOPS", 0)
+    # Sign-in throttling (Flask-Limiter): per IP address and per account, counted across every
+    # process of the installation: an SQLite file in the embedded default (crm.ratelimit_store),
+    # Redis in production (e.g. redis://host:6379/1). memory:// counts per process.
+    RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", f"sqlite:///{INSTANCE_DIR / 'limits.sqlite'}")
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_ACCOUNT_LIMIT = env("CRM_LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
     LOGIN_IP_LIMIT = env("CRM_LOGIN_IP_LIMIT", "30 per 15 minutes")
@@ -189,6 +195,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"  # noqa: S105
     SECRET_KEY_FILE = None
+    RATELIMIT_STORAGE_URI = "memory://"  # one process; the shared store has tests of its own
     SQLALCHEMY_DATABASE_URI = env("CRM_TEST_DATABASE_URL", "sqlite://")
     CELERY_BROKER_URL = env("CRM_TEST_BROKER_URL", "memory://")
     CELERY_TASK_ALWAYS_EAGER = True
@@ -215,6 +222,12 @@ class ProductionConfig(Config):
             problems.append(f"CRM_SECRET_KEY is too short (use {SECRET_KEY_MIN_LENGTH}+ random characters).")
         if env("CRM_DATABASE_URL") is None:
             problems.append("CRM_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/crm).")
+        storage = env("CRM_RATELIMIT_STORAGE_URL")
+        if storage is None or storage.split("://")[0] in ("memory", "async+memory"):
+            problems.append(
+                "CRM_RATELIMIT_STORAGE_URL is not set or counts per process (memory://): every web "
+                "process would count failed sign-ins apart. Use Redis, e.g. redis://host:6379/1."
+            )
         if problems:
             raise ConfigError("Production configuration refused: " + " ".join(problems))
 

@@ -1,8 +1,9 @@
 """Run the whole CRM on one machine: web, Celery worker and Celery beat (``make run``).
 
 The embedded default keeps everything in ``instance/``: the SQLite database, the SQLite
-broker, the session key (``secret_key``, made on first start, owner-only) and the e-mail
-outbox. Every process reads the same key from there. Stop with Ctrl-C; if one process dies, all are stopped.
+broker, the sign-in counters (``limits.sqlite``, shared by the web workers), the session key
+(``secret_key``, made on first start, owner-only) and the e-mail outbox. Every process reads
+the same key and counters from there. Stop with Ctrl-C; if one process dies, all are stopped.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ def development_config(instance, **settings):
         {
             "SECRET_KEY_FILE": instance / "secret_key",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'crm.sqlite'}",
+            "RATELIMIT_STORAGE_URI": f"sqlite:///{instance / 'limits.sqlite'}",
             **settings,
         },
     )
