@@ -2,12 +2,22 @@
 
 Every setting a deployment may change has an environment variable named ``CRM_*``;
 the README lists them. ``DevelopmentConfig`` is the embedded default: SQLite files in
-``instance/`` for the data and for the Celery broker, so nobody needs a server to try it.
+``instance/`` for the data, the Celery broker and the sign-in counters, so nobody needs a
+server to try it.
+
+No configuration signs sessions with a key written in the source: anyone could read it and
+sign a session cookie for the admin. Production must be given ``CRM_SECRET_KEY``; the embedded
+default makes a random key on first start and keeps it in ``instance/secret_key``
+(:func:`secret_key_from_file`), which every process of the installation reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import secrets
+import stat
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -31,8 +41,62 @@ class ConfigError(RuntimeError):
     """Raised when a configuration cannot run safely."""
 
 
+# A key shorter than this is refused (outside the tests): 32 random characters carry 128+ bits.
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def secret_key_from_file(path: Path) -> str:
+    """The installation's session key, kept in ``path``; made (random) on first start.
+
+    Several processes start at once (web workers, Celery worker and beat) and must all get
+    the same key. The new key is written to a file of its own and then linked to ``path``:
+    ``link`` fails when ``path`` exists, so exactly one process's key wins, and the file
+    appears complete or not at all (a reader never sees a half-written key). Everyone then
+    reads ``path``. The file is readable by its owner only (0600); a key file that others
+    could read is made owner-only again.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(48) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process was first: its key wins
+                os.link(draft, path)
+        finally:
+            draft.unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        logging.getLogger(__name__).warning("%s could be read by others; made readable by its owner only", path)
+        path.chmod(0o600)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"The secret key file {path} holds less than {SECRET_KEY_MIN_LENGTH} characters. "
+            "Delete it: a new key is made at the next start (everyone signs in again)."
+        )
+    return key
+
+
+def secret_key(config: type[Config]) -> str:
+    """The key that signs sessions: ``CRM_SECRET_KEY``, else the instance's key file."""
+    if config.SECRET_KEY:
+        if not config.TESTING and len(config.SECRET_KEY) < SECRET_KEY_MIN_LENGTH:
+            raise ConfigError(f"CRM_SECRET_KEY is too short (use {SECRET_KEY_MIN_LENGTH}+ random characters).")
+        return config.SECRET_KEY
+    if config.SECRET_KEY_FILE:
+        return secret_key_from_file(config.SECRET_KEY_FILE)
+    raise ConfigError("No secret key: set CRM_SECRET_KEY (a long random value).")
+
+
 class Config:
-    SECRET_KEY = env("CRM_SECRET_KEY", "dev-only-not-secret")
+    # Signs sessions and CSRF tokens. Unset, create_app reads (or makes) SECRET_KEY_FILE;
+    # a configuration with neither does not start.
+    SECRET_KEY = env("CRM_SECRET_KEY")
+    SECRET_KEY_FILE: Path | None = INSTANCE_DIR / "secret_key"
     SQLALCHEMY_DATABASE_URI = env("CRM_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
@@ -91,9 +155,14 @@ class Config:
     # for the password again when the last sign-in is older than this.
     REAUTH_MINUTES = env_int("CRM_REAUTH_MINUTES", 15)
     HSTS = False
-    # Sign-in throttling (Flask-Limiter): per IP address and per account. Use Redis in
-    # production (e.g. redis://host:6379/1) so every web process counts together.
-    RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", "memory://")
+    # Proxies in front of the CRM that add X-Forwarded-For/-Proto (werkzeug's ProxyFix): the
+    # client address is taken this many hops back. 0: the CRM is reached directly and those
+    # headers are ignored (a client could write anything in them).
+    PROXY_HOPS = env_int("CRM_PROXY_HOPS", 0)
+    # Sign-in throttling (Flask-Limiter): per IP address and per account, counted across every
+    # process of the installation: an SQLite file in the embedded default (crm.ratelimit_store),
+    # Redis in production (e.g. redis://host:6379/1). memory:// counts per process.
+    RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", f"sqlite:///{INSTANCE_DIR / 'limits.sqlite'}")
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_ACCOUNT_LIMIT = env("CRM_LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
     LOGIN_IP_LIMIT = env("CRM_LOGIN_IP_LIMIT", "30 per 15 minutes")
@@ -125,6 +194,8 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing"  # noqa: S105
+    SECRET_KEY_FILE = None
+    RATELIMIT_STORAGE_URI = "memory://"  # one process; the shared store has tests of its own
     SQLALCHEMY_DATABASE_URI = env("CRM_TEST_DATABASE_URL", "sqlite://")
     CELERY_BROKER_URL = env("CRM_TEST_BROKER_URL", "memory://")
     CELERY_TASK_ALWAYS_EAGER = True
@@ -137,16 +208,26 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    SECRET_KEY_FILE = None  # production is given its key (CRM_SECRET_KEY)
     SESSION_COOKIE_SECURE = env_bool("CRM_SESSION_COOKIE_SECURE", True)
     HSTS = env_bool("CRM_HSTS", True)
 
     @classmethod
     def check(cls) -> None:
         problems = []
-        if env("CRM_SECRET_KEY") is None:
+        key = env("CRM_SECRET_KEY")
+        if key is None:
             problems.append("CRM_SECRET_KEY is not set (use a long random value).")
+        elif len(key) < SECRET_KEY_MIN_LENGTH:
+            problems.append(f"CRM_SECRET_KEY is too short (use {SECRET_KEY_MIN_LENGTH}+ random characters).")
         if env("CRM_DATABASE_URL") is None:
             problems.append("CRM_DATABASE_URL is not set (e.g. postgresql+psycopg://user@host/crm).")
+        storage = env("CRM_RATELIMIT_STORAGE_URL")
+        if storage is None or storage.split("://")[0] in ("memory", "async+memory"):
+            problems.append(
+                "CRM_RATELIMIT_STORAGE_URL is not set or counts per process (memory://): every web "
+                "process would count failed sign-ins apart. Use Redis, e.g. redis://host:6379/1."
+            )
         if problems:
             raise ConfigError("Production configuration refused: " + " ".join(problems))
 

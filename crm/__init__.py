@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import INSTANCE_DIR, Config, ConfigError, config_from_env, secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,9 +17,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(INSTANCE_DIR),
     )
     app.config.from_object(config)
+    app.config["SECRET_KEY"] = secret_key(config)
+    trust_proxies(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -27,6 +29,19 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``PROXY_HOPS`` reverse proxies, take the client's address and scheme from the
+    X-Forwarded-For/-Proto headers they add (the Host header is passed on by the proxy). With
+    0 hops those headers are ignored: a client could forge them to escape the sign-in limits."""
+    hops = app.config["PROXY_HOPS"]
+    if hops < 0:
+        raise ConfigError(f"CRM_PROXY_HOPS must be 0 or more, not {hops}.")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

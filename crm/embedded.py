@@ -1,7 +1,9 @@
 """Run the whole CRM on one machine: web, Celery worker and Celery beat (``make run``).
 
 The embedded default keeps everything in ``instance/``: the SQLite database, the SQLite
-broker and the e-mail outbox. Stop with Ctrl-C; if one process dies, all are stopped.
+broker, the sign-in counters (``limits.sqlite``, shared by the web workers), the session key
+(``secret_key``, made on first start, owner-only) and the e-mail outbox. Every process reads
+the same key and counters from there. Stop with Ctrl-C; if one process dies, all are stopped.
 """
 
 from __future__ import annotations
@@ -14,21 +16,21 @@ import time
 import urllib.request
 from pathlib import Path
 
-from config import config_from_env
+from config import INSTANCE_DIR, config_from_env, secret_key
 
 HOST = os.environ.get("CRM_HOST", "127.0.0.1")
 PORT = int(os.environ.get("CRM_PORT", "5000"))
 BIN = Path(sys.executable).parent
 
 
-def commands(instance: Path) -> dict[str, list[str]]:
+def commands(instance: Path, *, host: str = HOST, port: int = PORT) -> dict[str, list[str]]:
     return {
         "web": [
             str(BIN / "gunicorn"),
             "--workers",
             "2",
             "--bind",
-            f"{HOST}:{PORT}",
+            f"{host}:{port}",
             "--access-logfile",
             "-",
             # gunicorn's control socket defaults to one path per user (~/.gunicorn): a second
@@ -81,8 +83,10 @@ def wait_for_web(timeout: float = 30.0) -> None:
 
 
 def main() -> int:
-    instance = Path(os.environ.get("CRM_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+    instance = INSTANCE_DIR
     instance.mkdir(exist_ok=True)
+    config = config_from_env()
+    secret_key(config)  # the session key: made here, once, before the processes that read it start
     processes = {name: subprocess.Popen(cmd) for name, cmd in commands(instance).items()}  # noqa: S603
     stopping = False
 

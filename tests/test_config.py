@@ -10,10 +10,32 @@ def test_production_refuses_to_start_without_secret_and_database(monkeypatch):
         ProductionConfig.check()
 
 
-def test_production_starts_with_both(monkeypatch):
+def test_production_starts_with_secret_database_and_a_shared_limiter_store(monkeypatch):
     monkeypatch.setenv("CRM_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg://crm@db/crm")
+    monkeypatch.setenv("CRM_RATELIMIT_STORAGE_URL", "redis://redis.internal:6379/1")
     ProductionConfig.check()
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    monkeypatch.setenv("CRM_SECRET_KEY", "dev-only-not-secret")
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg://crm@db/crm")
+    monkeypatch.setenv("CRM_RATELIMIT_STORAGE_URL", "redis://redis.internal:6379/1")
+    with pytest.raises(ConfigError, match="CRM_SECRET_KEY is too short"):
+        ProductionConfig.check()
+
+
+@pytest.mark.parametrize("storage", [None, "memory://"])
+def test_production_refuses_sign_in_counts_per_process(monkeypatch, storage):
+    """With memory:// each gunicorn worker counts failed sign-ins apart (issue 16, finding 6)."""
+    monkeypatch.setenv("CRM_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg://crm@db/crm")
+    if storage is None:
+        monkeypatch.delenv("CRM_RATELIMIT_STORAGE_URL", raising=False)
+    else:
+        monkeypatch.setenv("CRM_RATELIMIT_STORAGE_URL", storage)
+    with pytest.raises(ConfigError, match=r"CRM_RATELIMIT_STORAGE_URL is not set or counts per process.*redis://"):
+        ProductionConfig.check()
 
 
 def test_unknown_config_name_is_refused(monkeypatch):
@@ -28,6 +50,8 @@ def test_development_is_the_default(monkeypatch):
     assert config.__name__ == "DevelopmentConfig"
     assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
     assert config.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
+    assert config.RATELIMIT_STORAGE_URI.startswith("sqlite:///")  # shared by the web workers
+    assert config.PROXY_HOPS == 0
 
 
 # --- PostgreSQL planner setting (crm.database) ---------------------------------------------

@@ -1,8 +1,12 @@
 """Sign-in throttling per account: after too many failed attempts (default 5 in 15 minutes)
 an account refuses further attempts for a while; a successful sign-in resets the count.
 
-Counts live in Flask-Limiter's storage (memory in the embedded default, Redis in production),
-next to the per-IP limit on the sign-in route.
+Counts live in Flask-Limiter's storage, next to the per-IP limit on the sign-in route, and
+are shared by every process of the installation: an SQLite file in the embedded default
+(crm.ratelimit_store), Redis in production. A count kept per process would let an attacker
+go on against a locked account on the next web worker. The increment is atomic in both
+stores; the check before it is not, so concurrent attempts can overshoot the limit by the
+number of requests in flight, never more.
 """
 
 from __future__ import annotations
