@@ -370,3 +370,17 @@ def test_no_login_event_when_the_code_step_is_abandoned(client, anna, clock):
 def test_without_two_factor_the_password_is_the_whole_sign_in(client, anna):
     assert sign_in(client, "anna@example.nl").headers["Location"] == "/"
     assert actions(anna) == ["login"]
+
+
+def test_re_entering_the_password_does_not_reset_the_count_of_wrong_codes(client, anna, clock):
+    """Otherwise whoever has the password could guess codes for ever, four at a time."""
+    enrol(client, anna)
+    for _ in range(2):
+        assert sign_in(client, "anna@example.nl").headers["Location"] == "/login/code"
+        assert send_code(client, "000000").status_code == 200
+        assert send_code(client, "111111").status_code == 200
+    assert sign_in(client, "anna@example.nl").headers["Location"] == "/login/code"
+    assert send_code(client, "222222").status_code == 200  # the fifth wrong code
+    response = sign_in(client, "anna@example.nl")
+    assert response.status_code == 429
+    assert "Te veel mislukte pogingen voor dit account" in response.get_data(as_text=True)

@@ -54,9 +54,10 @@ def login():
             throttle.record_failure(email)
             flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "danger")
             return render_template("auth/login.html", form=form), 200
-        throttle.reset(email)
         target = safe_next(request.args.get("next"))
         if two_factor.is_enabled(user):
+            # The failure count is reset only by a complete sign-in (in login_code): otherwise
+            # whoever knows the password could guess codes for ever, re-entering it every 4 tries.
             # Not signed in yet: the Logboek says "password right", and "login" only after the code.
             accounts.record_password_step(user, ip_address=ip_address)
             db.session.commit()
@@ -64,6 +65,7 @@ def login():
             session["pending_user"], session["pending_next"] = user.get_id(), target
             session["pending_since"] = int(time.time())
             return redirect(url_for("auth.login_code"))
+        throttle.reset(email)
         accounts.record_login(user, ip_address=ip_address)
         db.session.commit()
         return finish_login(user, target)

@@ -126,11 +126,6 @@ def use_code(user: User, code: str) -> Outcome:
     return Outcome.OK
 
 
-def verify(user: User, code: str) -> bool:
-    """A valid code now, without using it up (prefer ``use_code`` wherever a code signs in)."""
-    return matching_step(user, code) is not None
-
-
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Switch two-factor sign-in on with the first code; returns the recovery codes (show once)."""
     if not user.totp_secret or use_code(user, code) is not Outcome.OK:
