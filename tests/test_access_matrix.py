@@ -88,6 +88,7 @@ EXPECTED.update(
         "admin.user_edit /beheer/gebruikers/<int:id>": same(ADMIN_ONLY),
         "admin.user_new /beheer/gebruikers/nieuw": same(ADMIN_ONLY),
         "admin.user_reset_password /beheer/gebruikers/<int:id>/wachtwoord": {"POST": ADMIN_ONLY},
+        "admin.user_reset_two_factor /beheer/gebruikers/<int:id>/tweestaps": {"POST": ADMIN_ONLY},
         "admin.user_set_active /beheer/gebruikers/<int:id>/actief": {"POST": ADMIN_ONLY},
         "admin.users /beheer/gebruikers": {"GET": ADMIN_ONLY},
         # logboek: the searchable log for steering; a record's history for who sees the record
@@ -102,6 +103,8 @@ EXPECTED.update(
         # the second step of a two-factor sign-in: without a pending sign-in, back to /login
         "auth.login_code /login/code": same(everyone(302)),
         "auth.two_factor_setup /profiel/tweestaps": same(everyone(200)),
+        # own recovery codes (nobody of the test world has two-factor on: back to the set-up page)
+        "auth.recovery_codes_new /profiel/tweestaps/herstelcodes": {"POST": everyone(302)},
         "auth.profile /profiel": same(everyone(200)),
         "auth.reauthenticate /herbevestigen": same(everyone(200)),
         # the secret token in the address is the key (calendar apps cannot sign in)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,10 +16,12 @@ from crm.extensions import db
 from crm.forms import choices
 from crm.models import Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
-from crm.services import accounts, organisations, programme_periods
+from crm.services import accounts, mail, organisations, programme_periods, two_factor
+from crm.services.audit import audit
 from crm.services.errors import ServiceError, StaleRecord
 
 bp = Blueprint("admin", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.before_request
@@ -286,7 +290,7 @@ def user_edit(id: int):
             db.session.commit()
             flash(_("De gebruiker is opgeslagen."), "success")
             return redirect(url_for("admin.user_edit", id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user, two_factor_on=two_factor.is_enabled(user))
 
 
 @bp.route("/gebruikers/<int:id>/actief", methods=["POST"])
@@ -316,3 +320,40 @@ def user_reset_password(id: int):
     password = accounts.reset_password(current_user, user)
     db.session.commit()
     return render_template("admin/user_password.html", user=user, password=password, created=False)
+
+
+@bp.route("/gebruikers/<int:id>/tweestaps", methods=["POST"])
+@recent_password_required
+def user_reset_two_factor(id: int):
+    """Switch off a user's second factor (a lost phone): audited, and the user is told by e-mail."""
+    user = _get(User, id)
+    try:
+        accounts.reset_two_factor(current_user, user)
+    except ServiceError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("admin.user_edit", id=user.id))
+    db.session.commit()
+    # After the commit: the e-mail never announces a reset that did not happen.
+    try:
+        mail.deliver(mail.build(accounts.two_factor_reset_mail(user, current_user)))
+    except mail.MailFailure as error:
+        log.warning("Two-factor reset mail to user %s not delivered: %s", user.id, error)
+        audit(None, "mail_failed", user, summary=f"two_factor_reset: {error}"[:1000])
+        db.session.commit()
+        flash(
+            _(
+                "De tweestapsverificatie van %(name)s staat uit, maar de e-mail aan %(name)s kon niet worden "
+                "verstuurd. Laat het %(name)s zelf weten.",
+                name=user.name,
+            ),
+            "warning",
+        )
+    else:
+        flash(
+            _(
+                "De tweestapsverificatie van %(name)s staat uit. %(name)s heeft hierover een e-mail gekregen.",
+                name=user.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.user_edit", id=user.id))

@@ -47,19 +47,27 @@ def login():
         if wait:
             flash(too_many_attempts(wait), "danger")
             return render_template("auth/login.html", form=form), 429
-        user = accounts.authenticate(email, form.password.data, ip_address=request.remote_addr or "")
-        db.session.commit()
+        ip_address = request.remote_addr or ""
+        user = accounts.authenticate(email, form.password.data, ip_address=ip_address)
         if user is None:
+            db.session.commit()
             throttle.record_failure(email)
             flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "danger")
             return render_template("auth/login.html", form=form), 200
-        throttle.reset(email)
         target = safe_next(request.args.get("next"))
         if two_factor.is_enabled(user):
+            # The failure count is reset only by a complete sign-in (in login_code): otherwise
+            # whoever knows the password could guess codes for ever, re-entering it every 4 tries.
+            # Not signed in yet: the Logboek says "password right", and "login" only after the code.
+            accounts.record_password_step(user, ip_address=ip_address)
+            db.session.commit()
             session.clear()
             session["pending_user"], session["pending_next"] = user.get_id(), target
             session["pending_since"] = int(time.time())
             return redirect(url_for("auth.login_code"))
+        throttle.reset(email)
+        accounts.record_login(user, ip_address=ip_address)
+        db.session.commit()
         return finish_login(user, target)
     return render_template("auth/login.html", form=form)
 
@@ -122,6 +130,9 @@ def profile():
         prefs=prefs,
         password_form=password_form,
         calendar_url=_calendar_url(current_user.ical_token),
+        recovery_codes_left=two_factor.remaining_recovery_codes(current_user)
+        if two_factor.is_enabled(current_user)
+        else None,
     )
 
 

@@ -16,7 +16,7 @@ from crm.models.trajectories import (
     TrajectoryOrganisation,
     TrajectoryStatusChange,
 )
-from crm.models.users import User
+from crm.models.users import RecoveryCode, User
 from crm.models.vacancies import Vacancy, VacancyStatusChange, vacancy_organisation
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Participant",
     "Partnership",
     "ProgrammePeriod",
+    "RecoveryCode",
     "Region",
     "SbiSection",
     "Trajectory",

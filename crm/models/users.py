@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.models.base import Base, TimestampMixin, one_of
+from crm.models.base import Base, TimestampMixin, one_of, utcnow
 
 if TYPE_CHECKING:
     from crm.models.organisations import Organisation
@@ -43,6 +43,10 @@ class User(UserMixin, TimestampMixin, Base):
     # Two-factor sign-in (TOTP, RFC 6238): the shared secret, and when it was confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
+    # The TOTP time step (30-second counter) of the last code accepted. A code of that step or
+    # an earlier one is refused: each code works once (ASVS 2.8.4). Set by compare-and-set in
+    # crm.services.two_factor, so two sessions racing with one code cannot both win.
+    totp_last_step: Mapped[int | None]
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
@@ -52,3 +56,19 @@ class User(UserMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login refuses inactive users
         return self.active
+
+
+class RecoveryCode(Base):
+    """One of a user's single-use recovery codes for two-factor sign-in (a lost phone).
+
+    Only a keyed hash is stored (see crm.services.two_factor); the codes are shown once, when
+    made. ``used_at`` is set by compare-and-set when a code signs someone in; a new set replaces
+    the old rows."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

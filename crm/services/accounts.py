@@ -1,16 +1,26 @@
-"""Users and sign-in: authentication, passwords, creating and deactivating accounts."""
+"""Users and sign-in: authentication, passwords, creating and deactivating accounts.
+
+A sign-in is audited as ``login`` only when it is complete: after the password for a user
+without two-factor sign-in, after the code for a user with it (``record_login``, called by the
+view that finishes the sign-in). The password step of a two-factor user is recorded as
+``login_password_ok``: an abandoned code step then shows as exactly that in the Logboek.
+"""
 
 from __future__ import annotations
 
 import secrets
 
+from flask import render_template
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import attributes
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import force_locale
 from crm.models import Organisation, User
 from crm.models.base import utcnow
+from crm.services import mail, two_factor
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.passwords import (
@@ -31,7 +41,8 @@ def find_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str, *, ip_address: str = "") -> User | None:
-    """The active user with this e-mail and password, or None. Audits both outcomes."""
+    """The active user with this e-mail and password, or None. Audits a failure; a success is
+    not yet a sign-in (see ``record_login`` and ``record_password_step``)."""
     user = find_by_email(email)
     if user is None:
         burn_time(password)
@@ -42,9 +53,18 @@ def authenticate(email: str, password: str, *, ip_address: str = "") -> User | N
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    audit(user, "login", user, ip_address=ip_address)
     return user
+
+
+def record_password_step(user: User, *, ip_address: str = "") -> None:
+    """The password was right and the second factor is still to come."""
+    audit(user, "login_password_ok", user, ip_address=ip_address)
+
+
+def record_login(user: User, *, ip_address: str = "", via: str = "") -> None:
+    """A complete sign-in (every factor given)."""
+    user.last_login_at = utcnow()
+    audit(user, "login", user, summary=via, ip_address=ip_address)
 
 
 def end_sessions(user: User) -> None:
@@ -156,6 +176,44 @@ def reset_password(actor: User, user: User) -> str:
     end_sessions(user)
     audit(actor, "password_reset", user)
     return password
+
+
+def reset_two_factor(actor: User, user: User) -> None:
+    """An admin switches a user's two-factor sign-in off (a lost phone, no recovery codes left):
+    the user signs in with the password alone and, where the role requires it, enrols again.
+    Ends the user's sessions. The view tells the user by e-mail (``two_factor_reset_mail``)."""
+    permissions.require(permissions.can_manage_users(actor))
+    if user.id == actor.id:
+        raise ServiceError(
+            "U kunt uw eigen tweestapsverificatie hier niet herstellen. Gebruik een herstelcode, "
+            "of vraag een andere beheerder."
+        )
+    if not two_factor.is_enabled(user) and not user.totp_secret:
+        raise ServiceError("Tweestapsverificatie staat voor deze gebruiker niet aan; er is niets te herstellen.")
+    two_factor.clear(user)
+    end_sessions(user)
+    audit(actor, "two_factor_reset", user, changes={"two_factor": [True, False]})
+
+
+def two_factor_reset_mail(user: User, actor: User) -> mail.Outgoing:
+    """The e-mail that tells a user their second factor was reset, in the user's language."""
+    with force_locale(user.locale or "nl"):
+        subject = _("Uw tweestapsverificatie is uitgezet")
+        context = {
+            "recipient": user,
+            "actor": actor,
+            "subject": subject,
+            "login_url": mail.absolute_url("/login"),
+            "profile_url": mail.absolute_url("/profiel"),
+        }
+        return mail.Outgoing(
+            to_name=user.name,
+            to_address=user.email,
+            subject=subject,
+            text=render_template("mail/two_factor_reset.txt", **context),
+            html=render_template("mail/two_factor_reset.html", **context),
+            message_id=mail.make_message_id(f"two-factor-reset-{user.id}-{secrets.token_hex(8)}"),
+        )
 
 
 def update_preferences(user: User, *, locale: str, notify_digest: bool, notify_reminders: bool, phone: str) -> None:
