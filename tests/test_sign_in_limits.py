@@ -313,3 +313,19 @@ def test_an_account_locked_on_one_worker_is_locked_on_the_other(web):
         failures += 1
     status, html = server.sign_in(token, "nog-iemand@example.nl", "fout-wachtwoord")
     assert status == 429 and "Er kwamen te veel aanmeldpogingen van dit adres" in html
+
+
+def test_attempts_at_once_get_no_more_answers_than_the_limit(web):
+    """Each attempt is counted before its password is checked (one atomic increment), so
+    requests in flight together cannot slip past the limit (before: 6 answers of 40)."""
+    # The production hashing cost makes each check take a while (an unknown address is hashed
+    # too), so both workers are busy at once, as under attack.
+    server = web(CRM_LOGIN_IP_LIMIT="100 per 15 minutes", CRM_ARGON2_TIME_COST="3", CRM_ARGON2_MEMORY_COST="65536")
+    _status, html = server.request("GET", "/login")
+    token = CSRF_RE.search(html)
+    token = token.group(1) or token.group(2)
+    with ThreadPoolExecutor(4) as pool:
+        answered = list(pool.map(lambda _: server.sign_in(token, "niemand@example.nl", "fout-wachtwoord"), range(40)))
+    statuses = sorted(status for status, _ in answered)
+    assert statuses.count(200) == 5, statuses
+    assert statuses.count(429) == 35

@@ -68,7 +68,7 @@ def login_code():
         return redirect(url_for("auth.login"))
     form = SignInCodeForm()
     if form.validate_on_submit():
-        wait = throttle.seconds_blocked(user.email)
+        wait = throttle.take_attempt(user.email)
         if wait:
             flash(too_many_attempts(wait), "danger")
             return render_template("auth/login_code.html", form=form), 429
@@ -99,7 +99,6 @@ def login_code():
             ip_address=ip_address,
         )
         db.session.commit()
-        throttle.record_failure(user.email)
         form.code.errors.append(_code_refused(outcome, recovery))
     return render_template("auth/login_code.html", form=form)
 

@@ -43,7 +43,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data
-        wait = throttle.seconds_blocked(email)
+        wait = throttle.take_attempt(email)
         if wait:
             flash(too_many_attempts(wait), "danger")
             return render_template("auth/login.html", form=form), 429
@@ -51,7 +51,6 @@ def login():
         user = accounts.authenticate(email, form.password.data, ip_address=ip_address)
         if user is None:
             db.session.commit()
-            throttle.record_failure(email)
             flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "danger")
             return render_template("auth/login.html", form=form), 200
         target = safe_next(request.args.get("next"))
