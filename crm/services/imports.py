@@ -222,6 +222,13 @@ def read_table(
     """The file as a Table; ``ImportFileError`` for anything that is not a readable CSV or XLSX,
     or that has more rows, columns or cells than the limits."""
     limits = Limits(rows=max_rows, columns=max_columns, cells=max_cells)
+    if validation.contains_bsn(file_name):  # the name goes to the pages and the audit trail
+        raise ImportFileError(
+            _(
+                "De naam van het bestand bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "
+                "Het CRM mag geen BSN bevatten: geef het bestand een andere naam en kies het opnieuw."
+            )
+        )
     extension = os.path.splitext(file_name or "")[1].lower()
     if extension not in EXTENSIONS:
         if extension == ".xls":
