@@ -121,6 +121,12 @@ def validate_phone(form, field) -> None:
 PHONE_VALIDATORS = [Optional(), Length(max=30), validate_phone]
 
 
+def _no_bidi_controls(value):
+    from crm.services.validation import no_bidi_controls
+
+    return no_bidi_controls(value)
+
+
 def choices(pairs) -> list[SelectChoice]:
     """Select options from ``(value, label)`` pairs or a ``{value: label}`` dict."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
@@ -142,3 +148,8 @@ def service_check(check):
             field.data = normalised
 
     return validator
+
+
+# Every name field (employers, people at employers, participants, users, organisations,
+# partnerships, programme periods): no bidirectional control characters.
+NAME = service_check(_no_bidi_controls)

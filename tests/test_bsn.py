@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Contact
+from crm.services import imports
 from crm.services import validation as v
 from crm.services.audit import audit
 from tests.conftest import csrf_token, login_as
@@ -232,3 +233,14 @@ def test_an_import_file_named_with_a_bsn_is_refused(client, factories, import_fo
     assert "111222333" not in html
     assert not import_folder.exists() or not any(import_folder.iterdir())
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.summary.contains("111222333"))) is None
+
+
+def test_the_import_checks_every_cell_for_a_bsn(session, factories):
+    """Not only the notes: the employer form checks every field, so the import does too."""
+    content = "Naam;Straat;Notities\r\nBakkerij 111 222 333;Markt 1;\r\nBakkerij Bolder;Markt 111/222/333;\r\nSlagerij Smit;Markt 2;ok\r\n"
+    table = imports.read_table("werkgevers.csv", content.encode())
+    check = imports.check_rows(
+        table, {"name": 0, "street": 1, "notes": 2}, factories.UserFactory(role="accountmanager").id
+    )
+    assert [row.status for row in check.rows] == [imports.ERROR, imports.ERROR, imports.OK]
+    assert all("burgerservicenummer" in " ".join(row.problems()) for row in check.rows[:2])

@@ -613,8 +613,6 @@ KnownRow = tuple[dict[str, Any], list[tuple[str, str]]]
 class RowChecker:
     """Checks rows one by one with the form's validation functions; database look-ups once per value."""
 
-    BSN_CHECKED = ("notes",)  # as the employer form: the free text is where a BSN could end up
-
     def __init__(self, mapping: dict[str, int], default_contactpersoon_id: int | None):
         self.mapping = mapping
         self.default_contactpersoon_id = default_contactpersoon_id
@@ -671,9 +669,10 @@ class RowChecker:
         else:
             if key == "name" and not value:
                 raise validation.Invalid(_("Vul de naam van de werkgever in."))
+            if key == "name":
+                validation.no_bidi_controls(value)
             values[key] = value
-        if key in self.BSN_CHECKED:
-            validation.no_bsn(value)
+        validation.no_bsn(value)  # every cell, as the employer form checks every field
         stored = values.get(key)
         limit = LIMITS.get(key)
         if limit and isinstance(stored, str) and len(stored) > limit:

@@ -104,6 +104,25 @@ def sbi_code(value: str | None) -> str | None:
     return digits
 
 
+# Bidirectional controls (embeddings, overrides and isolates) make a name show differently from
+# what it is: "\u202eknaB" shows as "Bank". Nobody types them in a Dutch name; they come from
+# pasting or from someone who wants one record to look like another.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def no_bidi_controls(value: str | None) -> str | None:
+    """Refuses a name with a bidirectional control character (U+202A-U+202E, U+2066-U+2069).
+    The one rule for every name: employers, people at employers, participants, users,
+    organisations, partnerships, programme periods; forms (``crm.forms.NAME``), services and
+    the import call it."""
+    if value and BIDI_CONTROLS.search(value):
+        raise Invalid(
+            "De naam bevat een onzichtbaar teken dat de leesrichting omdraait, waardoor de naam er "
+            "anders uitziet dan hij is. Typ de naam opnieuw, zonder dat teken."
+        )
+    return value
+
+
 def municipality(name: str | None) -> Municipality | None:
     """A municipality from the shipped list, by name (case-insensitive)."""
     name = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", name or "").split())  # no NUL into a query
