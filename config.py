@@ -177,6 +177,10 @@ class Config:
     # when there is more than one web host); the largest file accepted, in rows.
     IMPORT_FOLDER = env("CRM_IMPORT_DIR", str(INSTANCE_DIR / "imports"))
     IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 20000)
+    # An uploaded sheet with a value beyond this column, or with more cells (empty ones
+    # included) than this, is refused as soon as the reader meets it.
+    IMPORT_MAX_COLUMNS = env_int("CRM_IMPORT_MAX_COLUMNS", 100)
+    IMPORT_MAX_CELLS = env_int("CRM_IMPORT_MAX_CELLS", 1_000_000)
     MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
     TESTING = False

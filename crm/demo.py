@@ -1351,14 +1351,13 @@ class _Seeder:
         employer_id = vacancy_id = None
         job: Job
         techniek = False
-        employer_cp = None
         if kind == "duaal":
             pool = (
                 self.leerbedrijven_with_vacancy
                 if self.leerbedrijven_with_vacancy and rng.random() < 0.6
                 else self.leerbedrijven
             )
-            employer_id, _created, techniek, employer_cp = rng.choice(pool)
+            employer_id, _created, techniek, _contactpersoon = rng.choice(pool)
             options = self.bbl_vacancies.get(employer_id)
             if options:
                 vacancy_id, job, _day = rng.choice(options)
@@ -1372,7 +1371,7 @@ class _Seeder:
             job = rng.choice(EVC_QUALIFICATIONS)
             techniek = job.crebo in EVC_TECHNIEK
             if rng.random() < 0.5 and self.all_employers:
-                employer_id, employer_cp = rng.choice(self.all_employers)
+                employer_id, _contactpersoon = rng.choice(self.all_employers)
             partnership = TECHNIEK if techniek and rng.random() < 0.6 else TWENTE
             regeling = self.pick_regeling_evc()
 
@@ -1465,14 +1464,16 @@ class _Seeder:
         }
         follow_up = None
         if status in ("gestart", "intake") and rng.random() < 0.25:
-            owner = employer_cp or creator
+            # As trajectories.add_follow_up makes it: owned by someone of an involved organisation
+            # (who can see the trajectory), and not tied to the employer, whose timeline is shared.
+            owner = creator if creator in deciders else rng.choice(deciders)
             subject = (
                 "Voortgangsgesprek met deelnemer en praktijkopleider"
                 if status == "gestart"
                 else "Intakegesprek afronden"
             )
             follow_up = self.plan_open_follow_up(owner, steps[-1][1], subject, None)["row"]
-            follow_up["employer_id"] = employer_id
+            follow_up["employer_id"] = None
             follow_up["contact_id"] = None
         row["involvement_key"] = involvement_key(involved)  # bulk inserts bypass the ORM flush hook
         return {"row": row, "changes": changes, "involved": sorted(involved), "follow_up": follow_up}

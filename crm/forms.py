@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 from flask import request
 from flask_wtf import FlaskForm
-from wtforms import ValidationError
+from wtforms import DateTimeField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, StopValidation
 
 from crm.i18n import lazy_gettext as _l
 
@@ -20,15 +21,47 @@ NOT_FREE_TEXT = {"PasswordField", "HiddenField", "CSRFTokenField", "SelectField"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def _stop_when_unreadable(form, field) -> None:
+    """Last of every field's own validators: a value that was given but could not be read (a
+    date "x", a number "abc") already has its message from the field; stop there, so that no
+    further check (a ``validate_<field>`` comparing with today) meets None for a value that was
+    in fact given. An empty value is left to Optional/DataRequired, which run before this."""
+    if field.process_errors and any(str(value).strip() for value in field.raw_data or ()):
+        raise StopValidation()
+
+
+# Dates a person can mean in this CRM (birth dates, programme periods, follow-ups). Outside
+# this range a date is a typo or an attack, and date arithmetic (reminders: a date plus some
+# working days) would overflow at year 9999.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2099, 12, 31)
+
+
+def _date_in_range(form, field) -> None:
+    value = field.data
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date) and not FIRST_DATE <= value <= LAST_DATE:
+        raise StopValidation(
+            _l("Vul een datum tussen %(first)s en %(last)s in.", first=FIRST_DATE.year, last=LAST_DATE.year)
+        )
+
+
 class BaseForm(FlaskForm):
-    """Strips surrounding whitespace and refuses control characters in every text field."""
+    """Strips surrounding whitespace and refuses control characters in every text field; a value
+    that cannot be read (a garbled date or number) gets the field's message and no further checks;
+    a date outside FIRST_DATE..LAST_DATE is refused."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = list(unbound_field.kwargs.get("filters", []))
             if unbound_field.field_class.__name__ in {"StringField", "TextAreaField", "EmailField", "SearchField"}:
                 filters.append(_strip)
-            return unbound_field.bind(form=form, filters=filters, **options)
+            field = unbound_field.bind(form=form, filters=filters, **options)
+            field.validators = [*field.validators, _stop_when_unreadable]
+            if isinstance(field, DateTimeField):  # DateField and DateTimeLocalField too
+                field.validators.append(_date_in_range)
+            return field
 
     def submitted_version(self) -> int:
         """The ``version`` (optimistic locking) the posted form was built from, exactly as posted;
@@ -88,6 +121,12 @@ def validate_phone(form, field) -> None:
 PHONE_VALIDATORS = [Optional(), Length(max=30), validate_phone]
 
 
+def _no_bidi_controls(value):
+    from crm.services.validation import no_bidi_controls
+
+    return no_bidi_controls(value)
+
+
 def choices(pairs) -> list[SelectChoice]:
     """Select options from ``(value, label)`` pairs or a ``{value: label}`` dict."""
     items = pairs.items() if isinstance(pairs, dict) else pairs
@@ -109,3 +148,8 @@ def service_check(check):
             field.data = normalised
 
     return validator
+
+
+# Every name field (employers, people at employers, participants, users, organisations,
+# partnerships, programme periods): no bidirectional control characters.
+NAME = service_check(_no_bidi_controls)

@@ -29,7 +29,15 @@ from tests.access_world import build_world, fingerprint
 from tests.conftest import csrf_token, login_as
 from tests.test_access_matrix import EXPECTED, OK, rule_key, rules, url_for_rule
 
-FIGURES = {"forms": 0, "fuzz_cases": 0, "bsn_cases": 0, "server_errors": 0, "escaped": 0, "silent_tampered": 0}
+FIGURES = {
+    "forms": 0,
+    "fuzz_cases": 0,
+    "date_cases": 0,
+    "bsn_cases": 0,
+    "server_errors": 0,
+    "escaped": 0,
+    "silent_tampered": 0,
+}
 
 # Sign-in steps are throttled per address (a fuzzed password would lock out other tests);
 # they have their own tests in test_auth.py / test_sign_in_security.py.
@@ -88,6 +96,7 @@ class Form:
     page: str
     action: str
     fields: list[dict] = field(default_factory=list)
+    method: str = "post"
 
     def defaults(self) -> list[tuple[str, str]]:
         """What a browser would send untouched (a valid submission where the page prefills)."""
@@ -116,9 +125,10 @@ class Form:
 
 
 class FormParser(HTMLParser):
-    def __init__(self, page: str):
+    def __init__(self, page: str, methods: tuple[str, ...] = ("post",)):
         super().__init__(convert_charrefs=True)
         self.page = page
+        self.methods = methods
         self.forms: list[Form] = []
         self.current: Form | None = None
         self.select: dict | None = None
@@ -128,9 +138,10 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            if (a.get("method") or "get").lower() == "post":
+            method = (a.get("method") or "get").lower()
+            if method in self.methods:
                 action = a.get("action") or self.page
-                self.current = Form(page=self.page, action=action)
+                self.current = Form(page=self.page, action=action, method=method)
                 self.forms.append(self.current)
             else:
                 self.current = None
@@ -176,8 +187,8 @@ class FormParser(HTMLParser):
             self.textarea = None
 
 
-def forms_on(html: str, page: str) -> list[Form]:
-    parser = FormParser(page)
+def forms_on(html: str, page: str, methods: tuple[str, ...] = ("post",)) -> list[Form]:
+    parser = FormParser(page, methods)
     parser.feed(html)
     found = []
     for form in parser.forms:
@@ -200,12 +211,29 @@ def form_pages(app) -> list[str]:
     return keys
 
 
+def get_pages(app) -> list[str]:
+    """Every matrix rule with a GET page one of the fuzzing actors may open (filter forms live on
+    GET-only pages)."""
+    keys = []
+    for rule in rules(app):
+        key = rule_key(rule)
+        if rule.endpoint in SKIP or "GET" not in rule.methods:
+            continue
+        if any(EXPECTED[key]["GET"].get(actor) in (200, OK) for actor in FUZZ_ACTORS):
+            keys.append(key)
+    return keys
+
+
 def pytest_generate_tests(metafunc):
-    if "page_key" in metafunc.fixturenames:
+    if "page_key" in metafunc.fixturenames or "get_page_key" in metafunc.fixturenames:
         from config import TestingConfig
         from crm import create_app
 
-        metafunc.parametrize("page_key", form_pages(create_app(TestingConfig)))
+        app = create_app(TestingConfig)
+        if "page_key" in metafunc.fixturenames:
+            metafunc.parametrize("page_key", form_pages(app))
+        else:
+            metafunc.parametrize("get_page_key", get_pages(app))
 
 
 @dataclass
@@ -222,7 +250,7 @@ class Setup:
         return [(name, self.token) for name in sorted(names)]
 
 
-def open_page(app, page_key) -> Setup:
+def open_page(app, page_key, methods: tuple[str, ...] = ("post",)) -> Setup:
     rule = next(r for r in rules(app) if rule_key(r) == page_key)
     world = build_world()
     db.session.commit()
@@ -232,7 +260,9 @@ def open_page(app, page_key) -> Setup:
     path = url_for_rule(rule, world.ids)
     response = client.get(path)
     assert response.status_code == 200, (path, actor, response.status_code)
-    forms = forms_on(response.get_data(as_text=True), path)
+    html = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+    response.close()  # an export is a temporary file
+    forms = forms_on(html, path, methods)
     token = csrf_token(client, "/profiel")
     return Setup(client, world, world.users[actor], forms, token)
 
@@ -381,6 +411,60 @@ def test_employer_name_with_html_is_shown_escaped(app, session):
     assert "<b>x</b>" not in listing
 
 
+# --- garbage in every date field ---------------------------------------------------------------
+
+# Values a date input can receive from a browser without date picker, a script or a paste.
+GARBAGE_DATES = [
+    "x",
+    "2024-13-45",
+    "31-02-2024",
+    "2026-02-30",
+    "0000-00-00",
+    "0001-01-01",
+    "9999-12-31",
+    "99999-01-01",
+    "-1",
+    "１２-１２-２０２６",
+    "2026-12-06\x00",
+    "2026-12-06' OR 1=1 --",
+    "9" * 40,
+    "2026-12-06T25:61",
+]
+DATE_TYPES = {"date", "datetime-local", "month", "time"}
+
+
+def date_fields(form: Form) -> list[str]:
+    return [f["name"] for f in form.fields if f["kind"] == "input" and f["type"] in DATE_TYPES]
+
+
+def test_garbage_dates(app, session, get_page_key):
+    """Every date field of every form (POST and GET filter forms alike), each garbage value in
+    turn, the other fields as the page fills them: a page with a message, never a 500, and
+    nothing stored."""
+    setup = open_page(app, get_page_key, methods=("post", "get"))
+    targets = [(form, name) for form in setup.forms for name in date_fields(form)]
+    if not targets:
+        pytest.skip(f"{get_page_key}: no date field")
+    for form, name in targets:
+        for value in GARBAGE_DATES:
+            FIGURES["date_cases"] += 1
+            data = [(k, v) for k, v in form.defaults() if k != name and not is_csrf(k)] + [(name, value)]
+            if form.method == "get":
+                db.session.commit()
+                response = setup.client.get(form.action, query_string=MultiDict(data))
+                assert response.status_code == 200, (form.action, name, value, response.status_code)
+                response.close()
+                continue
+            status, html, changed, location = post_isolated(setup, form, data + setup.tokens(form))
+            assert status < 500, (form.action, name, value, status)
+            assert not changed, f"{form.action}: stored {name}={value!r}"
+            if status in (302, 303):  # refused with a flash message on the page it returns to
+                html = setup.client.get(location).get_data(as_text=True)
+            assert shows_refusal(html), (
+                f"{form.action}: {name}={value!r} refused without a message ({status} {location})"
+            )
+
+
 # --- no BSN in any free-text field ------------------------------------------------------------
 
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
@@ -442,7 +526,7 @@ def test_zz_figures(capsys):
     with capsys.disabled():
         print(
             f"\nfuzzing: {FIGURES['forms']} forms, {FIGURES['fuzz_cases']} fuzz cases, "
-            f"{FIGURES['bsn_cases']} BSN cases, {FIGURES['escaped']} stored values shown escaped, "
+            f"{FIGURES['date_cases']} garbage dates, {FIGURES['bsn_cases']} BSN cases, {FIGURES['escaped']} stored values shown escaped, "
             f"{FIGURES['server_errors']} server errors, {FIGURES['silent_tampered']} tampered values refused without a message"
         )
     assert FIGURES["server_errors"] == 0

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
-from crm.forms import PHONE_VALIDATORS, BaseForm, choices
+from crm.forms import NAME, PHONE_VALIDATORS, BaseForm, choices
 from crm.i18n import lazy_gettext as _l
 from crm.labels import ORGANISATION_KIND_LABELS, PARTNERSHIP_SCOPE_LABELS, ROLE_LABELS
 from crm.services.programme_periods import NAME_MAX
@@ -19,14 +19,14 @@ from crm.services.programme_periods import NAME_MAX
 
 class OrganisationForm(BaseForm):
     version = HiddenField()
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200), NAME])
     kind = SelectField(_l("Soort"), choices=choices(ORGANISATION_KIND_LABELS))
     active = BooleanField(_l("Actief"), default=True)
 
 
 class PartnershipForm(BaseForm):
     version = HiddenField()
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200), NAME])
     scope = SelectField(_l("Soort samenwerkingsverband"), choices=choices(PARTNERSHIP_SCOPE_LABELS))
     region_id = SelectField(_l("Arbeidsmarktregio"), coerce=int, validators=[Optional()])
     description = TextAreaField(_l("Omschrijving"), validators=[Optional(), Length(max=5000)])
@@ -35,7 +35,7 @@ class PartnershipForm(BaseForm):
 
 
 class UserForm(BaseForm):
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200)])
+    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200), NAME])
     email = EmailField(
         _l("E-mailadres"),
         validators=[
@@ -65,7 +65,11 @@ def required_date(message):
 class ProgrammePeriodForm(BaseForm):
     name = StringField(
         _l("Naam"),
-        validators=[DataRequired(_l("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'.")), Length(max=NAME_MAX)],
+        validators=[
+            DataRequired(_l("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'.")),
+            Length(max=NAME_MAX),
+            NAME,
+        ],
     )
     starts_on = DateField(
         _l("Begindatum"),

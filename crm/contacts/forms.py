@@ -151,7 +151,7 @@ class RescheduleForm(BaseForm):
     next = HiddenField()
 
     def validate_due_date(self, field) -> None:
-        if not self.days.data and field.data < today():
+        if not self.days.data and field.data is not None and field.data < today():
             raise ValidationError(_l("De nieuwe datum ligt in het verleden."))
 
     def validate(self, extra_validators=None) -> bool:

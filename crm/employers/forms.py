@@ -9,7 +9,7 @@ from __future__ import annotations
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from crm.forms import BaseForm, choices, service_check
+from crm.forms import NAME, BaseForm, choices, service_check
 from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_SIZE_LABELS, EMPLOYER_STATUS_LABELS
 from crm.models import Employer
@@ -32,7 +32,7 @@ def chosen(message):
 class EmployerForm(BaseForm):
     name = StringField(
         _l("Naam (handelsnaam)"),
-        validators=[DataRequired(_l("Vul de naam van de werkgever in.")), Length(max=200)],
+        validators=[DataRequired(_l("Vul de naam van de werkgever in.")), Length(max=200), NAME],
     )
     kvk_number = StringField(_l("KvK-nummer"), validators=[service_check(validation.kvk_number)])
     vestigingsnummer = StringField(_l("Vestigingsnummer"), validators=[service_check(validation.vestigingsnummer)])
@@ -104,7 +104,9 @@ class EmployerForm(BaseForm):
 
 
 class PersonForm(BaseForm):
-    name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul de naam van de persoon in.")), Length(max=200)])
+    name = StringField(
+        _l("Naam"), validators=[DataRequired(_l("Vul de naam van de persoon in.")), Length(max=200), NAME]
+    )
     function = StringField(_l("Functie"), validators=[Length(max=200)])
     phone = StringField(_l("Telefoon"), validators=[service_check(validation.phone)])
     email = StringField(_l("E-mailadres"), validators=[service_check(validation.email)])

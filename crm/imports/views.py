@@ -58,11 +58,15 @@ def upload():
     form = UploadForm()
     if form.validate_on_submit():
         file_name = imports.display_file_name(form.file.data.filename)
+        with form.file.data.stream as upload:  # an upload over 500 kB is a temporary file: close it now
+            data = upload.read()
         try:
             table = imports.read_table(
                 file_name,
-                form.file.data.read(),
+                data,
                 max_rows=current_app.config.get("IMPORT_MAX_ROWS", imports.MAX_ROWS),
+                max_columns=current_app.config.get("IMPORT_MAX_COLUMNS", imports.MAX_COLUMNS),
+                max_cells=current_app.config.get("IMPORT_MAX_CELLS", imports.MAX_CELLS),
             )
         except imports.ImportFileError as error:
             form.file.errors.append(str(error))

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from crm.forms import BaseForm, choices, service_check
+from crm.forms import NAME, BaseForm, choices, service_check
 from crm.i18n import lazy_gettext as _l
 from crm.labels import DOELGROEP_LABELS
 from crm.models import Participant
@@ -39,10 +39,10 @@ PHONE_NO_BSN = service_check(_no_bsn_in_phone)
 
 class ParticipantForm(BaseForm):
     first_name = StringField(
-        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), Length(max=100), NO_BSN]
+        _l("Voornaam"), validators=[DataRequired(_l("Vul de voornaam in.")), Length(max=100), NO_BSN, NAME]
     )
     last_name = StringField(
-        _l("Achternaam"), validators=[DataRequired(_l("Vul de achternaam in.")), Length(max=150), NO_BSN]
+        _l("Achternaam"), validators=[DataRequired(_l("Vul de achternaam in.")), Length(max=150), NO_BSN, NAME]
     )
     birth_year = IntegerField(
         _l("Geboortejaar"),

@@ -30,6 +30,7 @@ from crm.services.passwords import (
     password_problem,
     verify_password,
 )
+from crm.services.validation import no_bidi_controls
 
 
 def normalise_email(email: str) -> str:
@@ -97,6 +98,7 @@ def create_user(
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
     email = normalise_email(email)
+    no_bidi_controls(name)
     if find_by_email(email) is not None:
         raise ServiceError("Er bestaat al een gebruiker met dit e-mailadres.")
     problem = password_problem(password, email=email, name=name)
@@ -141,6 +143,7 @@ def update_user(
     permissions.require(permissions.can_manage_users(actor))
     if user.id == actor.id and role != actor.role:
         raise ServiceError("U kunt uw eigen rol niet wijzigen.")
+    no_bidi_controls(name)
     _claim_edit(user, version)
     before = {"name": user.name, "role": user.role, "organisation": user.organisation.name, "phone": user.phone}
     user.name, user.role, user.organisation, user.phone = name.strip(), role, organisation, phone.strip()

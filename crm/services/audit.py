@@ -27,16 +27,20 @@ def audit(
     changes: dict | None = None,
     ip_address: str = "",
 ) -> AuditEvent:
+    from crm.services.validation import redact_bsn, redact_bsn_in
+
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    # The last line of defence: the trail is append-only, so a possible BSN that got this far
+    # (a file name, a value a service did not check) is redacted before it is written.
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
         action=action,
         object_type=object_type or "",
         object_id=object_id,
-        summary=summary,
-        changes=changes or None,
+        summary=redact_bsn(summary),
+        changes=redact_bsn_in(changes) or None,
         ip_address=ip_address,
     )
     db.session.add(event)

@@ -34,6 +34,7 @@ from crm.services.errors import ServiceError, StaleRecord
 from crm.services.notifications import notify
 from crm.services.reference import sbi_section_for
 from crm.services.search import refresh_search_text
+from crm.services.validation import no_bidi_controls
 
 CONTACTPERSOON_ROLES = ("accountmanager", "coordinator")
 LEGAL_FORMS = re.compile(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|groep|vof|bv|nv)\b", re.IGNORECASE)
@@ -136,6 +137,7 @@ def _check_contactpersoon(user: User) -> None:
 
 def create_employer(actor: User, data: EmployerData, contactpersoon: User | None = None) -> Employer:
     permissions.require(permissions.can_create_employer(actor))
+    no_bidi_controls(data.name)
     contactpersoon = contactpersoon or actor
     _check_contactpersoon(contactpersoon)
     if data.kvk_number and (existing := by_kvk(data.kvk_number)) is not None:
@@ -175,6 +177,7 @@ def changes_since(employer: Employer, version: int) -> list[AuditEvent]:
 def update_employer(actor: User, employer: Employer, data: EmployerData, *, version: int) -> Employer:
     """Save an edit made on ``version`` of the employer; refused when someone saved in between."""
     permissions.require(permissions.can_edit_employer(actor, employer))
+    no_bidi_controls(data.name)
     if version != employer.version:
         raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.")
     if data.kvk_number and (existing := by_kvk(data.kvk_number, exclude_id=employer.id)) is not None:
@@ -410,6 +413,7 @@ def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerCon
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
         raise ServiceError("Vul de naam van de persoon in.")
+    no_bidi_controls(data.name)
     if data.is_primary:
         _demote_other_primary(actor, employer, None)
     person = EmployerContact(employer_id=employer.id, **asdict(data))
@@ -431,6 +435,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
         raise ServiceError("Vul de naam van de persoon in.")
+    no_bidi_controls(data.name)
     if version != person.version:
         raise StaleRecord(PERSON_CHANGED)
     before = _person_values(person)

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, text
@@ -55,7 +55,8 @@ from crm.services.errors import ServiceError
 from crm.services.search import rebuild_search_text
 
 MAX_ROWS = 50_000
-MAX_COLUMNS = 100
+MAX_COLUMNS = 100  # setting IMPORT_MAX_COLUMNS
+MAX_CELLS = 1_000_000  # setting IMPORT_MAX_CELLS: cells read from one file, empty ones included
 MAX_XLSX_UNPACKED = 200 * 1024 * 1024  # what the zip may unpack to (a "zip bomb" is refused)
 BATCH = 1000
 EXTENSIONS = (".csv", ".xlsx")
@@ -187,8 +188,47 @@ XLS_REFUSED = _l(
 )
 
 
-def read_table(file_name: str, data: bytes, *, max_rows: int = MAX_ROWS) -> Table:
-    """The file as a Table; ``ImportFileError`` for anything that is not a readable CSV or XLSX."""
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file is read at most. A file over a limit is refused as soon as the reader
+    meets the first row, column or cell too many, so a small file that unpacks to a huge sheet
+    (one row of a million cells compresses to about 100 kB) cannot hold a worker."""
+
+    rows: int = MAX_ROWS
+    columns: int = MAX_COLUMNS
+    cells: int = MAX_CELLS
+
+    def too_wide(self) -> ImportFileError:
+        return ImportFileError(_("Het bestand heeft meer dan %(n)s kolommen.", n=self.columns))
+
+    def too_many_cells(self) -> ImportFileError:
+        return ImportFileError(
+            _(
+                "Het bestand heeft meer dan %(n)s cellen. Splits het in kleinere delen of verwijder "
+                "de kolommen die niet nodig zijn.",
+                n=_thousands(self.cells),
+            )
+        )
+
+
+def read_table(
+    file_name: str,
+    data: bytes,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
+    max_cells: int = MAX_CELLS,
+) -> Table:
+    """The file as a Table; ``ImportFileError`` for anything that is not a readable CSV or XLSX,
+    or that has more rows, columns or cells than the limits."""
+    limits = Limits(rows=max_rows, columns=max_columns, cells=max_cells)
+    if validation.contains_bsn(file_name):  # the name goes to the pages and the audit trail
+        raise ImportFileError(
+            _(
+                "De naam van het bestand bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "
+                "Het CRM mag geen BSN bevatten: geef het bestand een andere naam en kies het opnieuw."
+            )
+        )
     extension = os.path.splitext(file_name or "")[1].lower()
     if extension not in EXTENSIONS:
         if extension == ".xls":
@@ -199,7 +239,7 @@ def read_table(file_name: str, data: bytes, *, max_rows: int = MAX_ROWS) -> Tabl
     if extension == ".xlsx":
         if not data.startswith(b"PK\x03\x04"):
             raise ImportFileError(_("Dit bestand is geen Excel-bestand (.xlsx), al eindigt de naam op .xlsx."))
-        raw_rows = _xlsx_rows(data)
+        raw_rows = _xlsx_rows(data, limits)
         kind, encoding, delimiter = "xlsx", "", ""
     else:
         if data.startswith(b"PK\x03\x04"):
@@ -214,7 +254,7 @@ def read_table(file_name: str, data: bytes, *, max_rows: int = MAX_ROWS) -> Tabl
         delimiter = _sniff_delimiter(content)
         raw_rows = _csv_rows(content, delimiter)
         kind = "csv"
-    return _to_table(raw_rows, max_rows=max_rows, kind=kind, encoding=encoding, delimiter=delimiter)
+    return _to_table(raw_rows, limits=limits, kind=kind, encoding=encoding, delimiter=delimiter)
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -268,7 +308,72 @@ def _csv_rows(content: str, delimiter: str) -> Iterator[list[str]]:
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+CELL_REF = re.compile(r"([A-Z]{1,3})\d*")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> list[str]:
+    """The XML parts of every worksheet, as ``[Content_Types].xml`` lists them."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        types = fromstring(archive.read("[Content_Types].xml"))
+    except (KeyError, SyntaxError):  # a missing part or bad XML (ParseError is a SyntaxError)
+        return []
+    return [
+        element.get("PartName", "").lstrip("/")
+        for element in types
+        if element.tag.endswith("Override") and element.get("ContentType") == WORKSHEET_TYPE
+    ]
+
+
+def _scan_workbook(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse a workbook with a value beyond the last allowed column or with more cells than
+    allowed, reading each sheet's XML one cell at a time, before openpyxl opens it: even in
+    read-only mode openpyxl reads a sheet without a stated size to the end to find it, and
+    builds a whole row before handing it over. Every sheet counts (openpyxl opens all of them)."""
+    cells = 0
+    for part in _worksheet_parts(archive):
+        if part in archive.namelist():
+            with archive.open(part) as source:
+                cells = _scan_sheet(source, limits, cells)
+
+
+def _scan_sheet(source: IO[bytes], limits: Limits, cells: int) -> int:
+    from defusedxml.ElementTree import iterparse
+
+    column = 0
+    for event, element in iterparse(source, events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == SHEET_NS + "row":
+                column = 0
+            continue
+        if tag == SHEET_NS + "c":
+            cells += 1
+            if cells > limits.cells:
+                raise limits.too_many_cells()
+            ref = CELL_REF.match(element.get("r") or "")
+            column = _column_number(ref.group(1)) if ref else column + 1
+            if column > limits.columns and len(element):  # a cell with a value (empty styled cells pass)
+                raise limits.too_wide()
+            element.clear()
+        elif tag == SHEET_NS + "row":
+            element.clear()
+    return cells
+
+
+def _xlsx_rows(data: bytes, limits: Limits) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
     damaged = _(
@@ -280,6 +385,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
                 raise ImportFileError(
                     _("Het Excel-bestand is uitgepakt te groot. Splits het bestand of sla het op als CSV.")
                 )
+            _scan_workbook(archive, limits)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except ImportFileError:
         raise
@@ -291,7 +397,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()  # the size a file states may be wrong: read the rows it has
             for values in sheet.iter_rows(values_only=True):
-                yield [_cell_text(value) for value in values[: MAX_COLUMNS + 1]]
+                yield [_cell_text(value) for value in values[: limits.columns + 1]]
         except ImportFileError:
             raise
         except Exception:
@@ -316,25 +422,29 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _to_table(raw_rows: Iterable[list[str]], *, max_rows: int, **info: str) -> Table:
+def _to_table(raw_rows: Iterable[list[str]], *, limits: Limits, **info: str) -> Table:
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
+    read = 0
     for number, cells in enumerate(raw_rows, start=1):
+        if len(cells) > limits.columns and any(cells[limits.columns :]):
+            raise limits.too_wide()
+        read += len(cells)
+        if read > limits.cells:
+            raise limits.too_many_cells()
         cells = [(c or "").strip() for c in cells]
         if not any(cells):
             continue
         if headers is None:
             while cells and not cells[-1]:
                 cells.pop()
-            if len(cells) > MAX_COLUMNS:
-                raise ImportFileError(_("Het bestand heeft meer dan %(n)s kolommen.", n=MAX_COLUMNS))
             headers = [c or _("Kolom %(n)s", n=i + 1) for i, c in enumerate(cells)]
             continue
-        if len(rows) >= max_rows:
+        if len(rows) >= limits.rows:
             raise ImportFileError(
                 _(
                     "Het bestand heeft meer dan %(n)s rijen. Splits het in delen van hoogstens %(n)s rijen.",
-                    n=_thousands(max_rows),
+                    n=_thousands(limits.rows),
                 )
             )
         cells = (cells + [""] * len(headers))[: len(headers)]
@@ -503,8 +613,6 @@ KnownRow = tuple[dict[str, Any], list[tuple[str, str]]]
 class RowChecker:
     """Checks rows one by one with the form's validation functions; database look-ups once per value."""
 
-    BSN_CHECKED = ("notes",)  # as the employer form: the free text is where a BSN could end up
-
     def __init__(self, mapping: dict[str, int], default_contactpersoon_id: int | None):
         self.mapping = mapping
         self.default_contactpersoon_id = default_contactpersoon_id
@@ -561,9 +669,10 @@ class RowChecker:
         else:
             if key == "name" and not value:
                 raise validation.Invalid(_("Vul de naam van de werkgever in."))
+            if key == "name":
+                validation.no_bidi_controls(value)
             values[key] = value
-        if key in self.BSN_CHECKED:
-            validation.no_bsn(value)
+        validation.no_bsn(value)  # every cell, as the employer form checks every field
         stored = values.get(key)
         limit = LIMITS.get(key)
         if limit and isinstance(stored, str) and len(stored) > limit:

@@ -11,6 +11,7 @@ from crm.models import Organisation, Partnership, User
 from crm.models.base import utcnow
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
+from crm.services.validation import no_bidi_controls
 
 
 def _name_taken(model, name: str, exclude_id: int | None) -> bool:
@@ -45,6 +46,7 @@ def save_organisation(
     """Create an organisation (``organisation`` None) or change one; a change needs the
     ``version`` the form was opened on (StaleRecord when someone saved in between)."""
     permissions.require(permissions.can_manage_organisations(actor))
+    no_bidi_controls(name)
     if organisation is not None and version != organisation.version:
         raise StaleRecord(ORGANISATION_CHANGED)
     if _name_taken(Organisation, name, organisation.id if organisation else None):
@@ -76,6 +78,7 @@ def save_partnership(
     """Create a partnership or change one; a change needs the ``version`` the form was opened
     on (StaleRecord when someone saved in between), also when only the members change."""
     permissions.require(permissions.can_manage_organisations(actor))
+    no_bidi_controls(name)
     if partnership is not None and version != partnership.version:
         raise StaleRecord(PARTNERSHIP_CHANGED)
     if _name_taken(Partnership, name, partnership.id if partnership else None):

@@ -25,7 +25,7 @@ from crm.services.audit import HIDDEN, audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.paging import PageNumbers
-from crm.services.validation import contains_bsn, no_bsn
+from crm.services.validation import contains_bsn, no_bidi_controls, no_bsn
 
 # Shown in the audit trail with their values; the other fields only by name.
 NOT_PERSONAL = ("doelgroep", "has_startkwalificatie", "referring_organisation_id")
@@ -77,6 +77,8 @@ def refuse_bsn(*texts: str | None) -> None:
 def _check(data: ParticipantData) -> None:
     if not data.first_name.strip() or not data.last_name.strip():
         raise ServiceError("Vul de voornaam en de achternaam van de deelnemer in.")
+    no_bidi_controls(data.first_name)
+    no_bidi_controls(data.last_name)
     if data.doelgroep not in DOELGROEPEN:
         raise ServiceError("Kies de doelgroep van de deelnemer.")
     if data.birth_year is None and data.birth_date is None:

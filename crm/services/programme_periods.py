@@ -32,6 +32,7 @@ from crm.models import Ambition, ProgrammePeriod, Trajectory, User
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline import STARTED
+from crm.services.validation import Invalid, no_bidi_controls
 
 NAME_MAX = 50
 NOT_ALLOWED = "Alleen beheerders leggen programmaperiodes vast."
@@ -160,6 +161,10 @@ def _lock() -> None:
 
 def _check(name: str, starts_on: date | None, ends_on: date | None, exclude_id: int | None) -> str:
     name = " ".join((name or "").split())
+    try:
+        no_bidi_controls(name)
+    except Invalid as error:
+        raise PeriodRefused(str(error)) from None
     if not name:
         raise PeriodRefused("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'.")
     if len(name) > NAME_MAX:

@@ -9,6 +9,7 @@ municipality, the employer's own people), searched with the database's trigram m
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, text, update
@@ -79,8 +80,18 @@ def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 
     return done
 
 
+MAX_TERM = 100
+
+
 def normalise(term: str) -> str:
-    return " ".join(term.lower().split())[:100]
+    """The term as it is searched: NFKC (fullwidth letters and digits as plain ones), without
+    control and format characters (a NUL ends the FTS5 query string early, and PostgreSQL refuses
+    it in a text parameter; a zero-width space is invisible), lower case, single spaces, at most
+    MAX_TERM characters. FTS5 operators (NEAR, AND, ``*``, ``-``, ``^``) need no treatment: the
+    term is searched as one quoted phrase, so they are ordinary text."""
+    term = unicodedata.normalize("NFKC", term or "")
+    term = "".join(c for c in term if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(term.lower().split())[:MAX_TERM]
 
 
 def search_clause(term: str) -> ColumnElement[bool] | None:
