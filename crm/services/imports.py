@@ -1090,8 +1090,10 @@ class ImportStore:
         stored.save_meta()
         return stored
 
-    def get(self, token: str, owner: User) -> StoredImport | None:
-        """The owner's import with this token; None for a malformed token, someone else's or a gone one."""
+    def get(self, token: str, user: User) -> StoredImport | None:
+        """The import with this token if ``user`` may see it (``permissions.can_view_import``:
+        its owner, while allowed to import); None for a malformed token, someone else's or a
+        gone one."""
         if not TOKEN.fullmatch(token or ""):
             return None
         folder = self.root / token
@@ -1099,7 +1101,7 @@ class ImportStore:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if meta.get("owner_id") != owner.id:
+        if not permissions.can_view_import(user, meta.get("owner_id")):
             return None
         return StoredImport(folder, meta)
 
