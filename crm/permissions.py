@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 EDITORS = ("admin", "coordinator", "accountmanager")
 STEERING = ("admin", "coordinator")
+# Who may be an employer's contactpersoon (the one person who speaks for all partners).
+CONTACTPERSOON_ROLES = ("accountmanager", "coordinator")
 
 
 def require(allowed: bool, message: str = "U heeft geen toegang tot deze actie.") -> None:
@@ -122,6 +124,15 @@ def can_create_employer(user: User) -> bool:
 
 def can_edit_employer(user: User, employer: Employer) -> bool:
     return user.role in EDITORS and can_view_employer(user, employer)
+
+
+def can_be_contactpersoon(user: User) -> bool:
+    return user.active and user.role in CONTACTPERSOON_ROLES
+
+
+def contactpersoon_candidates_clause() -> ColumnElement[bool]:
+    """The users who may be a contactpersoon, as SQL (the twin of ``can_be_contactpersoon``)."""
+    return and_(User.active.is_(True), User.role.in_(CONTACTPERSOON_ROLES))
 
 
 def can_hand_over(user: User, employer: Employer) -> bool:
@@ -220,17 +231,43 @@ def can_edit_vacancy(user: User, vacancy: Vacancy) -> bool:
 # accounts, not casework): the pages answer 404 to everyone else.
 
 
-def _coordinated_partnerships(user: User):
-    """The partnerships a coordinator steers: those their organisation is a member of."""
+def is_coordinator(user: User) -> bool:
+    """Coordinators steer the partnerships their organisation is a member of: they see those
+    partnerships' trajectories, get their escalations and enter their ambitions."""
+    return user.role == "coordinator"
+
+
+def coordinators_clause() -> ColumnElement[bool]:
+    """The twin of ``is_coordinator`` for lists of users."""
+    return User.role == "coordinator"
+
+
+def coordinated_partnerships(user: User):
+    """The ids of the partnerships a coordinator steers (those their organisation is a member
+    of), as a subquery; meaningful only when ``is_coordinator(user)``."""
     return select(partnership_member.c.partnership_id).where(
         partnership_member.c.organisation_id == user.organisation_id
+    )
+
+
+def coordinates(user: User, partnership_id: int | None) -> bool:
+    """Whether ``user`` is a coordinator of this partnership."""
+    if partnership_id is None or not is_coordinator(user):
+        return False
+    return bool(
+        db.session.scalar(
+            select(true()).where(
+                partnership_member.c.partnership_id == partnership_id,
+                partnership_member.c.organisation_id == user.organisation_id,
+            )
+        )
     )
 
 
 def sees_partnership_trajectories(user: User) -> bool:
     """Coordinators see every trajectory of their partnerships, not only those their own
     organisation is involved in (and so those trajectories' participants)."""
-    return user.role == "coordinator"
+    return is_coordinator(user)
 
 
 def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
@@ -244,7 +281,7 @@ def visible_trajectories_clause(user: User) -> ColumnElement[bool]:
         return false()
     if sees_partnership_trajectories(user):
         return or_(
-            Trajectory.partnership_id.in_(_coordinated_partnerships(user)),
+            Trajectory.partnership_id.in_(coordinated_partnerships(user)),
             Trajectory.id.in_(
                 select(TrajectoryOrganisation.trajectory_id).where(
                     TrajectoryOrganisation.organisation_id == user.organisation_id
@@ -427,12 +464,12 @@ def can_edit_ambitions(user: User, partnership: Partnership) -> bool:
 
 def can_export_participant(user: User, participant: Participant) -> bool:
     """Right of access: a coordinator who may see the participant draws up the overview."""
-    return user.role == "coordinator" and can_view_participant(user, participant)
+    return is_coordinator(user) and can_view_participant(user, participant)
 
 
 def can_erase_participant(user: User, participant: Participant) -> bool:
     """Right to erasure: the same coordinators; it anonymises, the counts stay."""
-    return user.role == "coordinator" and can_view_participant(user, participant)
+    return is_coordinator(user) and can_view_participant(user, participant)
 
 
 # --- the rule book's index ----------------------------------------------------------------

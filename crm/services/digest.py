@@ -176,7 +176,7 @@ def build_digest(user: User, day: date) -> Digest:
         this_week=_section(_own_follow_ups(user).where(FollowUp.due_date > day, FollowUp.due_date <= week_end)),
         partner_contacts=_section(partner_contacts),
         expired_vacancies=_section(expired),
-        escalations=_section(escalations_query(user, day)) if user.role == "coordinator" else Section(),
+        escalations=_section(escalations_query(user, day)) if permissions.is_coordinator(user) else Section(),
     )
 
 
@@ -214,7 +214,7 @@ def candidate_user_ids(day: date) -> list[int]:
         select(User.id.label("user_id"))
         .join(mine, mine.c.organisation_id == User.organisation_id)
         .join(theirs, theirs.c.partnership_id == mine.c.partnership_id)
-        .where(User.role == "coordinator", theirs.c.organisation_id.in_(escalated_organisations))
+        .where(permissions.coordinators_clause(), theirs.c.organisation_id.in_(escalated_organisations))
     )
     candidates = union(
         follow_up_owners, contactpersonen_with_news, contactpersonen_with_expired, coordinators

@@ -34,7 +34,6 @@ from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.clock import local
 from crm.services.contacts import contact_pressure
-from crm.services.employers import CONTACTPERSOON_ROLES
 from crm.services.paging import PageNumbers
 from crm.services.search import apply_search, normalise
 from crm.services.spreadsheets import FORMATS, ExportFile, export_file
@@ -261,7 +260,7 @@ def filter_choices() -> FilterChoices:
         select(literal("sbi_sections"), SbiSection.code, SbiSection.code + " - " + SbiSection.name),
         select(literal("contactpersonen"), as_text(User.id), User.name + " (" + Organisation.name + ")")
         .join(Organisation, Organisation.id == User.organisation_id)
-        .where(User.active, User.role.in_(CONTACTPERSOON_ROLES)),
+        .where(permissions.contactpersoon_candidates_clause()),
         select(literal("organisations"), as_text(Organisation.id), Organisation.name).where(Organisation.active),
     ]
     combined = union_all(*parts).subquery()

@@ -36,7 +36,6 @@ from crm.services.reference import sbi_section_for
 from crm.services.search import refresh_search_text
 from crm.services.validation import no_bidi_controls
 
-CONTACTPERSOON_ROLES = ("accountmanager", "coordinator")
 LEGAL_FORMS = re.compile(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|groep|vof|bv|nv)\b", re.IGNORECASE)
 
 
@@ -129,7 +128,7 @@ def _apply(employer: Employer, data: EmployerData) -> None:
 
 
 def _check_contactpersoon(user: User) -> None:
-    if not user.active or user.role not in CONTACTPERSOON_ROLES:
+    if not permissions.can_be_contactpersoon(user):
         raise ServiceError(
             f"{user.name} kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren)."
         )
@@ -376,7 +375,7 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
 
 def contactpersoon_candidates() -> list[User]:
     return list(
-        db.session.scalars(select(User).where(User.active, User.role.in_(CONTACTPERSOON_ROLES)).order_by(User.name))
+        db.session.scalars(select(User).where(permissions.contactpersoon_candidates_clause()).order_by(User.name))
     )
 
 

@@ -50,7 +50,7 @@ from crm.models import ContactpersoonAssignment, Employer, SbiSection, User
 from crm.models.base import utcnow
 from crm.services import validation
 from crm.services.audit import audit
-from crm.services.employers import CONTACTPERSOON_ROLES, EmployerData
+from crm.services.employers import EmployerData
 from crm.services.errors import ServiceError
 from crm.services.search import rebuild_search_text
 
@@ -649,7 +649,7 @@ class RowChecker:
         if found is None:
             raise validation.Invalid(_("Er is geen gebruiker met e-mailadres %(email)s.", email=email))
         user_id, name, role, active = found
-        if not active or role not in CONTACTPERSOON_ROLES:
+        if not active or role not in permissions.CONTACTPERSOON_ROLES:
             raise validation.Invalid(
                 _("%(name)s kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren).", name=name)
             )
@@ -768,9 +768,7 @@ def check_rows(
 def eligible_contactpersonen() -> list[User]:
     """The users who may be an employer's contactpersoon (the choices for the default)."""
     return list(
-        db.session.scalars(
-            select(User).where(User.active.is_(True), User.role.in_(CONTACTPERSOON_ROLES)).order_by(User.name)
-        )
+        db.session.scalars(select(User).where(permissions.contactpersoon_candidates_clause()).order_by(User.name))
     )
 
 
@@ -858,7 +856,7 @@ def import_employers(
         raise ServiceError(_("Koppel een kolom aan Naam: die is verplicht."))
     if default_contactpersoon_id is not None:
         default = db.session.get(User, default_contactpersoon_id)
-        if default is None or not default.active or default.role not in CONTACTPERSOON_ROLES:
+        if default is None or not permissions.can_be_contactpersoon(default):
             raise ServiceError(_("De gekozen standaard contactpersoon kan geen contactpersoon (meer) zijn."))
     check = check_rows(table, mapping, default_contactpersoon_id, known)
     valid = check.valid

@@ -78,7 +78,6 @@ from crm.services import spreadsheets
 from crm.services.audit import audit
 from crm.services.audit_log import actor_names
 from crm.services.clock import AMSTERDAM, local, today
-from crm.services.employers import CONTACTPERSOON_ROLES
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.paging import PageNumbers
 from crm.services.worklist import NEGLECTED_DAYS
@@ -1192,11 +1191,9 @@ def editable_partnerships(actor: User) -> list[Partnership]:
     """The partnerships whose ambitions ``actor`` may enter."""
     if permissions.is_admin(actor):
         return list(db.session.scalars(select(Partnership).order_by(Partnership.name)))
-    if actor.role != "coordinator":
+    if not permissions.is_coordinator(actor):
         return []
-    members = select(partnership_member.c.partnership_id).where(
-        partnership_member.c.organisation_id == actor.organisation_id
-    )
+    members = permissions.coordinated_partnerships(actor)
     return list(db.session.scalars(select(Partnership).where(Partnership.id.in_(members)).order_by(Partnership.name)))
 
 
@@ -1245,7 +1242,7 @@ def filter_choices(actor: User, allowed: list[int] | None) -> Choices:
     managers = (
         select(literal("account_managers"), as_text(User.id), User.name + " (" + Organisation.name + ")", literal(""))
         .join(Organisation, Organisation.id == User.organisation_id)
-        .where(or_(and_(User.active, User.role.in_(CONTACTPERSOON_ROLES)), has_work))
+        .where(or_(permissions.contactpersoon_candidates_clause(), has_work))
     )
     if allowed is not None:
         partnerships = partnerships.where(Partnership.id.in_(allowed or [-1]))

@@ -337,7 +337,7 @@ def _check_involvements(actor: User, data: TrajectoryData, *, editing: bool) -> 
     found = set(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(ids)))) if ids else set()
     if found != ids:
         raise ServiceError("Een van de gekozen organisaties bestaat niet.")
-    if editing and actor.role == "coordinator" and _is_member(actor, data.partnership_id):
+    if editing and permissions.coordinates(actor, data.partnership_id):
         if not ids:  # they see it through the partnership, but someone must be involved
             raise ServiceError("Kies minstens één betrokken organisatie (bijvoorbeeld de school).")
         return
