@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from crm import i18n, permissions
 from crm.labels import ALL_LABELS
+from crm.services import quiet_employers
 from crm.services.notifications import unread_count
 
 
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
         ngettext=i18n.template_ngettext,
         pgettext=i18n.template_pgettext,
         npgettext=i18n.template_npgettext,
+        quiet_days=quiet_employers.quiet_days,
     )
 
     @app.template_filter("label")

@@ -238,3 +238,25 @@ def test_worklist_and_calendar_leave_out_follow_ups_on_trajectories_the_owner_ma
         text = client.get(path).get_data(as_text=True)
         assert "Intake Sanne bespreken" in text and "Werkgever terugbellen" in text, path
         assert "Intake Fenna bespreken" not in text, path
+
+
+def test_one_setting_moves_the_quiet_rule_everywhere(app, client, factories, me, monkeypatch):
+    """CRM_QUIET_EMPLOYER_DAYS moves the worklist's mark and its text, the employer list's mark
+    and the nightly automatic follow-up together (crm.services.quiet_employers)."""
+    from crm.services import reminders
+
+    monkeypatch.setitem(app.config, "QUIET_EMPLOYER_DAYS", 30)
+    now = utcnow()
+    quiet = factories.EmployerFactory(name="Bakkerij Stil", contactpersoon=me, last_contact_at=now - timedelta(days=40))
+    busy = factories.EmployerFactory(name="Aannemer Druk", contactpersoon=me, last_contact_at=now - timedelta(days=20))
+    db.session.commit()
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    assert "30+ dagen" in employer_block(html, quiet) and "neglected" in employer_block(html, quiet)
+    assert "neglected" not in employer_block(html, busy)
+    assert "90" not in section(html, "Gemarkeerd:")[:60]
+    listing = client.get("/werkgevers").get_data(as_text=True)
+    assert listing.count("(langer dan 30 dagen geleden)") == 1
+    made = reminders.create_quiet_employer_follow_ups(now)
+    assert [f.employer_id for f in made] == [quiet.id]
+    assert made[0].subject.startswith("Al 30 dagen geen contact")

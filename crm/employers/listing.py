@@ -6,8 +6,6 @@ may export it (``permissions.can_export_employers``). The filters live in the UR
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, current_app, render_template, request, send_file
 from flask_babel import format_decimal
 from flask_login import current_user, login_required
@@ -18,7 +16,7 @@ from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterF
 from crm.extensions import db
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
-from crm.services import employer_list
+from crm.services import employer_list, quiet_employers
 
 
 def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
@@ -59,7 +57,7 @@ def index():
         filters=filters,
         page=page,
         total_display=format_decimal(page.total),
-        stale_before=now - timedelta(days=employer_list.STALE_AFTER_DAYS),
+        stale_before=quiet_employers.quiet_before(now),
         sort_labels=SORT_LABELS,
         status_labels={code: str(label) for code, label in EMPLOYER_STATUS_LABELS.items()},
         list_args=_link_args(),

@@ -39,7 +39,6 @@ from crm.services.search import apply_search, normalise
 from crm.services.spreadsheets import FORMATS, ExportFile, export_file
 
 SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
-STALE_AFTER_DAYS = 90  # the list highlights a last contact this long ago (or never)
 EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.services.spreadsheets
 
 

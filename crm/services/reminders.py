@@ -66,6 +66,7 @@ from crm.services import mail
 from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM
 from crm.services.notifications import safe_link
+from crm.services.quiet_employers import quiet_before, quiet_days
 from crm.services.workdays import is_working_day
 
 log = logging.getLogger(__name__)
@@ -630,12 +631,11 @@ def failed_deliveries(limit: int = 100) -> list[Delivery]:
 
 def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int = 1000) -> list[FollowUp]:
     """An automatic follow-up for the contactpersoon of every employer without any contact for
-    ``QUIET_EMPLOYER_DAYS`` days: once per quiet spell. None is made while an automatic one is
+    ``QUIET_EMPLOYER_DAYS`` days (``crm.services.quiet_employers``): once per quiet spell. None is made while an automatic one is
     open, or when one was made after the last contact (it was done, nobody called: no new one
     until someone logs a contact and the employer goes quiet again). Inactive and merged
     employers are left alone. Flushes; the caller commits."""
     now = now or utcnow()
-    days = _config("QUIET_EMPLOYER_DAYS")
     last_seen = func.coalesce(Employer.last_contact_at, Employer.created_at)
     already = exists().where(
         FollowUp.employer_id == Employer.id,
@@ -649,7 +649,7 @@ def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int 
             Employer.merged_into_id.is_(None),
             Employer.status != "inactief",
             User.active,
-            last_seen < now - timedelta(days=days),
+            last_seen < quiet_before(now),
             ~already,
         )
         .order_by(Employer.id)
@@ -663,7 +663,7 @@ def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int 
         follow_up = FollowUp(
             owner_id=employer.contactpersoon_id,
             created_by_id=None,
-            subject=f"Al {days} dagen geen contact met {employer.name}: neem contact op"[:300],
+            subject=f"Al {quiet_days()} dagen geen contact met {employer.name}: neem contact op"[:300],
             due_date=today,
             employer_id=employer.id,
             automatic=True,

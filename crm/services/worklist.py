@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.models import Employer, FollowUp, User
-from crm.models.base import utcnow
 from crm.services.clock import today
 
 MAX_FOLLOW_UPS = 200
@@ -64,11 +63,6 @@ def my_employers_query(user: User, sort: str = "contact") -> Select:
     if sort == "naam":
         return query.order_by(Employer.name, Employer.id)
     return query.order_by(Employer.last_contact_at.asc().nulls_first(), Employer.name, Employer.id)
-
-
-def neglected_before(now: datetime | None = None) -> datetime:
-    """Employers whose last contact is older than this (or who never had one) are highlighted."""
-    return (now or utcnow()) - timedelta(days=NEGLECTED_DAYS)
 
 
 def follow_up_date(days: int, on: date | None = None) -> date:

@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.labels import CHANNEL_LABELS
 from crm.loading import load_employer_or_404
 from crm.models import Employer, User
-from crm.services import contacts, vacancies, worklist
+from crm.services import contacts, quiet_employers, vacancies, worklist
 from crm.services.clock import today
 
 bp = Blueprint("worklist", __name__)
@@ -34,7 +34,7 @@ def follow_up_section_context(user: User) -> dict:
 
 def employer_row_context(employer: Employer) -> dict:
     """What ``worklist/_employer.html`` needs for one employer row."""
-    return {"employer": employer, "neglected_before": worklist.neglected_before()}
+    return {"employer": employer, "neglected_before": quiet_employers.quiet_before()}
 
 
 @bp.route("/")
@@ -53,8 +53,8 @@ def index():
         "worklist/index.html",
         employers=employers,
         sort=sort,
-        neglected_before=worklist.neglected_before(),
-        neglected_days=worklist.NEGLECTED_DAYS,
+        neglected_before=quiet_employers.quiet_before(),
+        neglected_days=quiet_employers.quiet_days(),
         partner_contacts=contacts.recent_contacts_by_others(current_user),
         overdue_vacancies=vacancies.overdue_vacancies(current_user, limit=OVERDUE_VACANCIES_SHOWN),
         overdue_vacancies_shown=OVERDUE_VACANCIES_SHOWN,

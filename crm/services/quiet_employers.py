@@ -1,0 +1,32 @@
+"""The "no contact for a while" rule, in one place.
+
+An employer nobody has spoken to for ``CRM_QUIET_EMPLOYER_DAYS`` days (default 90) is *quiet*:
+the employer list and the worklist mark it, the pipeline counts it, and the nightly job plans
+an automatic follow-up for its contactpersoon. All of them, and the texts on the pages (the
+templates read ``quiet_days()`` as a global), ask here, so changing the setting changes
+every one of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, or_
+
+from crm.models import Employer
+from crm.models.base import utcnow
+
+
+def quiet_days() -> int:
+    return int(current_app.config["QUIET_EMPLOYER_DAYS"])
+
+
+def quiet_before(now: datetime | None = None) -> datetime:
+    """A last contact before this moment (or none at all) makes an employer quiet."""
+    return (now or utcnow()) - timedelta(days=quiet_days())
+
+
+def quiet_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """The quiet employers, as SQL."""
+    return or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < quiet_before(now))
