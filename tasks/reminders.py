@@ -109,12 +109,6 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
 
 
 @shared_task
-def send_delivery(delivery_id: int) -> str:
-    """Send one delivery (a batch of one; kept for send tasks queued by an older version)."""
-    return send_deliveries.run([delivery_id])[0]
-
-
-@shared_task
 def send_digests(day: str | None = None) -> int:
     """Working days at 07:30: the daily digest. ``day`` (ISO date) defaults to today in Amsterdam;
     on weekends and Dutch public holidays nothing is made."""

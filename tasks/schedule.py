@@ -48,6 +48,3 @@ def beat_schedule(scan_seconds: int = 60) -> dict:
             "schedule": crontab(hour=3, minute=45),
         },
     }
-
-
-BEAT_SCHEDULE = beat_schedule()

@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -174,3 +175,19 @@ def factories(session):
     from tests import factories
 
     return factories
+
+
+@contextmanager
+def counted_queries():
+    """Every SQL statement run inside the block, in order (for tests that a page's query count
+    does not grow with the data)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

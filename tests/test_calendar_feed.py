@@ -51,8 +51,10 @@ def test_making_or_revoking_needs_the_csrf_token(client, owner):
 
 
 def test_making_a_link_needs_sign_in(client):
-    response = client.post("/profiel/agenda/nieuw")
-    assert response.status_code in (302, 400)  # to the sign-in page (or refused for want of a token)
+    """With a valid CSRF token (so the refusal is the sign-in's, not the token's)."""
+    token = csrf_token(client, "/login")
+    response = client.post("/profiel/agenda/nieuw", data={"csrf_token": token})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_feed_has_the_open_follow_ups_as_all_day_events(client, owner, factories):

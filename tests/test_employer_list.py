@@ -10,14 +10,14 @@ from html import unescape
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Employer, Municipality, Region
 from crm.models.base import utcnow
 from crm.services.clock import local
 from crm.services.search import rebuild_search_text
-from tests.conftest import login_as
+from tests.conftest import counted_queries, login_as
 from tests.factories import municipality
 
 ROW_NAME = re.compile(r'<a class="fw-semibold" href="/werkgevers/(\d+)">([^<]+)</a>')
@@ -340,16 +340,8 @@ def count_queries(client, path: str) -> tuple[list[str], list[str]]:
     organisation, their unread notifications)."""
     db.session.commit()
     db.session.expire_all()  # nothing cached from the test's own setup: every load is a query
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with counted_queries() as statements:
         response = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 200
     real = [s for s in statements if not re.match(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)", s)]
     framework = re.compile(

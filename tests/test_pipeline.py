@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
@@ -31,7 +31,7 @@ from crm.models.vacancies import VACANCY_STATUSES
 from crm.services import pipeline
 from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError
-from tests.conftest import csrf_token, login_as
+from tests.conftest import counted_queries, csrf_token, login_as
 
 PERIOD_START, PERIOD_END = date(2025, 1, 1), date(2025, 12, 31)
 
@@ -589,19 +589,11 @@ def test_unknown_drill_down_is_404(client, world):
 
 def test_query_count_does_not_grow_with_the_data(client, app, world, factories):
     w = world
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
 
     def queries(path):
         client.get(path)  # warm up: the first request after a commit reloads the signed-in user
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with counted_queries() as statements:
             assert client.get(path).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return len(statements)
 
     def add(count):

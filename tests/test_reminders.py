@@ -41,7 +41,7 @@ def sent_messages():
 
 def send_all(ids):
     db.session.commit()  # the send task ends its read with a rollback: keep the test's data
-    return [jobs.send_delivery(delivery_id) for delivery_id in ids]
+    return [jobs.send_deliveries.run([delivery_id])[0] for delivery_id in ids]
 
 
 def deliveries():

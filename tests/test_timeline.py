@@ -2,34 +2,18 @@
 
 import html
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from crm.extensions import db
 from crm.models.base import utcnow
 from crm.services.timeline import employer_timeline
-from tests.conftest import login_as
+from tests.conftest import counted_queries, login_as
 
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

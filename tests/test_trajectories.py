@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import (
@@ -26,7 +25,7 @@ from crm.services.clock import today
 from crm.services.contacts import FollowUpData
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.trajectories import ALLOWED_TRANSITIONS, TrajectoryData, TransitionData
-from tests.conftest import csrf_token, login_as
+from tests.conftest import counted_queries, csrf_token, login_as
 from tests.test_participants import BSN_EXPLANATION, valid_bsns
 
 
@@ -736,20 +735,6 @@ def test_employer_search_and_vacancies_for_the_form(client, world, factories):
 
 
 # --- the list --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def add_trajectories(world, factories, count: int, **fields) -> list[Trajectory]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import AuditEvent, Vacancy, VacancyStatusChange
@@ -20,6 +19,7 @@ from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import refresh_search_text
 from crm.services.vacancies import VacancyData, VacancyFilters
+from tests.conftest import counted_queries as counting
 from tests.conftest import csrf_token, login_as
 from tests.factories import municipality
 
@@ -721,20 +721,6 @@ def test_empty_list_invites_to_record_a_vacancy(client, am):
     login_as(client, am)
     html = client.get("/vacatures").get_data(as_text=True)
     assert "Geen vacatures gevonden" in html and "Er zijn nog geen vacatures" in html
-
-
-@contextmanager
-def counting():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("path", ["/vacatures", "/vacatures/bord"])

@@ -1,15 +1,14 @@
 """Mijn werkvoorraad: follow-ups by due date, my employers (neglected first), partner contacts."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from crm.extensions import db
 from crm.models.base import utcnow
 from crm.services.clock import today
+from tests.conftest import counted_queries as count_queries
 from tests.conftest import login_as
 
 HTMX = {"HX-Request": "true"}
@@ -150,20 +149,6 @@ def test_recent_partner_contacts_on_my_employers(client, factories, me):
     assert "Jeroen Bakker (ROC van Twente)" in partners and "Bijeenkomst" in partners
     for hidden in ("Intern ROC-overleg", "Oud nieuws", "Mijn eigen gesprek", "Andere werkgever"):
         assert hidden not in partners
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def fill_worklist(factories, me, n: int) -> None:

@@ -4,7 +4,7 @@ Only users of an organisation involved in one of the participant's trajectories,
 referring or registering organisation, and coordinators of the trajectory's partnership
 see a participant (``crm.permissions``); everyone else gets 404, as if the id did not exist.
 Every view of a participant's page is written to the audit trail, and no page here may be
-cached (``Cache-Control: no-store``).
+cached (``Cache-Control: no-store``, set for every signed-in page by crm.security).
 """
 
 from __future__ import annotations
@@ -24,14 +24,6 @@ from crm.services import audit_log, participants, privacy
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 
 bp = Blueprint("participants", __name__)
-
-
-@bp.after_request
-def no_store(response):
-    """Personal data: never kept by the browser or a proxy (also not the 404 of a hidden one)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 def load_participant_or_404(participant_id: int, user: User) -> Participant:

@@ -17,8 +17,6 @@ from crm.services.audit import audit, hidden
 from crm.services.errors import ServiceError
 from crm.services.notifications import notify
 
-PRESSURE_WINDOWS = (30, 90)
-
 
 @dataclass
 class ContactData:

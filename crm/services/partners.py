@@ -26,7 +26,6 @@ from crm.models import (
 )
 from crm.models.trajectories import TRAJECTORY_KINDS, TRAJECTORY_STATUSES
 from crm.models.trajectories import involves as trajectory_involves
-from crm.models.vacancies import VACANCY_STATUSES
 from crm.models.vacancies import involves as vacancy_involves
 from crm.services.paging import PageNumbers
 
@@ -170,18 +169,6 @@ def organisation_overview(
     return OrganisationOverview(
         organisation=organisation, counts=counts, tab=tab, page=listing, trajectories=trajectories
     )
-
-
-def vacancy_status_counts(organisation: Organisation) -> dict[str, int]:
-    counts = dict.fromkeys(VACANCY_STATUSES, 0)
-    for status, count in db.session.execute(
-        select(Vacancy.status, func.count()).where(vacancy_involves(organisation.id)).group_by(Vacancy.status)
-    ):
-        counts[status] = count
-    return counts
-
-
-# --- /samenwerkingsverbanden/<id> ---------------------------------------------------------------
 
 
 def partnership_members(actor: User, partnership: Partnership) -> list[tuple[Organisation, int]]:

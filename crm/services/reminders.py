@@ -677,8 +677,3 @@ def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int 
         audit(None, "create", follow_up, summary=f"Automatisch: {follow_up.subject}")
     db.session.flush()
     return created
-
-
-def pending_counts() -> dict[str, int]:
-    """Deliveries per status (for monitoring and tests)."""
-    return dict(db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())

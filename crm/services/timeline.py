@@ -30,7 +30,6 @@ from crm.models import Contact, FollowUp, Participant, Trajectory, User, Vacancy
 from crm.services.paging import PageNumbers
 
 PER_PAGE = 20
-KINDS = ("contact", "follow_up", "vacancy", "trajectory")
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Need to know, as participants: only users of an involved organisation and coordinators of
 the trajectory's partnership see one; everyone else gets 404 on every address here, GET and
-POST alike. No page here may be cached (``Cache-Control: no-store``): they name participants.
+POST alike. No page here may be cached (``Cache-Control: no-store``, set for every signed-in page
+by crm.security): they name participants.
 """
 
 from __future__ import annotations
@@ -24,13 +25,6 @@ from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
 
 bp = Blueprint("trajectories", __name__)
-
-
-@bp.after_request
-def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 def load_trajectory_or_404(trajectory_id: int, user: User) -> Trajectory:
