@@ -183,6 +183,9 @@ class Config:
     IMPORT_MAX_CELLS = env_int("CRM_IMPORT_MAX_CELLS", 1_000_000)
     MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
+    # Level of the application's own loggers (crm.*, tasks.*): DEBUG, INFO, WARNING, ERROR.
+    LOG_LEVEL = (env("CRM_LOG_LEVEL", "INFO") or "INFO").upper()
+
     TESTING = False
     DEBUG = False
 

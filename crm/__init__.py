@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: type[Config] | None = None) -> Flask:
     config = config or config_from_env()
+    configure_logging(config)
     config.check()
     app = Flask(
         __name__,
@@ -29,6 +31,21 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_template_helpers(app)
     register_cli(app)
     return app
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+
+
+def configure_logging(config: type[Config]) -> None:
+    """The first step of every process (web, worker, beat, CLI): one format on stderr, and the
+    level of the application's own loggers from ``CRM_LOG_LEVEL``. A host that configured
+    logging already (gunicorn, Celery, pytest) keeps its handlers; only the level is set."""
+    level = logging.getLevelName(config.LOG_LEVEL)
+    if not isinstance(level, int):
+        raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.LOG_LEVEL!r}.")
+    logging.basicConfig(format=LOG_FORMAT)
+    for name in ("crm", "tasks", "config"):
+        logging.getLogger(name).setLevel(level)
 
 
 def trust_proxies(app: Flask) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from config import ConfigError, ProductionConfig, config_from_env
+from config import ConfigError, ProductionConfig, TestingConfig, config_from_env
 
 
 def test_production_refuses_to_start_without_secret_and_database(monkeypatch):
@@ -108,3 +108,23 @@ def test_a_planner_cost_that_is_not_a_sensible_number_is_refused(value):
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
     with pytest.raises(ConfigError, match="CRM_PG_RANDOM_PAGE_COST must be a number"):
         configure_engine(engine, random_page_cost=value)
+
+
+def test_the_log_level_comes_from_one_setting(monkeypatch):
+    import logging
+
+    from crm import create_app
+
+    class Config(TestingConfig):
+        LOG_LEVEL = "DEBUG"
+
+    create_app(Config)
+    assert logging.getLogger("crm.services.mail").getEffectiveLevel() == logging.DEBUG
+    Config.LOG_LEVEL = "WARNING"
+    create_app(Config)
+    assert logging.getLogger("tasks.reminders").getEffectiveLevel() == logging.WARNING
+    Config.LOG_LEVEL = "LOUD"
+    with pytest.raises(ConfigError, match="CRM_LOG_LEVEL"):
+        create_app(Config)
+    Config.LOG_LEVEL = "INFO"
+    create_app(Config)
