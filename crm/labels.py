@@ -113,6 +113,12 @@ INVOLVEMENT_ROLE_LABELS = {
     "overig": _l("Overig"),
 }
 
+DELIVERY_KIND_LABELS = {
+    "due": _l("Herinnering: opvolgactie vandaag"),
+    "overdue": _l("Herinnering: opvolgactie verlopen"),
+    "digest": _l("Dagelijks overzicht"),
+    "partner_contacts": _l("Contacten van partners"),
+}
 ALL_LABELS = {
     "role": ROLE_LABELS,
     "organisation_kind": ORGANISATION_KIND_LABELS,
@@ -131,6 +137,7 @@ ALL_LABELS = {
     "involvement_role": INVOLVEMENT_ROLE_LABELS,
     "education_level": EDUCATION_LEVEL_LABELS,
     "learning_path": LEARNING_PATH_LABELS,
+    "delivery_kind": DELIVERY_KIND_LABELS,
 }
 
 # --- the audit log (Logboek) -------------------------------------------------------------------
@@ -159,6 +166,7 @@ AUDIT_ACTION_LABELS = {
     "anonymise": _l("Geanonimiseerd"),
     "permission_denied": _l("Toegang geweigerd"),
     "mail_failed": _l("E-mail niet bezorgd"),
+    "mail_retry": _l("E-mail opnieuw verstuurd"),
     "ical_token_created": _l("Agenda-adres aangemaakt"),
     "ical_token_regenerated": _l("Agenda-adres vernieuwd"),
     "ical_token_revoked": _l("Agenda-adres ingetrokken"),

@@ -81,6 +81,12 @@ def can_manage_programme_periods(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_mail(user: User) -> bool:
+    """The overview of mail that could not be delivered, and sending it again. It shows who,
+    what kind, when and why it failed, never the message (which may be about casework)."""
+    return is_admin(user)
+
+
 def can_view_organisation(user: User, organisation: Organisation) -> bool:
     return user.active
 

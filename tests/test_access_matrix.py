@@ -91,6 +91,9 @@ EXPECTED.update(
         "admin.user_reset_two_factor /beheer/gebruikers/<int:id>/tweestaps": {"POST": ADMIN_ONLY},
         "admin.user_set_active /beheer/gebruikers/<int:id>/actief": {"POST": ADMIN_ONLY},
         "admin.users /beheer/gebruikers": {"GET": ADMIN_ONLY},
+        # mail the server refused: admins only (an unknown delivery is 404 to them)
+        "admin.failed_mail /beheer/mail": {"GET": ADMIN_ONLY},
+        "admin.failed_mail_retry /beheer/mail/<int:id>/opnieuw": {"POST": roles(admin=404, rest=403)},
         # logboek: the searchable log for steering; a record's history for who sees the record
         "audit.export /logboek/export.<fmt>": {"GET": STEERING},
         "audit.history /logboek/<object_type>/<int:id>": {"GET": everyone(200)},
@@ -192,6 +195,7 @@ ID_BY_PREFIX = {
     "admin.partnership_edit": "p1",
     "admin.programme_period": "period",
     "admin.user": "victim",
+    "admin.failed_mail": "=999999",
     "audit.history": "employer",
     "contacts.follow_up": "follow_up",
     "contacts.notification": "notification",

@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.models import AuditEvent, Delivery, FollowUp
+from crm.models.base import utcnow
 from crm.services import mail, reminders
 from crm.services.clock import AMSTERDAM
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
+from tests.conftest import csrf_token, login_as
 from tests.worker.harness import SmtpSink
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=AMSTERDAM)  # a Thursday, 09:00 in Amsterdam
@@ -287,8 +289,43 @@ def test_permanent_failure_is_reported_and_not_retried(factories, monkeypatch, c
     assert any("failed for good" in record.message and "550" in record.message for record in caplog.records)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_failed"))
     assert event.object_type == "delivery" and event.object_id == row.id
-    assert reminders.failed_deliveries()[0].id == row.id
     assert reminders.claim_resendable(datetime.now(AMSTERDAM) + timedelta(days=1)) == []
+
+
+def test_the_admin_sees_failed_mail_and_sends_it_again(app, factories, monkeypatch):
+    """/beheer/mail lists what failed for good (who, what, why; not the message) and sends it
+    again: pending at once, queued by the next scan, and this time delivered."""
+    owner = factories.UserFactory(name="Ilse Vertrokken", email="vertrokken@gemeente.example")
+    factories.FollowUpFactory(owner=owner, due_date=TODAY, subject="Intake Fenna bespreken")
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    real_deliver = mail.deliver
+
+    def refused(*args, **kwargs):
+        raise mail.PermanentFailure("vertrokken@gemeente.example: 550 5.1.1 User unknown")
+
+    monkeypatch.setattr(mail, "deliver", refused)
+    assert send_all(ids) == ["failed"]
+    admin = factories.UserFactory(role="admin")
+    client = app.test_client()
+    login_as(client, admin)
+    html = client.get("/beheer/mail").get_data(as_text=True)
+    assert "Ilse Vertrokken" in html and "550 5.1.1 User unknown" in html
+    assert "Herinnering: opvolgactie vandaag" in html and "Intake Fenna" not in html
+    token = csrf_token(client, "/beheer/mail")
+    response = client.post(f"/beheer/mail/{ids[0]}/opnieuw", data={"csrf_token": token}, follow_redirects=True)
+    assert "wordt binnen 60 seconden opnieuw verstuurd" in response.get_data(as_text=True)
+    assert "Alle e-mail is bezorgd" in response.get_data(as_text=True)
+    (row,) = deliveries()
+    assert row.status == "pending" and row.attempts == 0
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_retry")).object_id == row.id
+    monkeypatch.setattr(mail, "deliver", real_deliver)
+    assert reminders.claim_resendable(utcnow()) == ids
+    assert send_all(ids) == ["sent"]
+    assert [m["To"] for m in sent_messages()] == ["Ilse Vertrokken <vertrokken@gemeente.example>"]
+    # only admins: everyone else is refused
+    other = app.test_client()
+    login_as(other, factories.UserFactory(role="coordinator"))
+    assert other.get("/beheer/mail").status_code == 403
 
 
 def test_gives_up_after_the_maximum_number_of_attempts(factories, monkeypatch, app):

@@ -14,9 +14,9 @@ from crm import permissions
 from crm.admin.forms import OrganisationForm, PartnershipForm, ProgrammePeriodForm, UserForm
 from crm.extensions import db
 from crm.forms import choices
-from crm.models import Organisation, Partnership, ProgrammePeriod, Region, User
+from crm.models import Delivery, Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
-from crm.services import accounts, mail, organisations, programme_periods, two_factor
+from crm.services import accounts, mail, organisations, programme_periods, reminders, two_factor
 from crm.services.audit import audit
 from crm.services.errors import ServiceError, StaleRecord
 
@@ -357,3 +357,35 @@ def user_reset_two_factor(id: int):
             "success",
         )
     return redirect(url_for("admin.user_edit", id=user.id))
+
+
+# --- mail that could not be delivered ------------------------------------------------
+
+
+@bp.route("/mail")
+def failed_mail():
+    """What the mail server refused for good, newest first: who, what kind, when and why
+    (never the message), with a button to send it again."""
+    deliveries = reminders.failed_deliveries(current_user)
+    return render_template("admin/failed_mail.html", deliveries=deliveries)
+
+
+@bp.route("/mail/<int:id>/opnieuw", methods=["POST"])
+def failed_mail_retry(id: int):
+    delivery = _get(Delivery, id)
+    try:
+        reminders.retry_delivery(current_user, delivery)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("admin.failed_mail"))
+    db.session.commit()
+    flash(
+        _(
+            "De e-mail aan %(name)s wordt binnen %(seconds)s seconden opnieuw verstuurd.",
+            name=delivery.recipient.name,
+            seconds=current_app.config["REMINDER_SCAN_SECONDS"],
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.failed_mail"))

@@ -9,11 +9,15 @@ or a redelivered task can never create a second message for the same thing. A ro
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, one_of, utcnow
+
+if TYPE_CHECKING:
+    from crm.models.users import User
 
 DELIVERY_KINDS = ("due", "overdue", "digest", "partner_contacts")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "skipped")
@@ -38,3 +42,5 @@ class Delivery(Base):
     message_id: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+    recipient: Mapped[User] = relationship()

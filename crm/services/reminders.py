@@ -65,6 +65,7 @@ from crm.services import digest as digests
 from crm.services import mail
 from crm.services.audit import audit
 from crm.services.clock import AMSTERDAM
+from crm.services.errors import ServiceError
 from crm.services.notifications import safe_link
 from crm.services.quiet_employers import quiet_before, quiet_days
 from crm.services.workdays import is_working_day
@@ -617,13 +618,31 @@ def _fail(delivery: Locked, message_id: str, reason: str) -> dict:
     return {"status": "failed", "last_error": reason[:2000]}
 
 
-def failed_deliveries(limit: int = 100) -> list[Delivery]:
-    """Deliveries that failed for good, newest first (for an admin overview)."""
+def failed_deliveries(actor: User, limit: int = 100) -> list[Delivery]:
+    """Deliveries that failed for good, newest first, with their recipients (the admin's
+    overview at /beheer/mail)."""
+    permissions.require(permissions.can_manage_mail(actor))
     return list(
         db.session.scalars(
-            select(Delivery).where(Delivery.status == "failed").order_by(Delivery.id.desc()).limit(limit)
+            select(Delivery)
+            .where(Delivery.status == "failed")
+            .options(joinedload(Delivery.recipient))
+            .order_by(Delivery.id.desc())
+            .limit(limit)
         )
     )
+
+
+def retry_delivery(actor: User, delivery: Delivery) -> None:
+    """Send a failed mail again: pending from now, with a fresh count of tries; the next scan
+    (``REMINDER_SCAN_SECONDS``) queues it. A reminder about a follow-up that was done or
+    moved in the meantime is skipped then, as always."""
+    permissions.require(permissions.can_manage_mail(actor))
+    if delivery.status != "failed":
+        raise ServiceError(_("Deze e-mail is niet mislukt: er is niets opnieuw te versturen."))
+    delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
+    audit(actor, "mail_retry", object_type="delivery", object_id=delivery.id, summary=delivery.key)
+    db.session.flush()
 
 
 # --- escalation: employers nobody has spoken to ------------------------------------------
