@@ -127,7 +127,8 @@ def send_partner_contacts() -> int:
 
 @shared_task
 def follow_up_quiet_employers() -> int:
-    """Nightly: an automatic follow-up for employers without contact for 90 days (once per spell)."""
+    """Nightly: an automatic follow-up for quiet employers (no contact for CRM_QUIET_EMPLOYER_DAYS
+    days, crm.services.quiet_employers), once per quiet spell."""
     created = reminders.create_quiet_employer_follow_ups()
     db.session.commit()
     return len(created)
