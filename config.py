@@ -29,12 +29,17 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def env_str(name: str, default: str) -> str:
+    """A setting that always has a value: the default when unset or empty."""
+    return env(name) or default
+
+
 def env_int(name: str, default: int) -> int:
-    return int(env(name, str(default)))
+    return int(env_str(name, str(default)))
 
 
 def env_bool(name: str, default: bool) -> bool:
-    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+    return env_str(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
 class ConfigError(RuntimeError):
@@ -184,7 +189,7 @@ class Config:
     MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 
     # Level of the application's own loggers (crm.*, tasks.*): DEBUG, INFO, WARNING, ERROR.
-    LOG_LEVEL = (env("CRM_LOG_LEVEL", "INFO") or "INFO").upper()
+    LOG_LEVEL = env_str("CRM_LOG_LEVEL", "INFO").upper()
 
     TESTING = False
     DEBUG = False
@@ -247,7 +252,7 @@ CONFIGS = {
 
 
 def config_from_env() -> type[Config]:
-    name = env("CRM_CONFIG", "development")
+    name = env_str("CRM_CONFIG", "development")
     try:
         return CONFIGS[name]
     except KeyError:

@@ -71,7 +71,6 @@ def begin_read_only(session: Session | scoped_session) -> None:
     """Start the session's next transaction as one that only reads (SQLite: without the write
     lock; other databases: no difference). The caller ends it with a rollback and must not
     write in it. Inside a transaction already begun (a request, a test) nothing changes."""
-    if isinstance(session, scoped_session):
-        session = session()
-    if not session.in_transaction():
-        session.connection(execution_options={READ_ONLY: True})
+    plain: Session = session() if isinstance(session, scoped_session) else session
+    if not plain.in_transaction():
+        plain.connection(execution_options={READ_ONLY: True})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import NamedTuple
 
 import flask_babel
@@ -35,7 +35,7 @@ def select_locale() -> str:
 
 class _Language(NamedTuple):
     locale: Locale
-    timezone: object
+    timezone: tzinfo
     translations: NullTranslations
     months: dict[int, str]  # abbreviated month names ("MMM"), for the usual formats below
 

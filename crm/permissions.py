@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
@@ -191,7 +191,7 @@ def can_view_follow_up(user: User, follow_up: FollowUp) -> bool:
     if follow_up.trajectory_id is None:
         return True
     trajectory = follow_up.trajectory or db.session.get(Trajectory, follow_up.trajectory_id)
-    return can_view_trajectory(user, trajectory)
+    return trajectory is not None and can_view_trajectory(user, trajectory)
 
 
 def visible_follow_ups_clause(user: User) -> ColumnElement[bool]:
@@ -429,7 +429,7 @@ def can_view_audit_event(user: User, event: AuditEvent) -> bool:
 
 
 def visible_audit_events_clause(user: User) -> ColumnElement[bool]:
-    about = [AuditEvent.object_type.not_in(NEED_TO_KNOW_EVENTS)]
+    about: list[ColumnElement[bool]] = [AuditEvent.object_type.not_in(NEED_TO_KNOW_EVENTS)]
     for name in NEED_TO_KNOW_EVENTS:
         kind = KINDS[name]
         about.append(
@@ -485,8 +485,8 @@ def can_erase_participant(user: User, participant: Participant) -> bool:
 class Kind:
     """One kind of record: its model, the predicate for one record and the SQL twin for lists."""
 
-    model: type
-    can_view: Callable[[User, object], bool]
+    model: type[Any]
+    can_view: Callable[[User, Any], bool]
     clause: Callable[[User], ColumnElement[bool]]
 
 

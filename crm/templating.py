@@ -15,7 +15,7 @@ from crm.services.notifications import unread_count
 def register(app: Flask) -> None:
     # Jinja's {{ _() }} and {% trans %} through the per-request cache, "newstyle" (Flask-Babel
     # installed its own first).
-    app.jinja_env.newstyle_gettext = True
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]  # set by the i18n extension
     app.jinja_env.globals.update(
         _=i18n.template_gettext,
         gettext=i18n.template_gettext,
