@@ -9,6 +9,7 @@ pages and for the downloads of those same tables (``pipeline.export`` writes any
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from crm.i18n import lazy_gettext as _l
 from crm.labels import INVOLVEMENT_ROLE_LABELS, TRAJECTORY_KIND_LABELS, TRAJECTORY_STATUS_LABELS, VACANCY_STATUS_LABELS
@@ -19,6 +20,7 @@ from crm.services.pipeline import (
     NONE_ID,
     ORG_TRAJECTORY_MEASURES,
     ORG_VACANCY_MEASURES,
+    AmbitionLine,
     Cell,
     PeriodReport,
     PipelineReview,
@@ -27,6 +29,8 @@ from crm.services.pipeline import (
     percent,
 )
 from crm.services.worklist import NEGLECTED_DAYS
+
+ACCOUNT_MANAGER_TRAJECTORY_MEASURES = ("totaal", "gestart_ooit", "afgerond", "uitgevallen")
 
 
 def review_tables(review: PipelineReview) -> dict[str, Table]:
@@ -118,13 +122,12 @@ def _conversion_table(traj: dict[str, dict[str, int]], vac: dict[str, int]) -> T
     filled += [Cell(vac["vervuld"], _v("vervuld")), Cell(vac["totaal"], _v("totaal"))]
     filled.append(Cell(percent(vac["vervuld"], vac["totaal"]), _v("vervuld"), percent=True))
     rows.append(filled)
-    headers = [_l("Stap")]
-    for name in (_l("Duaal"), _l("EVC"), _l("Totaal")):
-        headers += [
-            _l("%(name)s: aantal", name=name),
-            _l("%(name)s: van", name=name),
-            _l("%(name)s: procent", name=name),
-        ]
+    headers = _per_kind_headers(
+        _l("Stap"),
+        lambda name: _l("%(name)s: aantal", name=name),
+        lambda name: _l("%(name)s: van", name=name),
+        lambda name: _l("%(name)s: procent", name=name),
+    )
     return Table(
         key="conversie",
         title=_l("Conversie en uitval"),
@@ -186,28 +189,14 @@ def _per_account_manager_table(traj: list[dict], vac: list[dict]) -> Table:
         item = people.setdefault(
             key, {"name": row["name"] or str(_l("Zonder werkgever")), "t": defaultdict(int), "v": {}}
         )
-        for measure in ("totaal", "gestart_ooit", "afgerond", "uitgevallen"):
+        for measure in ACCOUNT_MANAGER_TRAJECTORY_MEASURES:
             item["t"][measure] += row[measure]
     for row in vac:
         people.setdefault(row["user_id"], {"name": row["name"], "t": defaultdict(int), "v": {}})["v"] = row
-    rows, sums = [], defaultdict(int)
     order = sorted(people.items(), key=lambda pair: (pair[0] == NONE_ID, pair[1]["name"].lower()))
-    for user_id, item in order:
-        row = [Cell(item["name"])]
-        for measure in ("totaal", "open", "vervuld"):
-            value = item["v"].get(measure, 0)
-            sums["v" + measure] += value
-            row.append(Cell(value, _v(measure, am=user_id)))
-        for measure in ("totaal", "gestart_ooit", "afgerond", "uitgevallen"):
-            value = item["t"][measure]
-            sums["t" + measure] += value
-            row.append(Cell(value, _t(measure, am=user_id)))
-        rows.append(row)
-    if rows:
-        total = [Cell("Totaal")]
-        total += [Cell(sums["v" + m], _v(m)) for m in ("totaal", "open", "vervuld")]
-        total += [Cell(sums["t" + m], _t(m)) for m in ("totaal", "gestart_ooit", "afgerond", "uitgevallen")]
-        rows.append(total)
+    columns = [("v", m, "vacatures") for m in ("totaal", "open", "vervuld")]
+    columns += [("t", m, "trajecten") for m in ACCOUNT_MANAGER_TRAJECTORY_MEASURES]
+    rows = _account_manager_rows(order, columns)
     return Table(
         key="per_accountmanager",
         title=_l("Per accountmanager"),
@@ -227,30 +216,39 @@ def _per_account_manager_table(traj: list[dict], vac: list[dict]) -> Table:
     )
 
 
+def _account_manager_rows(people: list[tuple[int, dict]], columns: list[tuple[str, str, str | None]]) -> list:
+    """A row per account manager (``people``: user id and an item with a ``name`` and counts per
+    part), then a total row. Each column is (part, measure, list): the count drills down to that
+    list for that account manager; without a list it is a plain value, not totalled."""
+    rows, sums = [], defaultdict(int)
+    for user_id, item in people:
+        row = [Cell(item["name"])]
+        for part, measure, listed in columns:
+            value = item.get(part, {}).get(measure, 0 if listed else None)
+            if listed is None:
+                row.append(Cell(value))
+                continue
+            sums[(part, measure)] += value
+            row.append(Cell(value, {"lijst": listed, "maat": measure, "am": user_id}))
+        rows.append(row)
+    if rows:
+        total = [
+            Cell(sums[(part, m)], {"lijst": listed, "maat": m}) if listed else Cell(None) for part, m, listed in columns
+        ]
+        rows.append([Cell("Totaal"), *total])
+    return rows
+
+
 def _follow_up_table(follow_ups: list[dict], employers: list[dict]) -> Table:
     people: dict[int, dict] = {}
     for row in follow_ups:
         people.setdefault(row["user_id"], {"name": row["name"]})["f"] = row
     for row in employers:
         people.setdefault(row["user_id"], {"name": row["name"]})["e"] = row
-    rows, sums = [], defaultdict(int)
-    for user_id, item in sorted(people.items(), key=lambda pair: pair[1]["name"].lower()):
-        f, e = item.get("f", {}), item.get("e", {})
-        row = [Cell(item["name"])]
-        for measure in ("open", "te_laat"):
-            sums[measure] += f.get(measure, 0)
-            row.append(Cell(f.get(measure, 0), {"lijst": "opvolgacties", "maat": measure, "am": user_id}))
-        row.append(Cell(f.get("oldest")))
-        for measure in EMPLOYER_MEASURES:
-            sums[measure] += e.get(measure, 0)
-            row.append(Cell(e.get(measure, 0), {"lijst": "werkgevers", "maat": measure, "am": user_id}))
-        rows.append(row)
-    if rows:
-        total = [Cell("Totaal")]
-        total += [Cell(sums[m], {"lijst": "opvolgacties", "maat": m}) for m in ("open", "te_laat")]
-        total.append(Cell(None))
-        total += [Cell(sums[m], {"lijst": "werkgevers", "maat": m}) for m in EMPLOYER_MEASURES]
-        rows.append(total)
+    order = sorted(people.items(), key=lambda pair: pair[1]["name"].lower())
+    columns: list[tuple[str, str, str | None]] = [("f", m, "opvolgacties") for m in ("open", "te_laat")]
+    columns += [("f", "oldest", None), *(("e", m, "werkgevers") for m in EMPLOYER_MEASURES)]
+    rows = _account_manager_rows(order, columns)
     return Table(
         key="opvolging",
         title=_l("Opvolging per accountmanager"),
@@ -275,20 +273,7 @@ def _follow_up_table(follow_ups: list[dict], employers: list[dict]) -> Table:
 
 def ambition_table(report: PeriodReport, drill_base: dict | None = None) -> Table:
     """The period's Ambitie | Stand | Procent table (rows duaal, EVC, total), with drill-downs."""
-    rows = []
-    for line in report.lines:
-        criteria = {"lijst": "trajecten", "maat": "stand", "gestart_in": report.period.id}
-        if line.kind:
-            criteria["soort"] = line.kind
-        drill = {**(drill_base or {}), **criteria} if drill_base is not None else None
-        rows.append(
-            [
-                Cell(line.label),
-                Cell(line.target),
-                Cell(line.realised, drill),
-                Cell(line.percent, drill, percent=True),
-            ]
-        )
+    rows = [[Cell(line.label), *_ambition_cells(report, line, drill_base)] for line in report.lines]
     return Table(
         key=f"ambities-{report.period.id}",
         title=_l("Ambitie en stand %(period)s", period=report.period.name),
@@ -304,23 +289,33 @@ def partnership_table(report: PeriodReport, drill_base: dict | None = None) -> T
     for partnership, lines in report.per_partnership:
         row = [Cell(partnership.name, link=f"/samenwerkingsverbanden/{partnership.id}")]
         for line in lines:
-            criteria = {"lijst": "trajecten", "maat": "stand", "gestart_in": report.period.id}
-            criteria["samenwerkingsverband"] = partnership.id
-            if line.kind:
-                criteria["soort"] = line.kind
-            drill = {**(drill_base or {}), **criteria} if drill_base is not None else None
-            row += [Cell(line.target), Cell(line.realised, drill), Cell(line.percent, drill, percent=True)]
+            row += _ambition_cells(report, line, drill_base, samenwerkingsverband=partnership.id)
         rows.append(row)
-    headers = [_l("Samenwerkingsverband")]
-    for name in (_l("Duaal"), _l("EVC"), _l("Totaal")):
-        headers += [
-            _l("%(name)s: ambitie", name=name),
-            _l("%(name)s: stand", name=name),
-            _l("%(name)s: procent", name=name),
-        ]
+    headers = _per_kind_headers(
+        _l("Samenwerkingsverband"),
+        lambda name: _l("%(name)s: ambitie", name=name),
+        lambda name: _l("%(name)s: stand", name=name),
+        lambda name: _l("%(name)s: procent", name=name),
+    )
     return Table(
         key=f"per_samenwerkingsverband-{report.period.id}",
         title=_l("Per samenwerkingsverband %(period)s", period=report.period.name),
         headers=headers,
         rows=rows,
     )
+
+
+def _ambition_cells(report: PeriodReport, line: AmbitionLine, drill_base: dict | None, **criteria) -> list[Cell]:
+    """Ambitie | Stand | Procent of one line; Stand and Procent drill down to the trajectories
+    started in the period (with ``drill_base``, the page's filters; None: no drill-down)."""
+    drill = None
+    if drill_base is not None:
+        drill = {**drill_base, "lijst": "trajecten", "maat": "stand", "gestart_in": report.period.id, **criteria}
+        if line.kind:
+            drill["soort"] = line.kind
+    return [Cell(line.target), Cell(line.realised, drill), Cell(line.percent, drill, percent=True)]
+
+
+def _per_kind_headers(first: str, *columns: Callable[[str], str]) -> list[str]:
+    """``first``, then each of ``columns`` for duaal, EVC and the total ("Duaal: ambitie")."""
+    return [first, *(column(name) for name in (_l("Duaal"), _l("EVC"), _l("Totaal")) for column in columns)]

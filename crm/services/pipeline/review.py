@@ -206,40 +206,38 @@ def _name_organisations(*rows: list[dict]) -> None:
 
 
 def _follow_ups_per_account_manager(scope: Scope) -> list[dict]:
-    query = (
-        select(
-            FollowUp.owner_id,
-            User.name,
-            func.count().label("open"),
-            count_where(follow_up_measure(scope, "te_laat")).label("te_laat"),
-            func.min(case((FollowUp.due_date < scope.today, FollowUp.due_date))).label("oldest"),
-        )
-        .select_from(FollowUp)
-        .join(User, User.id == FollowUp.owner_id)
-        .where(*follow_up_clauses(scope))
-        .group_by(FollowUp.owner_id, User.name)
+    return _per_account_manager(
+        FollowUp,
+        FollowUp.owner_id,
+        follow_up_clauses(scope),
+        open=func.count(),
+        te_laat=count_where(follow_up_measure(scope, "te_laat")),
+        oldest=func.min(case((FollowUp.due_date < scope.today, FollowUp.due_date))),
     )
-    return [
-        {"user_id": row[0], "name": row[1], "open": row[2], "te_laat": row[3], "oldest": row[4]}
-        for row in db.session.execute(query)
-    ]
 
 
 def _employers_per_account_manager(scope: Scope) -> list[dict]:
+    return _per_account_manager(
+        Employer,
+        Employer.contactpersoon_id,
+        employer_clauses(scope),
+        alle=func.count(),
+        geen_contact=count_where(employer_measure(scope, "geen_contact")),
+        nooit_contact=count_where(employer_measure(scope, "nooit_contact")),
+    )
+
+
+def _per_account_manager(model, user_id, clauses: list, **columns) -> list[dict]:
+    """One grouped query over ``model`` per account manager (``user_id``: the column naming
+    them): rows of ``user_id``, ``name`` and one count per keyword of ``columns``."""
     query = (
-        select(
-            Employer.contactpersoon_id,
-            User.name,
-            func.count().label("alle"),
-            count_where(employer_measure(scope, "geen_contact")).label("geen_contact"),
-            count_where(employer_measure(scope, "nooit_contact")).label("nooit_contact"),
-        )
-        .select_from(Employer)
-        .join(User, User.id == Employer.contactpersoon_id)
-        .where(*employer_clauses(scope))
-        .group_by(Employer.contactpersoon_id, User.name)
+        select(user_id, User.name, *(column.label(key) for key, column in columns.items()))
+        .select_from(model)
+        .join(User, User.id == user_id)
+        .where(*clauses)
+        .group_by(user_id, User.name)
     )
     return [
-        {"user_id": row[0], "name": row[1], "alle": row[2], "geen_contact": row[3], "nooit_contact": row[4]}
+        {"user_id": row[0], "name": row[1], **dict(zip(columns, row[2:], strict=True))}
         for row in db.session.execute(query)
     ]

@@ -231,6 +231,11 @@ def member_users(partnership_ids: list[int]):
     return select(User.id).where(User.organisation_id.in_(members))
 
 
+def _works_in_scope(user_id, partnership_ids: list[int]) -> ColumnElement[bool]:
+    """The user in ``user_id`` works at a member of one of the partnerships (none: nobody)."""
+    return user_id.in_(member_users(partnership_ids)) if partnership_ids else false()
+
+
 def _organisation_users(organisation_id: int):
     return select(User.id).where(User.organisation_id == organisation_id)
 
@@ -280,9 +285,7 @@ def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on vacancies and their employer: for queries made by :func:`with_employer`."""
     f, clauses = scope.filters, []
     if scope.partnership_ids is not None:
-        clauses.append(
-            Employer.contactpersoon_id.in_(member_users(scope.partnership_ids)) if scope.partnership_ids else false()
-        )
+        clauses.append(_works_in_scope(Employer.contactpersoon_id, scope.partnership_ids))
     if scope.period is not None:
         clauses.append(_in_period(Vacancy.created_at, scope.period))
     if f.region_id is not None:
@@ -302,7 +305,7 @@ def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     f, clauses = scope.filters, [FollowUp.status == "open"]
     if scope.partnership_ids is not None:
-        clauses.append(FollowUp.owner_id.in_(member_users(scope.partnership_ids)) if scope.partnership_ids else false())
+        clauses.append(_works_in_scope(FollowUp.owner_id, scope.partnership_ids))
     if f.region_id is not None:
         clauses.append(FollowUp.employer_id.in_(_region_employers(scope)))
     if f.organisation_id is not None:
@@ -315,9 +318,7 @@ def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 def employer_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     f, clauses = scope.filters, [Employer.merged_into_id.is_(None)]
     if scope.partnership_ids is not None:
-        clauses.append(
-            Employer.contactpersoon_id.in_(member_users(scope.partnership_ids)) if scope.partnership_ids else false()
-        )
+        clauses.append(_works_in_scope(Employer.contactpersoon_id, scope.partnership_ids))
     if f.region_id is not None:
         clauses.append(Employer.municipality_id.in_(scope.municipality_ids))
     if f.organisation_id is not None:
