@@ -68,7 +68,7 @@ TRAJECTORY_MEASURES: dict[str, ColumnElement[bool] | None] = {
 
 def _measure_holds(measure: str, status: str, has_start: bool) -> bool:
     """``TRAJECTORY_MEASURES[measure]`` for one trajectory, in Python: for counting grouped rows
-    (``_trajectory_counts``). tests/test_pipeline.py checks both agree on every combination."""
+    (``review._trajectory_counts``). tests/test_pipeline.py checks both agree on every combination."""
     if measure == "totaal":
         return True
     if measure in TRAJECTORY_STATUSES:
@@ -85,6 +85,17 @@ VACANCY_MEASURES: dict[str, ColumnElement[bool] | None] = {
     **{status: Vacancy.status == status for status in VACANCY_STATUSES},
     "open": Vacancy.status.in_(OPEN_VACANCY_STATUSES),
 }
+
+
+def _vacancy_measure_holds(measure: str, status: str) -> bool:
+    """``VACANCY_MEASURES[measure]`` for one vacancy, in Python (tests check both agree)."""
+    if measure == "totaal":
+        return True
+    if measure == "open":
+        return status in OPEN_VACANCY_STATUSES
+    return status == measure
+
+
 FOLLOW_UP_MEASURES = ("open", "te_laat")
 EMPLOYER_MEASURES = ("alle", "geen_contact", "nooit_contact")
 MEASURE_LABELS = {
@@ -101,15 +112,6 @@ MEASURE_LABELS = {
 }
 
 
-def _vacancy_measure_holds(measure: str, status: str) -> bool:
-    """``VACANCY_MEASURES[measure]`` for one vacancy, in Python (tests check both agree)."""
-    if measure == "totaal":
-        return True
-    if measure == "open":
-        return status in OPEN_VACANCY_STATUSES
-    return status == measure
-
-
 LIST_TITLES = {
     "trajecten": _l("Trajecten"),
     "vacatures": _l("Vacatures"),
@@ -119,6 +121,7 @@ LIST_TITLES = {
 
 
 def count_where(condition: ColumnElement[bool] | None):
+    """A count of the rows of a group for which ``condition`` holds (None: all of them)."""
     return func.count() if condition is None else func.count(case((condition, 1)))
 
 
