@@ -243,6 +243,17 @@ def test_ambition_numbers_link_to_exactly_the_started_trajectories(client, ambit
     assert link(table, "Duaal", 3) == link(table, "Duaal", 2)
 
 
+def test_per_partnership_ambition_numbers_link_to_that_partnerships_trajectories(client, ambition_world):
+    w = ambition_world
+    login_as(client, w.admin)
+    table = tables(client, "/pijplijn/ambities")[f"per_samenwerkingsverband-{w.period.id}"]
+    assert row(table, "Sectorakkoord Zorg")[:3] == ["10", "1", "10%"]
+    # the list behind each number counts that partnership's trajectories only (the admin's own
+    # organisation is involved in none, so the list itself stays hidden: need to know)
+    assert drill_rows(client, link(table, "Sectorakkoord Zorg", 2))[0] == 1
+    assert drill_rows(client, link(table, "Leerwerkakkoord Noord", 8))[0] == 15  # P1's total stand
+
+
 def test_ambition_reports_service_sums_over_partnerships(ambition_world):
     w = ambition_world
     (report,) = pipeline.ambition_reports(None, w.period.id)

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from crm import permissions
 from crm.extensions import db
 from crm.models import Organisation, Partnership
+from crm.pipeline.tables import ambition_table
 from crm.pipeline.views import drill_urls
 from crm.services import partners, pipeline
 
@@ -58,7 +59,7 @@ def partnership(id: int):
     reports = pipeline.ambition_reports([partnership.id])
     # The numbers link to the drill-down only for those who may review this partnership.
     drill_base = {"samenwerkingsverband": partnership.id} if reviewer else None
-    tables = [(report, pipeline.ambition_table(report, drill_base)) for report in reports]
+    tables = [(report, ambition_table(report, drill_base)) for report in reports]
     return render_template(
         "partners/partnership.html",
         partnership=partnership,

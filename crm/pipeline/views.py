@@ -16,6 +16,7 @@ from crm.extensions import db
 from crm.forms import choices
 from crm.models import Partnership, ProgrammePeriod
 from crm.pipeline.forms import AmbitionForm, PipelineFilterForm
+from crm.pipeline.tables import ambition_table, funnel_chart, partnership_table, review_tables
 from crm.services import pipeline
 from crm.services.errors import ServiceError
 
@@ -94,11 +95,11 @@ def index():
         form=form,
         scope=scope,
         review=result,
-        tables=result.tables,
+        tables=review_tables(result),
         drill_url=drill_url,
         filter_args=filter_args,
         nav_args=_nav_args(scope),
-        funnel_json=_json(result.funnel_chart),
+        funnel_json=_json(funnel_chart(result)),
         no_partnerships=scope.partnership_ids == [],
     )
 
@@ -114,8 +115,8 @@ def ambitions():
     periods = [
         (
             report,
-            pipeline.ambition_table(report, base),
-            pipeline.partnership_table(report, base) if several else None,
+            ambition_table(report, base),
+            partnership_table(report, base) if several else None,
             _json(report.chart),
         )
         for report in reports
@@ -195,9 +196,9 @@ def _table(scope: pipeline.Scope, key: str) -> pipeline.Table | None:
         if not reports:
             return None
         if name == "ambities":
-            return pipeline.ambition_table(reports[0])
-        return pipeline.partnership_table(reports[0])
-    return pipeline.review(scope).tables.get(key)
+            return ambition_table(reports[0])
+        return partnership_table(reports[0])
+    return review_tables(pipeline.review(scope)).get(key)
 
 
 @bp.route("/pijplijn/ambities/invullen", methods=["GET", "POST"])
