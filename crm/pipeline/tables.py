@@ -28,7 +28,7 @@ from crm.services.pipeline import (
     code_label,
     percent,
 )
-from crm.services.worklist import NEGLECTED_DAYS
+from crm.services.quiet_employers import quiet_days
 
 ACCOUNT_MANAGER_TRAJECTORY_MEASURES = ("totaal", "gestart_ooit", "afgerond", "uitgevallen")
 
@@ -258,7 +258,7 @@ def _follow_up_table(follow_ups: list[dict], employers: list[dict]) -> Table:
             _l("Te laat"),
             _l("Oudste te late"),
             _l("Werkgevers"),
-            _l("Geen contact %(days)s+ dagen", days=NEGLECTED_DAYS),
+            _l("Geen contact %(days)s+ dagen", days=quiet_days()),
             _l("Nooit contact"),
         ],
         rows=rows,
@@ -266,7 +266,7 @@ def _follow_up_table(follow_ups: list[dict], employers: list[dict]) -> Table:
         note=_l(
             "Te laat: open met een vervaldatum vóór vandaag. Geen contact: laatste contact meer dan "
             "%(days)s dagen geleden of nooit. Dit is de stand van nu; de periode telt hier niet mee.",
-            days=NEGLECTED_DAYS,
+            days=quiet_days(),
         ),
     )
 

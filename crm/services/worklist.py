@@ -14,8 +14,6 @@ from crm.models import Employer, FollowUp, User
 from crm.services.clock import today
 
 MAX_FOLLOW_UPS = 200
-# An employer nobody of the partnership spoke to for this long needs attention.
-NEGLECTED_DAYS = 90
 # Quick choices (days from today) for planning a follow-up in one tap.
 QUICK_FOLLOW_UP_DAYS = (7, 14, 30)
 # Quick choices (days) for moving a follow-up.

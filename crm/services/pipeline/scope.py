@@ -25,10 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import LazyString
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import gettext
 from crm.i18n import lazy_gettext as _l
 from crm.models import (
     Employer,
@@ -48,7 +50,7 @@ from crm.models.vacancies import VACANCY_STATUSES
 from crm.models.vacancies import involves as vacancy_involves
 from crm.services.clock import AMSTERDAM, today
 from crm.services.errors import PermissionDenied
-from crm.services.worklist import NEGLECTED_DAYS
+from crm.services.quiet_employers import quiet_before, quiet_days
 
 STARTED_STATUSES = ("gestart", "afgerond", "uitgevallen")
 OPEN_VACANCY_STATUSES = ("nieuw", "intake_gedaan", "kandidaten_voorgesteld")
@@ -107,7 +109,8 @@ MEASURE_LABELS = {
     "open": _l("open"),
     "te_laat": _l("te laat"),
     "alle": _l("alle"),
-    "geen_contact": _l("geen contact in %(days)s+ dagen", days=NEGLECTED_DAYS),
+    # the number of days is read when the label is shown (crm.services.quiet_employers)
+    "geen_contact": LazyString(lambda: gettext("geen contact in %(days)s+ dagen", days=quiet_days())),
     "nooit_contact": _l("nooit contact"),
 }
 
@@ -166,7 +169,7 @@ class Scope:
 
     @property
     def neglected_before(self) -> datetime:
-        return self.now - timedelta(days=NEGLECTED_DAYS)
+        return quiet_before(self.now)
 
 
 def reviewable_partnership_ids(actor: User) -> list[int] | None:
