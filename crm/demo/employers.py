@@ -37,7 +37,8 @@ from crm.models import (
     VacancyStatusChange,
     vacancy_organisation,
 )
-from crm.models.vacancies import involvement_key as vacancy_involvement_key
+from crm.models.vacancies import organisation_ids_key
+from crm.services.contacts import keep_last_contact
 from crm.services.search import rebuild_search_text
 
 
@@ -173,8 +174,8 @@ class EmployerSteps(SeederBase):
             chance = 0.12
         plan["vacancies"] = vacancies
         plan["contacts"] = contacts
-        row["last_contact_at"] = max((c["row"]["occurred_at"] for c in contacts), default=None)
-        row["updated_at"] = row["last_contact_at"] or created_at
+        # last touched at the latest contact (last_contact_at itself: contacts.keep_last_contact, below)
+        row["updated_at"] = max((c["row"]["occurred_at"] for c in contacts), default=None) or created_at
 
         # follow-ups: done ones after contacts, open ones for the contactpersoon
         follow_ups = []
@@ -326,7 +327,9 @@ class EmployerSteps(SeederBase):
             "created_at": created,
             "updated_at": moments[-1],
         }
-        row["involvement_key"] = vacancy_involvement_key(orgs)  # bulk inserts bypass the ORM flush hook
+        # Bulk inserts bypass the flush event that keeps the key; the key of the same organisations
+        # it links below, by the event's own function.
+        row["involvement_key"] = organisation_ids_key(orgs)
         return {"row": row, "changes": changes, "orgs": sorted(orgs), "job": job}
 
     def insert_employers(self, plans: list[dict]) -> None:
@@ -369,6 +372,7 @@ class EmployerSteps(SeederBase):
         insert_rows(VacancyStatusChange, change_rows)
         insert_rows(vacancy_organisation, link_rows)
         contact_ids = iter(insert_with_ids(Contact, contact_rows))
+        keep_last_contact(employer_ids)
 
         follow_up_rows = []
         for plan in plans:

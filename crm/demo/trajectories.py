@@ -23,6 +23,7 @@ from crm.demo.data import (
     TWENTE,
     Job,
 )
+from crm.extensions import db
 from crm.models import (
     FollowUp,
     Participant,
@@ -30,7 +31,7 @@ from crm.models import (
     TrajectoryOrganisation,
     TrajectoryStatusChange,
 )
-from crm.models.trajectories import involvement_key
+from crm.models.trajectories import write_involvement_keys
 
 
 class TrajectorySteps(SeederBase):
@@ -217,7 +218,6 @@ class TrajectorySteps(SeederBase):
             follow_up = self.plan_open_follow_up(owner, steps[-1][1], subject, None)["row"]
             follow_up["employer_id"] = None
             follow_up["contact_id"] = None
-        row["involvement_key"] = involvement_key(involved)  # bulk inserts bypass the ORM flush hook
         return {"row": row, "changes": changes, "involved": sorted(involved), "follow_up": follow_up}
 
     def sector_jobs(self, techniek: bool) -> list[Job]:
@@ -245,6 +245,7 @@ class TrajectorySteps(SeederBase):
                 follow_up_rows.append(trajectory["follow_up"])
         insert_rows(TrajectoryStatusChange, change_rows)
         insert_rows(TrajectoryOrganisation, involvement_rows)
+        write_involvement_keys(db.session.connection(), trajectory_ids)  # bulk inserts bypass the flush event
         insert_rows(FollowUp, follow_up_rows)
         self.counts["participants"] += len(plans)
         self.counts["trajectories"] += len(trajectory_plans)

@@ -125,9 +125,7 @@ def import_employers(
                 "id": employer_id,
                 "sbi_section_code": sections.get(int(data.sbi_code[:2])) if data.sbi_code else None,
                 "contactpersoon_id": contactpersoon_id,
-                "last_contact_at": None,
                 "merged_into_id": None,
-                "search_text": "",
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
@@ -146,7 +144,7 @@ def import_employers(
     _bulk_insert(Employer.__table__, employer_rows)
     _bulk_insert(ContactpersoonAssignment.__table__, assignment_rows)
     if ids:
-        rebuild_search_text(ids)
+        rebuild_search_text(ids)  # last_contact_at stays empty: no contacts yet (contacts.keep_last_contact)
     totals = check.totals
     audit(
         actor,
