@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
-from crm.demo.data import COMPANY_WORDS, FIRST_NAMES, POSTCODE_LETTERS, SEED, SURNAMES, YOUNG_FIRST_NAMES, Sector
+from crm.demo.data import COMPANY_WORDS, FIRST_NAMES, POSTCODE_LETTERS, SEED, SURNAMES, YOUNG_FIRST_NAMES, Job, Sector
 from crm.extensions import db
+from crm.models import Partnership, User
 from crm.services.clock import AMSTERDAM
 
 
@@ -48,6 +49,36 @@ class SeederBase:
     """The state the steps share: one ``random.Random(SEED)`` (so every run draws the same
     sequence, and the steps must keep their order), "now" and today, and the counts for the report.
     Each step adds what the later steps read (``orgs``, ``users``, ``leerbedrijven``, ...)."""
+
+    # What one step sets and a later one reads (each step keeps the rest to itself).
+    # partnership:
+    partnerships: dict[str, Partnership]
+    org_ids: dict[str, int]
+    user_org: dict[int, int]
+    user_name: dict[int, str]
+    users_by_org: dict[int, list[int]]  # organisation -> users (no admins)
+    demo_am: User
+    coordinator_id: int
+    non_admin_ids: list[int]
+    am_ids: list[int]
+    period_ids: dict[int, int]  # year -> programme period
+    municipality_ids: list[int]
+    pick_place: Picker
+    pick_sector: Picker
+    pick_channel: Picker
+    pick_contacts: Picker
+    pick_status: Picker
+    pick_cp: Picker
+    pick_vacancy_status: Picker
+    sections: list[tuple[int, int, str]]  # SBI divisions from, to: section
+    existing_kvk: set[str]
+    kvk_next: int
+    kvk_gap: int
+    # employers:
+    leerbedrijven: list[tuple[int, date, bool, int]]  # id, created day, techniek, contactpersoon
+    bbl_vacancies: dict[int, list[tuple[int, Job, date]]]  # employer -> (vacancy, job, created day)
+    all_employers: list[tuple[int, int]]  # id, contactpersoon
+    employer_count: int
 
     def __init__(self, employers: int, echo: Callable[[str], Any]):
         self.total = employers

@@ -46,9 +46,9 @@ class EmployerSteps(SeederBase):
     # -- employers ------------------------------------------------------------------------------
 
     def build_employers(self) -> None:
-        self.leerbedrijven: list[tuple[int, date, bool, int]] = []  # id, created day, techniek, contactpersoon
-        self.bbl_vacancies: dict[int, list[tuple[int, Job, date]]] = {}
-        self.all_employers: list[tuple[int, int]] = []  # id, contactpersoon
+        self.leerbedrijven = []
+        self.bbl_vacancies = {}
+        self.all_employers = []
         self.employer_count = 0
         done = 0
         while done < self.total:
@@ -190,6 +190,20 @@ class EmployerSteps(SeederBase):
                 follow_ups.append(self.plan_open_follow_up(cp, vacancy["row"]["created_at"], subject, index))
         plan["follow_ups"] = follow_ups
         return plan
+
+    def sbi_section(self, code: str) -> str | None:
+        division = int(code[:2])
+        for low, high, section in self.sections:
+            if low <= division <= high:
+                return section
+        return None
+
+    def next_kvk(self) -> str:
+        while True:
+            self.kvk_next += self.rng.randint(1, self.kvk_gap)
+            value = f"{self.kvk_next:08d}"
+            if value not in self.existing_kvk:
+                return value
 
     def plan_contact(self, occurred: datetime, cp: int, people: list[dict], intake: str | None = None) -> dict:
         """A contact moment; ``intake`` (a vacancy title) makes it the contactpersoon's vacancy intake."""

@@ -53,7 +53,7 @@ class PartnershipSteps(SeederBase):
                 db.session.add(org)
                 self.counts["organisations"] += 1
             self.orgs[key] = org
-        self.partnerships: dict[str, Partnership] = {}
+        self.partnerships = {}
         for name, (scope, description, members) in PARTNERSHIPS.items():
             partnership = db.session.scalar(select(Partnership).where(Partnership.name == name))
             if partnership is None:
@@ -166,17 +166,3 @@ class PartnershipSteps(SeederBase):
         # unique KvK numbers: a counter with a random start and random gaps (always increasing)
         self.kvk_next = rng.randint(10_000_000, 80_000_000)
         self.kvk_gap = max(1, min(97, (99_999_999 - self.kvk_next) // max(self.total, 1) - 1))
-
-    def sbi_section(self, code: str) -> str | None:
-        division = int(code[:2])
-        for low, high, section in self.sections:
-            if low <= division <= high:
-                return section
-        return None
-
-    def next_kvk(self) -> str:
-        while True:
-            self.kvk_next += self.rng.randint(1, self.kvk_gap)
-            value = f"{self.kvk_next:08d}"
-            if value not in self.existing_kvk:
-                return value
