@@ -23,7 +23,6 @@ from crm.demo.data import (
     TWENTE,
     Job,
 )
-from crm.extensions import db
 from crm.models import (
     FollowUp,
     Participant,
@@ -31,7 +30,7 @@ from crm.models import (
     TrajectoryOrganisation,
     TrajectoryStatusChange,
 )
-from crm.models.trajectories import write_involvement_keys
+from crm.models.trajectories import organisation_roles_key
 
 
 class TrajectorySteps(SeederBase):
@@ -218,6 +217,10 @@ class TrajectorySteps(SeederBase):
             follow_up = self.plan_open_follow_up(owner, steps[-1][1], subject, None)["row"]
             follow_up["employer_id"] = None
             follow_up["contact_id"] = None
+        # Bulk inserts bypass the flush event that keeps the key: the key of the same involvements
+        # inserted below, by the function write_involvement_keys uses (which, an UPDATE, would also
+        # move the trajectory's updated_at to now).
+        row["involvement_key"] = organisation_roles_key(involved)
         return {"row": row, "changes": changes, "involved": sorted(involved), "follow_up": follow_up}
 
     def sector_jobs(self, techniek: bool) -> list[Job]:
@@ -245,7 +248,6 @@ class TrajectorySteps(SeederBase):
                 follow_up_rows.append(trajectory["follow_up"])
         insert_rows(TrajectoryStatusChange, change_rows)
         insert_rows(TrajectoryOrganisation, involvement_rows)
-        write_involvement_keys(db.session.connection(), trajectory_ids)  # bulk inserts bypass the flush event
         insert_rows(FollowUp, follow_up_rows)
         self.counts["participants"] += len(plans)
         self.counts["trajectories"] += len(trajectory_plans)
