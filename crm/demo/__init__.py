@@ -11,8 +11,10 @@ groups, KvK numbers have eight digits and no vestigingsnummer is generated.
 The package keeps the data apart from the code that writes it: ``data`` holds the literal tables
 (organisations, users, names, towns, sectors, texts), ``seeder`` runs the steps, each a module of
 its own (``partnership``, ``employers``, ``trajectories``) on the shared state of ``base``.
-Derived columns (search text, involvement keys, last contact) are left to the mechanisms that keep
-them everywhere else, called after the bulk inserts.
+Derived columns are not computed here: search text and last contact are written after the bulk
+inserts by the services that keep them (``search.rebuild_search_text``, ``contacts.keep_last_contact``);
+the involvement keys by the functions the models' flush events use (``organisation_ids_key``,
+``organisation_roles_key``). tests/test_derived_columns.py checks that they agree.
 """
 
 from crm.demo.data import DEMO_DOMAIN, DEMO_LOGINS, DEMO_PASSWORD
