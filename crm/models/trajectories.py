@@ -175,8 +175,9 @@ class TrajectoryOrganisation(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
-def involvement_key(involvements: Iterable[tuple[int, str]]) -> str:
-    """The canonical text of a set of ``(organisation id, role)`` pairs."""
+def organisation_roles_key(involvements: Iterable[tuple[int, str]]) -> str:
+    """A trajectory's ``involvement_key``: the canonical text of a set of ``(organisation id, role)``
+    pairs, "3:school,7:uwv"."""
     return ",".join(f"{organisation_id}:{role}" for organisation_id, role in sorted(set(involvements)))
 
 
@@ -214,7 +215,7 @@ def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]
         )
         for trajectory_id, organisation_id, role in rows:
             involved[trajectory_id].append((organisation_id, role))
-    keys = {trajectory_id: involvement_key(involved[trajectory_id]) for trajectory_id in ids}
+    keys = {trajectory_id: organisation_roles_key(involved[trajectory_id]) for trajectory_id in ids}
     if keys:
         table = Trajectory.__table__
         connection.execute(

@@ -86,8 +86,8 @@ class Vacancy(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-def involvement_key(organisation_ids: Iterable[int]) -> str:
-    """The canonical text of a set of organisation ids."""
+def organisation_ids_key(organisation_ids: Iterable[int]) -> str:
+    """A vacancy's ``involvement_key``: the canonical text of a set of organisation ids, "3,7"."""
     return ",".join(str(organisation_id) for organisation_id in sorted(set(organisation_ids)))
 
 
@@ -113,7 +113,7 @@ def _keep_involvement_keys(session: Session, _flush_context, _instances) -> None
         ids = [organisation.id for organisation in obj.organisations]
         if None in ids:
             raise ValueError("Save an organisation before involving it in a vacancy.")
-        key = involvement_key(ids)
+        key = organisation_ids_key(ids)
         if obj.involvement_key != key:
             obj.involvement_key = key
 

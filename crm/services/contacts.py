@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.util import identity_key
 
 from crm import permissions
 from crm.extensions import db
@@ -65,7 +67,7 @@ def log_contact(actor: User, employer: Employer, data: ContactData, follow_up: F
     )
     db.session.add(contact)
     db.session.flush()
-    _touch_last_contact(employer, occurred_at)
+    keep_last_contact([employer.id])
     audit(actor, "create", contact, summary=f"Contact met {employer.name} ({data.channel})")
     if follow_up is not None:
         create_follow_up(actor, follow_up, employer=employer, contact=contact)
@@ -74,16 +76,31 @@ def log_contact(actor: User, employer: Employer, data: ContactData, follow_up: F
     return contact
 
 
-def _touch_last_contact(employer: Employer, at: datetime) -> None:
-    """Keep ``Employer.last_contact_at`` (for lists and filters) without bumping its version:
-    logging a contact must not make someone's open edit of the employer stale."""
-    db.session.execute(
-        update(Employer)
-        .where(Employer.id == employer.id, or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < at))
-        .values(last_contact_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(employer, ["last_contact_at"])
+def keep_last_contact(employer_ids: Iterable[int]) -> None:
+    """Keep ``Employer.last_contact_at`` (for lists, filters and the quiet-employer rule): the
+    moment of the employer's latest contact. The one place that writes it, after contacts were
+    logged (``log_contact``), moved (``employers.merge``) or bulk inserted (the demo); an
+    imported employer has no contacts, so none.
+
+    An UPDATE that leaves the version alone: logging a contact must not make someone's open edit
+    of the employer stale. It only moves the moment forward, compared with the row as committed,
+    so of two transactions logging contacts at once the later moment stays."""
+    ids = sorted(set(employer_ids))
+    latest = select(func.max(Contact.occurred_at)).where(Contact.employer_id == Employer.id).scalar_subquery()
+    for start in range(0, len(ids), 1000):
+        db.session.execute(
+            update(Employer)
+            .where(
+                Employer.id.in_(ids[start : start + 1000]),
+                or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < latest),
+            )
+            .values(last_contact_at=latest)
+            .execution_options(synchronize_session=False)
+        )
+    for employer_id in ids:
+        employer = db.session.identity_map.get(identity_key(Employer, employer_id))
+        if employer is not None:
+            db.session.expire(employer, ["last_contact_at"])
 
 
 def _tell_contactpersoon(actor: User, employer: Employer, contact: Contact) -> None:

@@ -30,6 +30,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.services.audit import audit, diff
+from crm.services.contacts import keep_last_contact
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.notifications import notify
 from crm.services.reference import sbi_section_for
@@ -362,9 +363,8 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
     db.session.flush()
     if kvk and not keep.kvk_number:
         keep.kvk_number = kvk
-    last = db.session.scalar(select(func.max(Contact.occurred_at)).where(Contact.employer_id == keep.id))
-    keep.last_contact_at = last
     db.session.flush()
+    keep_last_contact([keep.id])
     summary = f"{duplicate.name} (#{duplicate.id}) samengevoegd met {keep.name} (#{keep.id}). {note}".strip()
     audit(actor, "merge", keep, summary=summary, changes={"moved": [None, moved]})
     audit(actor, "merge", duplicate, summary=summary, changes={"merged_into_id": [None, keep.id]})

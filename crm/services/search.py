@@ -18,57 +18,44 @@ from crm.extensions import db
 from crm.models import Employer, EmployerContact, Municipality
 
 
-def search_text_for(employer: Employer) -> str:
-    people = db.session.scalars(select(EmployerContact.name).where(EmployerContact.employer_id == employer.id))
-    municipality = db.session.get(Municipality, employer.municipality_id) if employer.municipality_id else None
-    parts = [
-        employer.name,
-        employer.kvk_number or "",
-        employer.city,
-        municipality.name if municipality else "",
-        *people,
-    ]
-    return " ".join(p for p in parts if p).lower()
-
-
-def refresh_search_text(employer: Employer) -> None:
-    """Recompute one employer's search text without bumping its version (it is derived)."""
-    db.session.flush()
-    db.session.execute(
-        update(Employer)
-        .where(Employer.id == employer.id)
-        .values(search_text=search_text_for(employer))
-        .execution_options(synchronize_session=False)
-    )
-
-
-def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
-    """Recompute the search text of many employers (after bulk inserts and imports)."""
+def search_texts(employer_ids: list[int] | None = None) -> dict[int, str]:
+    """``{employer id: search text}``: name, KvK number, place, municipality and the employer's
+    own people, lower case. The one computation of the column (``rebuild_search_text`` writes it);
+    ``None``: every employer."""
     query = (
         select(Employer.id, Employer.name, Employer.kvk_number, Employer.city, Municipality.name)
         .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
         .order_by(Employer.id)
     )
+    person_query = select(EmployerContact.employer_id, EmployerContact.name)
+    if employer_ids is not None:
+        query = query.where(Employer.id.in_(employer_ids))
+        person_query = person_query.where(EmployerContact.employer_id.in_(employer_ids))
+    people: dict[int, list[str]] = {}
+    for employer_id, name in db.session.execute(person_query):
+        people.setdefault(employer_id, []).append(name)
+    return {
+        employer_id: " ".join(
+            p for p in (name, kvk_number or "", city, municipality or "", *people.get(employer_id, [])) if p
+        ).lower()
+        for employer_id, name, kvk_number, city, municipality in db.session.execute(query)
+    }
+
+
+def refresh_search_text(employer: Employer) -> None:
+    """Recompute one employer's search text without bumping its version (it is derived)."""
+    db.session.flush()
+    rebuild_search_text([employer.id])
+
+
+def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
+    """Write the search text of these employers (None: all), as ``search_texts`` computes it:
+    after an edit of one employer (``refresh_search_text``), bulk inserts and imports."""
     ids = list(employer_ids) if employer_ids is not None else None
     done = 0
     chunks = [ids[i : i + batch] for i in range(0, len(ids), batch)] if ids is not None else [None]
     for chunk in chunks:
-        rows = db.session.execute(query.where(Employer.id.in_(chunk)) if chunk is not None else query).all()
-        people: dict[int, list[str]] = {}
-        person_query = select(EmployerContact.employer_id, EmployerContact.name)
-        if chunk is not None:
-            person_query = person_query.where(EmployerContact.employer_id.in_(chunk))
-        for employer_id, name in db.session.execute(person_query):
-            people.setdefault(employer_id, []).append(name)
-        values = [
-            {
-                "b_id": row[0],
-                "b_text": " ".join(
-                    p for p in (row[1], row[2] or "", row[3], row[4] or "", *people.get(row[0], [])) if p
-                ).lower(),
-            }
-            for row in rows
-        ]
+        values = [{"b_id": employer_id, "b_text": text} for employer_id, text in search_texts(chunk).items()]
         for start in range(0, len(values), batch):
             db.session.execute(
                 update(Employer.__table__)

@@ -1,0 +1,202 @@
+"""Keeping an import in progress between the steps (upload, mapping, preview, import): a folder
+per import on the server, named by a random token and readable only by its owner."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from crm import permissions
+from crm.forms import CONTROL_CHARS
+from crm.models import User
+from crm.models.base import utcnow
+from crm.services.imports.checking import Check, KnownRow, known_rows
+from crm.services.imports.fields import FIELD_BY_KEY
+from crm.services.imports.importing import ImportResult
+from crm.services.imports.reading import Table
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+MAX_AGE_SECONDS = 24 * 3600
+
+
+class StoredImport:
+    """One import in progress: a folder named by a random token, readable only by its owner.
+
+    ``meta.json`` (owner, file name, mapping, state), ``table.json`` (the parsed file),
+    ``check.json`` (the preview), ``report.csv`` (refused rows, after the import).
+    """
+
+    def __init__(self, folder: Path, meta: dict):
+        self.folder = folder
+        self.meta = meta
+
+    @property
+    def token(self) -> str:
+        return self.folder.name
+
+    @property
+    def file_name(self) -> str:
+        return self.meta["file_name"]
+
+    @property
+    def done(self) -> bool:
+        return self.meta.get("state") == "done"
+
+    def _write(self, name: str, content: bytes) -> None:
+        temporary = self.folder / f".{name}.tmp"
+        temporary.write_bytes(content)
+        os.replace(temporary, self.folder / name)
+
+    def _write_json(self, name: str, data: Any) -> None:
+        self._write(name, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+    def _read_json(self, name: str) -> Any:
+        return json.loads((self.folder / name).read_text(encoding="utf-8"))
+
+    def save_meta(self) -> None:
+        self._write_json("meta.json", self.meta)
+
+    def table(self) -> Table:
+        return Table.from_json(self._read_json("table.json"))
+
+    @property
+    def mapping(self) -> dict[str, int]:
+        return {key: int(column) for key, column in (self.meta.get("mapping") or {}).items()}
+
+    def save_preview(self, check: Check) -> None:
+        self._write_json(
+            "check.json",
+            {
+                "totals": check.totals,
+                "rows": [
+                    {
+                        "number": r.number,
+                        "status": r.status,
+                        "name": r.shown("name"),
+                        "kvk": r.shown("kvk_number"),
+                        "place": " ".join(p for p in (r.shown("postcode"), r.shown("city")) if p),
+                        "municipality": r.shown("municipality"),
+                        "errors": [[str(FIELD_BY_KEY[key].label), message] for key, message in r.errors],
+                        "existing": list(r.existing) if r.existing else None,
+                        "same_as_row": r.same_as_row,
+                    }
+                    for r in check.rows
+                ],
+            },
+        )
+
+    def save_known(self, check: Check) -> None:
+        self._write_json("known.json", {"mapping": check.mapping, "rows": known_rows(check)})
+
+    def known(self) -> list[KnownRow] | None:
+        """The preview's ``known_rows``, when they were made with the current mapping."""
+        try:
+            saved = self._read_json("known.json")
+        except (FileNotFoundError, ValueError):
+            return None
+        if saved.get("mapping") != self.mapping:
+            return None
+        return [(values, [(key, message) for key, message in errors]) for values, errors in saved["rows"]]
+
+    def preview(self) -> dict | None:
+        try:
+            return self._read_json("check.json")
+        except FileNotFoundError:
+            return None
+
+    def claim(self) -> bool:
+        """True for exactly one caller: the one that may run the import (a double submit gets False)."""
+        try:
+            descriptor = os.open(self.folder / "importing.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        os.close(descriptor)
+        return True
+
+    def release(self) -> None:
+        (self.folder / "importing.lock").unlink(missing_ok=True)
+
+    def finish(self, result: ImportResult, report: bytes) -> None:
+        """Record the outcome and the report; the uploaded data itself is removed."""
+        self._write("report.csv", report)
+        totals = result.check.totals
+        self.meta.update(state="done", result={**totals, "created": result.created})
+        self.save_meta()
+        for name in ("table.json", "check.json", "known.json"):
+            (self.folder / name).unlink(missing_ok=True)
+
+    def report_path(self) -> Path:
+        return self.folder / "report.csv"
+
+    def delete(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ImportStore:
+    """The folder holding imports in progress (``instance/imports`` unless configured)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def create(self, owner: User, file_name: str, table: Table, mapping: dict[str, int]) -> StoredImport:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = self.root / secrets.token_hex(16)
+        folder.mkdir(mode=0o700)
+        stored = StoredImport(
+            folder,
+            {
+                "owner_id": owner.id,
+                "file_name": file_name,
+                "created_at": utcnow().isoformat(),
+                "kind": table.kind,
+                "encoding": table.encoding,
+                "delimiter": table.delimiter,
+                "rows": len(table.rows),
+                "mapping": mapping,
+                "contactpersoon_id": None,
+                "state": "uploaded",
+            },
+        )
+        stored._write_json("table.json", table.as_json())
+        stored.save_meta()
+        return stored
+
+    def get(self, token: str, user: User) -> StoredImport | None:
+        """The import with this token if ``user`` may see it (``permissions.can_view_import``:
+        its owner, while allowed to import); None for a malformed token, someone else's or a
+        gone one."""
+        if not TOKEN.fullmatch(token or ""):
+            return None
+        folder = self.root / token
+        try:
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not permissions.can_view_import(user, meta.get("owner_id")):
+            return None
+        return StoredImport(folder, meta)
+
+    def sweep(self, max_age: int = MAX_AGE_SECONDS) -> int:
+        """Remove imports left alone longer than ``max_age`` seconds (abandoned or long done)."""
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        limit = time.time() - max_age
+        for folder in self.root.iterdir():
+            if folder.is_dir() and TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+
+def display_file_name(name: str | None) -> str:
+    """The uploaded file's own name, for the pages and the audit trail (never used as a path)."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = CONTROL_CHARS.sub("", base).strip()
+    return base[:200] or "bestand"
