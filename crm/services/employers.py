@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
@@ -29,6 +28,7 @@ from crm.models import (
     Vacancy,
 )
 from crm.models.base import utcnow
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.notifications import notify
@@ -157,20 +157,7 @@ def create_employer(actor: User, data: EmployerData, contactpersoon: User | None
 
 def changes_since(employer: Employer, version: int) -> list[AuditEvent]:
     """The audited changes that brought the employer from ``version`` to its current version."""
-    missed = employer.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "employer",
-            AuditEvent.object_id == employer.id,
-            AuditEvent.action.in_(("update", "handover", "merge")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(employer, version, ("update", "handover", "merge"))
 
 
 def update_employer(actor: User, employer: Employer, data: EmployerData, *, version: int) -> Employer:
@@ -186,11 +173,7 @@ def update_employer(actor: User, employer: Employer, data: EmployerData, *, vers
     changes = diff(before, asdict(data))
     if not changes:
         return employer
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.") from None
+    versions.flush_versioned("Iemand anders heeft deze werkgever intussen gewijzigd.")
     audit(actor, "update", employer, changes=changes)
     refresh_search_text(employer)
     return employer
@@ -235,11 +218,7 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
         )
     )
     employer.contactpersoon_id = new.id
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina.") from None
+    versions.flush_versioned("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina.")
     previous = db.session.get(User, previous_id)
     audit(
         actor,
@@ -445,11 +424,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     changes = diff(before, asdict(data))
     if not changes:
         return person
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(PERSON_CHANGED) from None
+    versions.flush_versioned(PERSON_CHANGED)
     audit(actor, "update", person, summary=f"{person.name} bij {employer.name}", changes=changes)
     if "name" in changes:
         refresh_search_text(employer)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import Organisation, Partnership, User
 from crm.models.base import utcnow
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.validation import no_bidi_controls
@@ -23,15 +23,6 @@ def _name_taken(model, name: str, exclude_id: int | None) -> bool:
 
 ORGANISATION_CHANGED = "Iemand anders heeft deze organisatie intussen gewijzigd."
 PARTNERSHIP_CHANGED = "Iemand anders heeft dit samenwerkingsverband intussen gewijzigd."
-
-
-def _saved(message: str) -> None:
-    """Flush; the version column refuses a concurrent save that slipped past the check."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(message) from None
 
 
 def save_organisation(
@@ -56,7 +47,7 @@ def save_organisation(
     organisation = organisation or Organisation()
     organisation.name, organisation.kind, organisation.active = name.strip(), kind, active
     db.session.add(organisation)
-    _saved(ORGANISATION_CHANGED)
+    versions.flush_versioned(ORGANISATION_CHANGED)
     changes = diff(before, {"name": organisation.name, "kind": kind, "active": active})
     if changes:
         audit(actor, "create" if creating else "update", organisation, changes=changes)
@@ -92,7 +83,7 @@ def save_partnership(
     if changes and not creating:
         partnership.updated_at = utcnow()  # touch the row, so the version moves also for members only
     db.session.add(partnership)
-    _saved(PARTNERSHIP_CHANGED)
+    versions.flush_versioned(PARTNERSHIP_CHANGED)
     if changes:
         audit(actor, "create" if creating else "update", partnership, changes=changes)
     return partnership

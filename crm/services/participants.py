@@ -14,13 +14,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import AuditEvent, Municipality, Organisation, Participant, Trajectory, User
 from crm.models.base import utcnow
 from crm.models.participants import DOELGROEPEN
+from crm.services import versions
 from crm.services.audit import HIDDEN, audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
@@ -178,11 +178,7 @@ def update_participant(
         changes["consent"] = [HIDDEN_VALUE, "opnieuw vastgelegd"]
     if not changes:
         return participant
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE) from None
+    versions.flush_versioned(STALE)
     audit(actor, "update", participant, summary=f"Deelnemer {participant.id} gewijzigd", changes=changes)
     return participant
 
@@ -191,20 +187,7 @@ def changes_since(participant: Participant, version: int) -> list[AuditEvent]:
     """The audited changes (edits, an anonymisation) that brought the participant from
     ``version`` to its current version. Personal values are not in the trail: only which
     fields changed (``HIDDEN_VALUE``), who and when."""
-    missed = participant.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "participant",
-            AuditEvent.object_id == participant.id,
-            AuditEvent.action.in_(("update", "anonymise")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(participant, version, ("update", "anonymise"))
 
 
 def record_view(actor: User, participant: Participant, *, ip_address: str = "") -> None:

@@ -24,11 +24,11 @@ from datetime import date
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import Ambition, ProgrammePeriod, Trajectory, User
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline import STARTED
@@ -238,13 +238,10 @@ def save_period(
             period = period or ProgrammePeriod()
             period.name, period.starts_on, period.ends_on = name, starts_on, ends_on
             db.session.add(period)
-            db.session.flush()
+            versions.flush_versioned(PERIOD_CHANGED)  # a concurrent save that slipped past the check
     except IntegrityError:
         # the unique name, taken by someone else between the check and the write
         raise PeriodRefused(f"Er bestaat al een programmaperiode met de naam '{name}'. Kies een andere naam.") from None
-    except StaleDataError:
-        db.session.rollback()  # a concurrent save slipped past the version check
-        raise StaleRecord(PERIOD_CHANGED) from None
     if creating:
         summary = f"Programmaperiode {describe(period)} aangemaakt"
     else:

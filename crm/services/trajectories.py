@@ -26,7 +26,6 @@ from datetime import date
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
@@ -46,7 +45,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.trajectories import DROPOUT_REASONS, INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES
-from crm.services import contacts
+from crm.services import contacts, versions
 from crm.services.audit import audit, diff, hidden
 from crm.services.clock import today
 from crm.services.contacts import FollowUpData
@@ -366,14 +365,6 @@ def _changes(before: TrajectoryData | None, after: TrajectoryData) -> dict[str, 
     return changes
 
 
-def _flush() -> None:
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE_MESSAGE) from None
-
-
 # --- create and edit ------------------------------------------------------------------------------
 
 
@@ -430,7 +421,7 @@ def update_trajectory(actor: User, trajectory: Trajectory, data: TrajectoryData,
         trajectory.involvements.append(TrajectoryOrganisation(organisation_id=organisation_id, role=role))
     # Touch the row itself, so its version moves also when only the organisations changed.
     trajectory.updated_at = utcnow()
-    _flush()
+    versions.flush_versioned(STALE_MESSAGE)
     audit(actor, "update", trajectory, changes=changes)
     return trajectory
 
@@ -469,7 +460,7 @@ def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, ver
     elif target == "uitgevallen":
         _drop_out(trajectory, data, dropout_text, changes)
     trajectory.status = target
-    _flush()
+    versions.flush_versioned(STALE_MESSAGE)
     change = TrajectoryStatusChange(
         trajectory_id=trajectory.id,
         from_status=current,

@@ -34,7 +34,6 @@ from math import ceil
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
@@ -53,7 +52,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.vacancies import EDUCATION_LEVELS, LEARNING_PATHS, VACANCY_STATUSES
-from crm.services import validation
+from crm.services import validation, versions
 from crm.services.audit import audit, diff
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
@@ -226,11 +225,7 @@ def update_vacancy(actor: User, vacancy: Vacancy, data: VacancyData, *, version:
     if {o.id for o in vacancy.organisations} != {o.id for o in organisations}:
         vacancy.organisations = organisations
         vacancy.updated_at = utcnow()  # the row itself changes too, so the version moves on
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE) from None
+    versions.flush_versioned(STALE)
     audit(actor, "update", vacancy, summary=vacancy.title, changes=changes)
     db.session.flush()
     return vacancy
@@ -238,20 +233,7 @@ def update_vacancy(actor: User, vacancy: Vacancy, data: VacancyData, *, version:
 
 def changes_since(vacancy: Vacancy, version: int) -> list[AuditEvent]:
     """The audited changes (edits and status moves) that brought the vacancy from ``version`` to now."""
-    missed = vacancy.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "vacancy",
-            AuditEvent.object_id == vacancy.id,
-            AuditEvent.action.in_(("update", "status")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(vacancy, version, ("update", "status"))
 
 
 # --- the status workflow ------------------------------------------------------------------------
@@ -296,11 +278,7 @@ def change_status(
         vacancy_id=vacancy.id, from_status=current, to_status=to_status, changed_by_id=actor.id, reason=reason
     )
     db.session.add(change)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE + " Bekijk de nieuwe stand en probeer het opnieuw.") from None
+    versions.flush_versioned(STALE + " Bekijk de nieuwe stand en probeer het opnieuw.")
     audit(actor, "status", vacancy, summary=reason, changes={"status": [current, to_status]})
     db.session.flush()
     return change

@@ -1,0 +1,111 @@
+"""The error contract between services and views (crm/services/errors.py).
+
+- A rule that refuses inside a service (``PermissionDenied``) reaches the error handler and
+  answers 403, also from a view whose only ``except`` is ``except ServiceError``.
+- A save that slips past the version check is refused by the version column at the flush;
+  the service raises ``StaleRecord`` without rolling back, and the view that commits rolls back
+  and shows the message, with nothing written.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select, update
+
+from crm import permissions
+from crm.extensions import db
+from crm.models import AuditEvent, Participant, User
+from crm.services.errors import PermissionDenied, ServiceError
+from tests.conftest import csrf_token, login_as
+from tests.test_participants import form_data
+
+
+@pytest.fixture
+def admin(factories):
+    return factories.UserFactory(role="admin", name="Beheerder Bert")
+
+
+@pytest.fixture
+def gemeente_user(factories):
+    gemeente = factories.OrganisationFactory(name="Gemeente Enschede", kind="gemeente")
+    return factories.UserFactory(role="partner", name="Wendy Werkcoach", organisation=gemeente)
+
+
+def test_permission_denied_is_not_a_service_error():
+    assert not issubclass(PermissionDenied, ServiceError)
+
+
+def test_a_rule_refused_inside_a_service_answers_403_from_a_view_that_catches_service_error(
+    client, admin, factories, monkeypatch
+):
+    """The admin pages let admins in (``can_manage_organisations``); ``accounts.update_user``
+    asks its own rule (``can_manage_users``). When that rule refuses, the edit page's
+    ``except ServiceError`` must not turn the refusal into a form message."""
+    target = factories.UserFactory(name="Karin Bos", role="accountmanager")
+    login_as(client, admin)
+    token = csrf_token(client, f"/beheer/gebruikers/{target.id}")
+    monkeypatch.setattr(permissions, "can_manage_users", lambda user: False)
+    response = client.post(
+        f"/beheer/gebruikers/{target.id}",
+        data={
+            "csrf_token": token,
+            "version": str(target.edit_version),
+            "name": "Karin de Bos",
+            "email": target.email,
+            "phone": "",
+            "role": target.role,
+            "organisation_id": target.organisation_id,
+        },
+    )
+    assert response.status_code == 403
+    assert "U heeft geen toegang tot deze actie." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, target.id).name == "Karin Bos"
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "permission_denied")).all()
+    assert [(e.actor_id, e.summary) for e in refusals] == [(admin.id, f"POST /beheer/gebruikers/{target.id}")]
+
+
+def _another_process_saves_first(model, record_id: int, **values):
+    """Between the service's version check and its write, the row moves on a version (as a
+    save by another process would): a ``before_flush`` hook writes it on the same connection."""
+
+    done = []
+
+    def write(session, _context, _instances):
+        if not done and any(isinstance(o, model) and o.id == record_id for o in session.dirty):
+            done.append(True)
+            session.connection().execute(
+                update(model).where(model.id == record_id).values(version=model.version + 1, **values)
+            )
+
+    event.listen(db.session, "before_flush", write)
+    return write
+
+
+def test_a_save_that_slips_past_the_version_check_is_refused_on_the_page_with_nothing_written(
+    client, factories, gemeente_user
+):
+    participant = factories.ParticipantFactory(
+        first_name="Sanne", last_name="de Vries", created_by_id=gemeente_user.id, consent_purpose="Begeleiding"
+    )
+    login_as(client, gemeente_user)
+    token = csrf_token(client, f"/deelnemers/{participant.id}/bewerken")
+    hook = _another_process_saves_first(Participant, participant.id, phone="06 8765 4321")
+    try:
+        response = client.post(
+            f"/deelnemers/{participant.id}/bewerken",
+            data=form_data(token, last_name="de Vries-Jansen", consent_given=None, version="1"),
+        )
+    finally:
+        event.remove(db.session, "before_flush", hook)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Iemand anders heeft deze deelnemer intussen gewijzigd" in html
+    assert 'value="de Vries-Jansen"' in html  # the user's input is kept
+    db.session.expire_all()
+    assert db.session.get(Participant, participant.id).last_name == "de Vries"
+    assert not db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.object_type == "participant", AuditEvent.action == "update")
+    )
