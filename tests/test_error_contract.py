@@ -2,6 +2,7 @@
 
 - A rule that refuses inside a service (``PermissionDenied``) reaches the error handler and
   answers 403, also from a view whose only ``except`` is ``except ServiceError``.
+- Messages that services raise are translated: an English-speaking user reads them in English.
 - A save that slips past the version check is refused by the version column at the flush;
   the service raises ``StaleRecord`` without rolling back, and the view that commits rolls back
   and shows the message, with nothing written.
@@ -9,12 +10,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from sqlalchemy import event, func, select, update
 
 from crm import permissions
 from crm.extensions import db
 from crm.models import AuditEvent, Participant, User
+from crm.services import vacancies
 from crm.services.errors import PermissionDenied, ServiceError
 from tests.conftest import csrf_token, login_as
 from tests.test_participants import form_data
@@ -108,4 +114,65 @@ def test_a_save_that_slips_past_the_version_check_is_refused_on_the_page_with_no
         select(func.count())
         .select_from(AuditEvent)
         .where(AuditEvent.object_type == "participant", AuditEvent.action == "update")
+    )
+
+
+# --- service messages speak the user's language -----------------------------------------------------
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "crm" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.fixture
+def english_with(app, tmp_path):
+    """The real English catalogue plus the translations a test gives, as the lead will add them
+    to ``crm/translations`` (this branch adds Dutch strings only)."""
+    babel = app.extensions["babel"]
+    directories = babel.translation_directories
+    cache = babel.instance.domain_instance.cache
+
+    def install(extra: dict[str, str]) -> None:
+        with open(CATALOGUE, "rb") as source:
+            catalogue = read_po(source)
+        for msgid, msgstr in extra.items():
+            catalogue.add(msgid, msgstr)
+        folder = tmp_path / "en" / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        with open(folder / "messages.mo", "wb") as target:
+            write_mo(target, catalogue)
+        babel.translation_directories = [str(tmp_path)]
+        cache.clear()
+
+    yield install
+    babel.translation_directories = directories
+    cache.clear()
+
+
+def test_an_english_speaking_user_reads_a_service_message_in_english(client, factories, english_with):
+    english_with({"Geef een reden op voor '%(status)s'.": "Give a reason for '%(status)s'."})
+    user = factories.UserFactory(role="accountmanager", name="Emma Brown", locale="en")
+    employer = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=user)
+    vacancy = factories.VacancyFactory(employer=employer, status="kandidaten_voorgesteld")
+    factories.VacancyStatusChangeFactory(vacancy=vacancy, to_status="kandidaten_voorgesteld")
+    login_as(client, user)
+    token = csrf_token(client, "/vacatures/bord")
+    post = {"csrf_token": token, "naar": "vervuld", "van": "kandidaten_voorgesteld", "bron": "bord"}
+    html = client.post(f"/vacatures/{vacancy.id}/status", data=post, headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert "Give a reason for &#39;" in html
+    assert "Geef een reden op" not in html
+    db.session.refresh(vacancy)
+    assert vacancy.status == "kandidaten_voorgesteld"
+
+
+def test_outside_a_request_a_service_message_is_dutch_with_its_values(session, factories):
+    """Celery tasks and the CLI run services in an application context without a request:
+    gettext works there and fills in the placeholders (no signed-in user: Dutch)."""
+    user = factories.UserFactory(role="accountmanager")
+    vacancy = factories.VacancyFactory(employer=factories.EmployerFactory(contactpersoon=user), status="nieuw")
+    with pytest.raises(ServiceError) as refused:
+        vacancies.change_status(user, vacancy, "vervuld")
+    assert str(refused.value) == (
+        "Een vacature met status 'Nieuw' kan niet naar 'Vervuld'. Mogelijk is: 'Intake gedaan' of 'Ingetrokken' "
+        "of 'Verlopen'."
     )

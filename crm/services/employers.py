@@ -11,11 +11,13 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import (
     AuditEvent,
     Contact,
@@ -67,7 +69,9 @@ class EmployerData:
 
 class DuplicateKvk(ServiceError):
     def __init__(self, existing: Employer):
-        super().__init__(f"KvK-nummer {existing.kvk_number} is al in gebruik bij {existing.name}.")
+        super().__init__(
+            _("KvK-nummer %(kvk)s is al in gebruik bij %(name)s.", kvk=existing.kvk_number, name=existing.name)
+        )
         self.existing = existing
 
 
@@ -130,7 +134,10 @@ def _apply(employer: Employer, data: EmployerData) -> None:
 def _check_contactpersoon(user: User) -> None:
     if not permissions.can_be_contactpersoon(user):
         raise ServiceError(
-            f"{user.name} kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren)."
+            _(
+                "%(name)s kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren).",
+                name=user.name,
+            )
         )
 
 
@@ -165,7 +172,7 @@ def update_employer(actor: User, employer: Employer, data: EmployerData, *, vers
     permissions.require(permissions.can_edit_employer(actor, employer))
     no_bidi_controls(data.name)
     if version != employer.version:
-        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.")
+        raise StaleRecord(_("Iemand anders heeft deze werkgever intussen gewijzigd."))
     if data.kvk_number and (existing := by_kvk(data.kvk_number, exclude_id=employer.id)) is not None:
         raise DuplicateKvk(existing)
     before = asdict(EmployerData.from_employer(employer))
@@ -173,7 +180,7 @@ def update_employer(actor: User, employer: Employer, data: EmployerData, *, vers
     changes = diff(before, asdict(data))
     if not changes:
         return employer
-    versions.flush_versioned("Iemand anders heeft deze werkgever intussen gewijzigd.")
+    versions.flush_versioned(_("Iemand anders heeft deze werkgever intussen gewijzigd."))
     audit(actor, "update", employer, changes=changes)
     refresh_search_text(employer)
     return employer
@@ -190,15 +197,15 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
     """
     permissions.require(
         permissions.can_hand_over(actor, employer),
-        "Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen.",
+        _("Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen."),
     )
     note = note.strip()
     if not note:
-        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+        raise ServiceError(_("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon."))
     _check_contactpersoon(new)
     previous_id = employer.contactpersoon_id
     if new.id == previous_id:
-        raise ServiceError(f"{new.name} is al de contactpersoon.")
+        raise ServiceError(_("%(name)s is al de contactpersoon.", name=new.name))
     at = at or utcnow()
     closed = db.session.execute(
         update(ContactpersoonAssignment)
@@ -211,14 +218,14 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:
-        raise StaleRecord("Deze werkgever is intussen al overgedragen. Vernieuw de pagina.")
+        raise StaleRecord(_("Deze werkgever is intussen al overgedragen. Vernieuw de pagina."))
     db.session.add(
         ContactpersoonAssignment(
             employer_id=employer.id, user_id=new.id, assigned_by_id=actor.id, note=note, started_at=at
         )
     )
     employer.contactpersoon_id = new.id
-    versions.flush_versioned("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina.")
+    versions.flush_versioned(_("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina."))
     previous = db.session.get(User, previous_id)
     audit(
         actor,
@@ -240,9 +247,9 @@ def bulk_hand_over(actor: User, source: User, target: User, note: str) -> int:
     permissions.require(permissions.can_bulk_hand_over(actor))
     note = note.strip()
     if not note:
-        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+        raise ServiceError(_("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon."))
     if source.id == target.id:
-        raise ServiceError("Kies twee verschillende personen.")
+        raise ServiceError(_("Kies twee verschillende personen."))
     _check_contactpersoon(target)
     at = utcnow()
     ids = list(
@@ -305,9 +312,9 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
     people move; the duplicate stays as an inactive record pointing to ``keep``."""
     permissions.require(permissions.can_merge_employers(actor))
     if keep.id == duplicate.id:
-        raise ServiceError("Kies twee verschillende werkgevers.")
+        raise ServiceError(_("Kies twee verschillende werkgevers."))
     if keep.merged_into_id or duplicate.merged_into_id:
-        raise ServiceError("Een van deze werkgevers is al samengevoegd.")
+        raise ServiceError(_("Een van deze werkgevers is al samengevoegd."))
     # Only one primary person per employer: the kept employer's primary wins.
     keep_has_primary = db.session.scalar(
         select(EmployerContact.id).where(EmployerContact.employer_id == keep.id, EmployerContact.is_primary)
@@ -390,7 +397,7 @@ def _demote_other_primary(actor: User, employer: Employer, person: EmployerConta
 def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerContact:
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
-        raise ServiceError("Vul de naam van de persoon in.")
+        raise ServiceError(_("Vul de naam van de persoon in."))
     no_bidi_controls(data.name)
     if data.is_primary:
         _demote_other_primary(actor, employer, None)
@@ -403,7 +410,7 @@ def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerCon
     return person
 
 
-PERSON_CHANGED = "Iemand anders heeft de gegevens van deze persoon intussen gewijzigd."
+PERSON_CHANGED = _l("Iemand anders heeft de gegevens van deze persoon intussen gewijzigd.")
 
 
 def update_person(actor: User, person: EmployerContact, data: PersonData, *, version: int) -> EmployerContact:
@@ -412,7 +419,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     employer = person.employer
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
-        raise ServiceError("Vul de naam van de persoon in.")
+        raise ServiceError(_("Vul de naam van de persoon in."))
     no_bidi_controls(data.name)
     if version != person.version:
         raise StaleRecord(PERSON_CHANGED)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import Organisation, Partnership, User
 from crm.models.base import utcnow
 from crm.services import versions
@@ -21,8 +23,8 @@ def _name_taken(model, name: str, exclude_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-ORGANISATION_CHANGED = "Iemand anders heeft deze organisatie intussen gewijzigd."
-PARTNERSHIP_CHANGED = "Iemand anders heeft dit samenwerkingsverband intussen gewijzigd."
+ORGANISATION_CHANGED = _l("Iemand anders heeft deze organisatie intussen gewijzigd.")
+PARTNERSHIP_CHANGED = _l("Iemand anders heeft dit samenwerkingsverband intussen gewijzigd.")
 
 
 def save_organisation(
@@ -41,7 +43,7 @@ def save_organisation(
     if organisation is not None and version != organisation.version:
         raise StaleRecord(ORGANISATION_CHANGED)
     if _name_taken(Organisation, name, organisation.id if organisation else None):
-        raise ServiceError("Er bestaat al een organisatie met deze naam.")
+        raise ServiceError(_("Er bestaat al een organisatie met deze naam."))
     creating = organisation is None
     before = {} if creating else {"name": organisation.name, "kind": organisation.kind, "active": organisation.active}
     organisation = organisation or Organisation()
@@ -73,7 +75,7 @@ def save_partnership(
     if partnership is not None and version != partnership.version:
         raise StaleRecord(PARTNERSHIP_CHANGED)
     if _name_taken(Partnership, name, partnership.id if partnership else None):
-        raise ServiceError("Er bestaat al een samenwerkingsverband met deze naam.")
+        raise ServiceError(_("Er bestaat al een samenwerkingsverband met deze naam."))
     creating = partnership is None
     partnership = partnership or Partnership()
     before = {} if creating else _partnership_state(partnership)
