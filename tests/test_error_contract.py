@@ -19,10 +19,11 @@ from sqlalchemy import event, func, select, update
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import AuditEvent, Participant, User
+from crm.models import AuditEvent, Employer, Organisation, Participant, User, Vacancy, VacancyStatusChange
 from crm.services import vacancies
 from crm.services.errors import PermissionDenied, ServiceError
 from tests.conftest import csrf_token, login_as
+from tests.test_employer_views import employer_form
 from tests.test_participants import form_data
 
 
@@ -115,6 +116,63 @@ def test_a_save_that_slips_past_the_version_check_is_refused_on_the_page_with_no
         .select_from(AuditEvent)
         .where(AuditEvent.object_type == "participant", AuditEvent.action == "update")
     )
+
+
+def _post_while_another_process_saves(client, model, record_id: int, url: str, data: dict, **headers):
+    hook = _another_process_saves_first(model, record_id)
+    try:
+        return client.post(url, data=data, headers=headers)
+    finally:
+        event.remove(db.session, "before_flush", hook)
+
+
+def test_an_employer_edit_that_slips_past_the_version_check_is_refused_with_nothing_written(client, factories):
+    am = factories.UserFactory(role="accountmanager", name="Marieke Visser")
+    employer = factories.EmployerFactory(name="Bouwbedrijf Ter Horst B.V.", contactpersoon=am)
+    login_as(client, am)
+    url = f"/werkgevers/{employer.id}/bewerken"
+    data = {**employer_form(name="Bouwbedrijf Ter Horst"), "version": "1", "csrf_token": csrf_token(client, url)}
+    response = _post_while_another_process_saves(client, Employer, employer.id, url, data)
+    assert response.status_code == 200
+    assert "Iemand anders heeft deze werkgever intussen gewijzigd" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Employer, employer.id).name == "Bouwbedrijf Ter Horst B.V."
+
+
+def test_an_organisation_edit_that_slips_past_the_version_check_is_refused_with_nothing_written(
+    client, admin, factories
+):
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    login_as(client, admin)
+    url = f"/beheer/organisaties/{roc.id}"
+    data = {"name": "ROC Twente", "kind": "roc", "active": "y", "version": "1", "csrf_token": csrf_token(client, url)}
+    response = _post_while_another_process_saves(client, Organisation, roc.id, url, data)
+    assert response.status_code == 200
+    assert "Iemand anders heeft ROC van Twente intussen gewijzigd" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Organisation, roc.id).name == "ROC van Twente"
+
+
+def test_a_board_move_that_slips_past_the_version_check_is_refused_with_nothing_written(client, factories):
+    am = factories.UserFactory(role="accountmanager", name="Marieke Visser")
+    vacancy = factories.VacancyFactory(employer=factories.EmployerFactory(contactpersoon=am), status="nieuw")
+    login_as(client, am)
+    data = {
+        "csrf_token": csrf_token(client, "/vacatures/bord"),
+        "naar": "intake_gedaan",
+        "van": "nieuw",
+        "bron": "bord",
+    }
+    response = _post_while_another_process_saves(
+        client, Vacancy, vacancy.id, f"/vacatures/{vacancy.id}/status", data, **{"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "Iemand anders heeft deze vacature intussen gewijzigd. Bekijk de nieuwe stand" in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(Vacancy, vacancy.id).status == "nieuw"
+    assert not db.session.scalar(select(func.count()).select_from(VacancyStatusChange))
 
 
 # --- service messages speak the user's language -----------------------------------------------------
