@@ -292,6 +292,8 @@ def test_a_concurrent_save_that_slips_past_the_check_is_refused_by_the_version_c
     assert participant.version == 1
     with pytest.raises(StaleRecord):
         participants.update_participant(gemeente_user, participant, data, version=1)
+    assert not [o for o in db.session.new if isinstance(o, AuditEvent)]  # refused before the audit
+    db.session.rollback()  # the caller that commits rolls back (services never do)
     db.session.expire_all()
     assert db.session.get(Participant, participant.id).first_name == "Mo"
     assert not db.session.scalar(

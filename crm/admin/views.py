@@ -78,6 +78,7 @@ def organisation_edit(id: int | None = None):
                 version=version,
             )
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             organisation = _get(Organisation, id)  # fresh, after a rollback
             form.version.data = str(organisation.version)  # saving again now is a deliberate choice
             flash(_stale_message(organisation.name), "warning")
@@ -133,6 +134,7 @@ def partnership_edit(id: int | None = None):
                 version=version,
             )
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             partnership = _get(Partnership, id)  # fresh, after a rollback
             form.version.data = str(partnership.version)  # saving again now is a deliberate choice
             flash(_stale_message(partnership.name), "warning")
@@ -171,6 +173,7 @@ def programme_period_edit(id: int | None = None):
                 version=version,
             )
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             period = _get(ProgrammePeriod, id)  # fresh, after a rollback
             form.version.data = str(period.version)  # saving again now is a deliberate choice
             flash(

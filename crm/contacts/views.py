@@ -23,7 +23,7 @@ from crm.models import Employer, FollowUp, User, Vacancy
 from crm.services import contacts, worklist
 from crm.services import notifications as notification_service
 from crm.services.contacts import ContactData, FollowUpData
-from crm.services.errors import PermissionDenied, ServiceError
+from crm.services.errors import ServiceError
 from crm.worklist.views import employer_row_context, follow_up_section_context
 
 bp = Blueprint("contacts", __name__)
@@ -95,8 +95,6 @@ def log_contact(employer_id: int):
             )
         try:
             contacts.log_contact(current_user, employer, data, follow_up)
-        except PermissionDenied:
-            raise
         except ServiceError as error:
             db.session.rollback()
             service_error = str(error)
@@ -128,8 +126,6 @@ def quick_log(employer_id: int):
             contacts.log_contact(
                 current_user, employer, ContactData(channel=form.channel.data, summary=summary), follow_up
             )
-        except PermissionDenied:
-            raise
         except ServiceError as error:
             db.session.rollback()
             form.summary.errors = [*form.summary.errors, str(error)]
@@ -201,8 +197,6 @@ def follow_up_done(id: int):
     subject = follow_up.subject
     try:
         contacts.complete_follow_up(current_user, follow_up, contact, next_follow_up)
-    except PermissionDenied:
-        raise
     except ServiceError as error:
         db.session.rollback()
         return _follow_up_answer(str(error), False, form.next.data)
@@ -226,8 +220,6 @@ def follow_up_reschedule(id: int):
     subject = follow_up.subject
     try:
         contacts.reschedule_follow_up(current_user, follow_up, due_date)
-    except PermissionDenied:
-        raise
     except ServiceError as error:
         db.session.rollback()
         return _follow_up_answer(str(error), False, form.next.data)

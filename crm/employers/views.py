@@ -24,7 +24,7 @@ from crm.services import audit_log, employers, timeline
 from crm.services.clock import today
 from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
-from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.search import search_clause
 
 MAX_MERGE_HOPS = 20
@@ -147,8 +147,6 @@ def new():
                     employer = employers.create_employer(current_user, data, contactpersoon)
                 except DuplicateKvk as error:
                     kvk_taken = _kvk_error(form, error)
-                except PermissionDenied:
-                    raise
                 except ServiceError as error:
                     form.contactpersoon_id.errors = [*form.contactpersoon_id.errors, str(error)]
                 else:
@@ -229,12 +227,11 @@ def edit(id: int):
         try:
             employers.update_employer(current_user, employer, form.employer_data(), version=version)
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             changes = _changes_meanwhile(employer, version or employer.version, form)
             form.version.data = str(employer.version)  # re-saving now is a deliberate choice
         except DuplicateKvk as error:
             kvk_taken = _kvk_error(form, error)
-        except PermissionDenied:
-            raise
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
@@ -265,8 +262,6 @@ def person_new(id: int):
     if form.validate_on_submit():
         try:
             person = employers.add_person(current_user, employer, form.person_data())
-        except PermissionDenied:
-            raise
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
@@ -288,6 +283,7 @@ def person_edit(id: int, person_id: int):
         try:
             employers.update_person(current_user, person, form.person_data(), version=version)
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             person = _load_person(load_employer_or_404(id, current_user), person_id)  # fresh, after a rollback
             form.version.data = str(person.version)  # saving again now is a deliberate choice
             flash(
@@ -299,8 +295,6 @@ def person_edit(id: int, person_id: int):
                 ),
                 "warning",
             )
-        except PermissionDenied:
-            raise
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
@@ -350,9 +344,8 @@ def handover(id: int):
             new_contactpersoon = db.session.get(User, form.new_contactpersoon_id.data)
             try:
                 employers.hand_over(current_user, employer, new_contactpersoon, form.note.data)
-            except PermissionDenied:
-                raise
             except ServiceError as refused:  # StaleRecord included: someone handed over at the same moment
+                db.session.rollback()  # the refused save is undone here, not in the service
                 error = str(refused)
             else:
                 db.session.commit()
@@ -404,8 +397,6 @@ def bulk_handover():
         else:
             try:
                 moved = employers.bulk_hand_over(current_user, source, target, form.note.data)
-            except PermissionDenied:
-                raise
             except ServiceError as refused:
                 error = str(refused)
             else:
@@ -467,8 +458,6 @@ def merge(id: int):
             duplicate = load_employer_or_404(form.duplicate_id.data, current_user)
             try:
                 employers.merge(current_user, keep, duplicate, form.note.data or "")
-            except PermissionDenied:
-                raise
             except ServiceError as refused:
                 error = str(refused)
             else:

@@ -22,7 +22,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
 from crm.services import imports
-from crm.services.errors import PermissionDenied, ServiceError
+from crm.services.errors import ServiceError
 from crm.services.paging import PageNumbers
 
 bp = Blueprint("imports", __name__)
@@ -172,9 +172,6 @@ def confirm(token: str):
             known=stored.known(),
         )
         db.session.commit()
-    except PermissionDenied:
-        stored.release()
-        raise
     except ServiceError as error:
         db.session.rollback()
         stored.release()

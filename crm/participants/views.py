@@ -21,7 +21,7 @@ from crm.labels import DOELGROEP_LABELS
 from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
 from crm.services import audit_log, participants, privacy
-from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.errors import ServiceError, StaleRecord
 
 bp = Blueprint("participants", __name__)
 
@@ -105,8 +105,6 @@ def new():
             participant = participants.create_participant(
                 current_user, form.participant_data(), consent_purpose=form.consent_purpose.data
             )
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             error = str(refused)
         else:
@@ -164,11 +162,10 @@ def edit(id: int):
                 consent_purpose=form.consent_purpose_given(),
             )
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             participant = load_participant_or_404(id, current_user)  # fresh, after the rollback
             changes, current = _changes_meanwhile(participant, version or participant.version, form)
             form.version.data = str(participant.version)  # saving again now is a deliberate choice
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             error = str(refused)
         else:

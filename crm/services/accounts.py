@@ -18,6 +18,7 @@ from sqlalchemy.orm import attributes
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
+from crm.i18n import lazy_gettext as _l
 from crm.models import Organisation, User
 from crm.models.base import utcnow
 from crm.services import mail, two_factor
@@ -75,7 +76,7 @@ def end_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise ServiceError("Het huidige wachtwoord klopt niet.")
+        raise ServiceError(_("Het huidige wachtwoord klopt niet."))
     problem = password_problem(new, email=user.email, name=user.name)
     if problem:
         raise ServiceError(problem)
@@ -100,7 +101,7 @@ def create_user(
     email = normalise_email(email)
     no_bidi_controls(name)
     if find_by_email(email) is not None:
-        raise ServiceError("Er bestaat al een gebruiker met dit e-mailadres.")
+        raise ServiceError(_("Er bestaat al een gebruiker met dit e-mailadres."))
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise ServiceError(problem)
@@ -118,7 +119,7 @@ def create_user(
     return user
 
 
-USER_CHANGED = "Iemand anders heeft deze gebruiker intussen gewijzigd; er is niets opgeslagen."
+USER_CHANGED = _l("Iemand anders heeft deze gebruiker intussen gewijzigd; er is niets opgeslagen.")
 
 
 def _claim_edit(user: User, version: int) -> None:
@@ -142,7 +143,7 @@ def update_user(
     """An admin's edit of the account, made on ``version`` (StaleRecord when someone saved in between)."""
     permissions.require(permissions.can_manage_users(actor))
     if user.id == actor.id and role != actor.role:
-        raise ServiceError("U kunt uw eigen rol niet wijzigen.")
+        raise ServiceError(_("U kunt uw eigen rol niet wijzigen."))
     no_bidi_controls(name)
     _claim_edit(user, version)
     before = {"name": user.name, "role": user.role, "organisation": user.organisation.name, "phone": user.phone}
@@ -158,7 +159,7 @@ def update_user(
 def set_active(actor: User, user: User, active: bool) -> None:
     permissions.require(permissions.can_manage_users(actor))
     if user.id == actor.id and not active:
-        raise ServiceError("U kunt uw eigen account niet deactiveren.")
+        raise ServiceError(_("U kunt uw eigen account niet deactiveren."))
     if user.active == active:
         return
     user.active = active
@@ -188,11 +189,13 @@ def reset_two_factor(actor: User, user: User) -> None:
     permissions.require(permissions.can_manage_users(actor))
     if user.id == actor.id:
         raise ServiceError(
-            "U kunt uw eigen tweestapsverificatie hier niet herstellen. Gebruik een herstelcode, "
-            "of vraag een andere beheerder."
+            _(
+                "U kunt uw eigen tweestapsverificatie hier niet herstellen. Gebruik een herstelcode, "
+                "of vraag een andere beheerder."
+            )
         )
     if not two_factor.is_enabled(user) and not user.totp_secret:
-        raise ServiceError("Tweestapsverificatie staat voor deze gebruiker niet aan; er is niets te herstellen.")
+        raise ServiceError(_("Tweestapsverificatie staat voor deze gebruiker niet aan; er is niets te herstellen."))
     two_factor.clear(user)
     end_sessions(user)
     audit(actor, "two_factor_reset", user, changes={"two_factor": [True, False]})

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.util import identity_key
@@ -42,17 +43,17 @@ def log_contact(actor: User, employer: Employer, data: ContactData, follow_up: F
     permissions.require(permissions.can_log_contact(actor, employer))
     occurred_at = data.occurred_at or utcnow()
     if occurred_at > utcnow() + timedelta(minutes=5):
-        raise ServiceError("Een contactmoment kan niet in de toekomst liggen. Plan daarvoor een opvolgactie.")
+        raise ServiceError(_("Een contactmoment kan niet in de toekomst liggen. Plan daarvoor een opvolgactie."))
     if not data.summary.strip():
-        raise ServiceError("Schrijf kort op waar het contact over ging.")
+        raise ServiceError(_("Schrijf kort op waar het contact over ging."))
     if data.employer_contact_id is not None:
         person = db.session.get(EmployerContact, data.employer_contact_id)
         if person is None or person.employer_id != employer.id:
-            raise ServiceError("Deze persoon hoort niet bij deze werkgever.")
+            raise ServiceError(_("Deze persoon hoort niet bij deze werkgever."))
     if data.vacancy_id is not None:
         vacancy = db.session.get(Vacancy, data.vacancy_id)
         if vacancy is None or vacancy.employer_id != employer.id:
-            raise ServiceError("Deze vacature hoort niet bij deze werkgever.")
+            raise ServiceError(_("Deze vacature hoort niet bij deze werkgever."))
     contact = Contact(
         employer_id=employer.id,
         author_id=actor.id,
@@ -126,13 +127,13 @@ def create_follow_up(
     to its employer (the employer's timeline is shared; a trajectory is need-to-know); its
     owner defaults to the acting user. The trajectory service checks who may own it."""
     if not data.subject.strip():
-        raise ServiceError("Geef de opvolgactie een onderwerp.")
+        raise ServiceError(_("Geef de opvolgactie een onderwerp."))
     if employer is None and vacancy is not None:
         employer = vacancy.employer
     owner_id = data.owner_id or (employer.contactpersoon_id if employer else actor.id)
     owner = db.session.get(User, owner_id)
     if owner is None or not owner.active:
-        raise ServiceError("Kies een actieve gebruiker als eigenaar van de opvolgactie.")
+        raise ServiceError(_("Kies een actieve gebruiker als eigenaar van de opvolgactie."))
     follow_up = FollowUp(
         owner_id=owner.id,
         created_by_id=actor.id,
@@ -170,10 +171,10 @@ def create_follow_up(
 def _require_open(actor: User, follow_up: FollowUp) -> None:
     permissions.require(
         permissions.can_change_follow_up(actor, follow_up),
-        "Alleen de eigenaar, de contactpersoon of een coördinator kan deze opvolgactie wijzigen.",
+        _("Alleen de eigenaar, de contactpersoon of een coördinator kan deze opvolgactie wijzigen."),
     )
     if follow_up.status != "open":
-        raise ServiceError("Deze opvolgactie is al afgerond.")
+        raise ServiceError(_("Deze opvolgactie is al afgerond."))
 
 
 def complete_follow_up(
@@ -185,7 +186,7 @@ def complete_follow_up(
     """Mark done; optionally log the contact that did it and plan the next follow-up, in the same step."""
     _require_open(actor, follow_up)
     if (contact is not None or next_follow_up is not None) and follow_up.employer is None:
-        raise ServiceError("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever.")
+        raise ServiceError(_("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever."))
     logged = None
     if contact is not None:
         logged = log_contact(actor, follow_up.employer, contact, next_follow_up)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import defer, joinedload
 
@@ -380,7 +381,7 @@ def export(
     """The whole filtered list as CSV or XLSX in a temporary file (spooled to disk when large,
     so the database transaction ends before the download starts), and an audit event with the
     filters and the row count. Flushes, never commits."""
-    permissions.require(permissions.can_export_employers(actor), "U mag de werkgeverslijst niet exporteren.")
+    permissions.require(permissions.can_export_employers(actor), _("U mag de werkgeverslijst niet exporteren."))
     stamp = local(utcnow()).strftime("%Y%m%d-%H%M")
     result = export_file(fmt, EXPORT_HEADERS, export_rows(filters), f"werkgevers-{stamp}", sheet_name="Werkgevers")
     description = describe(filters, choices or filter_choices())

@@ -11,12 +11,13 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import (
     AuditEvent,
     Contact,
@@ -29,6 +30,7 @@ from crm.models import (
     Vacancy,
 )
 from crm.models.base import utcnow
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.contacts import keep_last_contact
 from crm.services.errors import ServiceError, StaleRecord
@@ -68,7 +70,9 @@ class EmployerData:
 
 class DuplicateKvk(ServiceError):
     def __init__(self, existing: Employer):
-        super().__init__(f"KvK-nummer {existing.kvk_number} is al in gebruik bij {existing.name}.")
+        super().__init__(
+            _("KvK-nummer %(kvk)s is al in gebruik bij %(name)s.", kvk=existing.kvk_number, name=existing.name)
+        )
         self.existing = existing
 
 
@@ -131,7 +135,10 @@ def _apply(employer: Employer, data: EmployerData) -> None:
 def _check_contactpersoon(user: User) -> None:
     if not permissions.can_be_contactpersoon(user):
         raise ServiceError(
-            f"{user.name} kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren)."
+            _(
+                "%(name)s kan geen contactpersoon zijn (alleen actieve accountmanagers en coördinatoren).",
+                name=user.name,
+            )
         )
 
 
@@ -158,20 +165,7 @@ def create_employer(actor: User, data: EmployerData, contactpersoon: User | None
 
 def changes_since(employer: Employer, version: int) -> list[AuditEvent]:
     """The audited changes that brought the employer from ``version`` to its current version."""
-    missed = employer.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "employer",
-            AuditEvent.object_id == employer.id,
-            AuditEvent.action.in_(("update", "handover", "merge")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(employer, version, ("update", "handover", "merge"))
 
 
 def update_employer(actor: User, employer: Employer, data: EmployerData, *, version: int) -> Employer:
@@ -179,7 +173,7 @@ def update_employer(actor: User, employer: Employer, data: EmployerData, *, vers
     permissions.require(permissions.can_edit_employer(actor, employer))
     no_bidi_controls(data.name)
     if version != employer.version:
-        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.")
+        raise StaleRecord(_("Iemand anders heeft deze werkgever intussen gewijzigd."))
     if data.kvk_number and (existing := by_kvk(data.kvk_number, exclude_id=employer.id)) is not None:
         raise DuplicateKvk(existing)
     before = asdict(EmployerData.from_employer(employer))
@@ -187,11 +181,7 @@ def update_employer(actor: User, employer: Employer, data: EmployerData, *, vers
     changes = diff(before, asdict(data))
     if not changes:
         return employer
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord("Iemand anders heeft deze werkgever intussen gewijzigd.") from None
+    versions.flush_versioned(_("Iemand anders heeft deze werkgever intussen gewijzigd."))
     audit(actor, "update", employer, changes=changes)
     refresh_search_text(employer)
     return employer
@@ -208,15 +198,15 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
     """
     permissions.require(
         permissions.can_hand_over(actor, employer),
-        "Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen.",
+        _("Alleen de huidige contactpersoon, een coördinator of een beheerder kan deze werkgever overdragen."),
     )
     note = note.strip()
     if not note:
-        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+        raise ServiceError(_("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon."))
     _check_contactpersoon(new)
     previous_id = employer.contactpersoon_id
     if new.id == previous_id:
-        raise ServiceError(f"{new.name} is al de contactpersoon.")
+        raise ServiceError(_("%(name)s is al de contactpersoon.", name=new.name))
     at = at or utcnow()
     closed = db.session.execute(
         update(ContactpersoonAssignment)
@@ -229,18 +219,14 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:
-        raise StaleRecord("Deze werkgever is intussen al overgedragen. Vernieuw de pagina.")
+        raise StaleRecord(_("Deze werkgever is intussen al overgedragen. Vernieuw de pagina."))
     db.session.add(
         ContactpersoonAssignment(
             employer_id=employer.id, user_id=new.id, assigned_by_id=actor.id, note=note, started_at=at
         )
     )
     employer.contactpersoon_id = new.id
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina.") from None
+    versions.flush_versioned(_("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina."))
     previous = db.session.get(User, previous_id)
     audit(
         actor,
@@ -262,9 +248,9 @@ def bulk_hand_over(actor: User, source: User, target: User, note: str) -> int:
     permissions.require(permissions.can_bulk_hand_over(actor))
     note = note.strip()
     if not note:
-        raise ServiceError("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon.")
+        raise ServiceError(_("Schrijf bij een overdracht kort waarom, voor de nieuwe contactpersoon."))
     if source.id == target.id:
-        raise ServiceError("Kies twee verschillende personen.")
+        raise ServiceError(_("Kies twee verschillende personen."))
     _check_contactpersoon(target)
     at = utcnow()
     ids = list(
@@ -327,9 +313,9 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
     people move; the duplicate stays as an inactive record pointing to ``keep``."""
     permissions.require(permissions.can_merge_employers(actor))
     if keep.id == duplicate.id:
-        raise ServiceError("Kies twee verschillende werkgevers.")
+        raise ServiceError(_("Kies twee verschillende werkgevers."))
     if keep.merged_into_id or duplicate.merged_into_id:
-        raise ServiceError("Een van deze werkgevers is al samengevoegd.")
+        raise ServiceError(_("Een van deze werkgevers is al samengevoegd."))
     # Only one primary person per employer: the kept employer's primary wins.
     keep_has_primary = db.session.scalar(
         select(EmployerContact.id).where(EmployerContact.employer_id == keep.id, EmployerContact.is_primary)
@@ -411,7 +397,7 @@ def _demote_other_primary(actor: User, employer: Employer, person: EmployerConta
 def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerContact:
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
-        raise ServiceError("Vul de naam van de persoon in.")
+        raise ServiceError(_("Vul de naam van de persoon in."))
     no_bidi_controls(data.name)
     if data.is_primary:
         _demote_other_primary(actor, employer, None)
@@ -424,7 +410,7 @@ def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerCon
     return person
 
 
-PERSON_CHANGED = "Iemand anders heeft de gegevens van deze persoon intussen gewijzigd."
+PERSON_CHANGED = _l("Iemand anders heeft de gegevens van deze persoon intussen gewijzigd.")
 
 
 def update_person(actor: User, person: EmployerContact, data: PersonData, *, version: int) -> EmployerContact:
@@ -433,7 +419,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     employer = person.employer
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
-        raise ServiceError("Vul de naam van de persoon in.")
+        raise ServiceError(_("Vul de naam van de persoon in."))
     no_bidi_controls(data.name)
     if version != person.version:
         raise StaleRecord(PERSON_CHANGED)
@@ -445,11 +431,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     changes = diff(before, asdict(data))
     if not changes:
         return person
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(PERSON_CHANGED) from None
+    versions.flush_versioned(PERSON_CHANGED)
     audit(actor, "update", person, summary=f"{person.name} bij {employer.name}", changes=changes)
     if "name" in changes:
         refresh_search_text(employer)

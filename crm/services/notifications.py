@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, select, update
 
 from crm.extensions import db
@@ -64,7 +65,7 @@ def own_notification(user: User, notification_id: int) -> Notification | None:
 
 def mark_read(user: User, notification: Notification) -> None:
     if notification.user_id != user.id:
-        raise PermissionDenied("U kunt alleen uw eigen meldingen als gelezen markeren.")
+        raise PermissionDenied(_("U kunt alleen uw eigen meldingen als gelezen markeren."))
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import Organisation, Partnership, User
 from crm.models.base import utcnow
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.validation import no_bidi_controls
@@ -21,17 +23,8 @@ def _name_taken(model, name: str, exclude_id: int | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-ORGANISATION_CHANGED = "Iemand anders heeft deze organisatie intussen gewijzigd."
-PARTNERSHIP_CHANGED = "Iemand anders heeft dit samenwerkingsverband intussen gewijzigd."
-
-
-def _saved(message: str) -> None:
-    """Flush; the version column refuses a concurrent save that slipped past the check."""
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(message) from None
+ORGANISATION_CHANGED = _l("Iemand anders heeft deze organisatie intussen gewijzigd.")
+PARTNERSHIP_CHANGED = _l("Iemand anders heeft dit samenwerkingsverband intussen gewijzigd.")
 
 
 def save_organisation(
@@ -50,13 +43,13 @@ def save_organisation(
     if organisation is not None and version != organisation.version:
         raise StaleRecord(ORGANISATION_CHANGED)
     if _name_taken(Organisation, name, organisation.id if organisation else None):
-        raise ServiceError("Er bestaat al een organisatie met deze naam.")
+        raise ServiceError(_("Er bestaat al een organisatie met deze naam."))
     creating = organisation is None
     before = {} if creating else {"name": organisation.name, "kind": organisation.kind, "active": organisation.active}
     organisation = organisation or Organisation()
     organisation.name, organisation.kind, organisation.active = name.strip(), kind, active
     db.session.add(organisation)
-    _saved(ORGANISATION_CHANGED)
+    versions.flush_versioned(ORGANISATION_CHANGED)
     changes = diff(before, {"name": organisation.name, "kind": kind, "active": active})
     if changes:
         audit(actor, "create" if creating else "update", organisation, changes=changes)
@@ -82,7 +75,7 @@ def save_partnership(
     if partnership is not None and version != partnership.version:
         raise StaleRecord(PARTNERSHIP_CHANGED)
     if _name_taken(Partnership, name, partnership.id if partnership else None):
-        raise ServiceError("Er bestaat al een samenwerkingsverband met deze naam.")
+        raise ServiceError(_("Er bestaat al een samenwerkingsverband met deze naam."))
     creating = partnership is None
     partnership = partnership or Partnership()
     before = {} if creating else _partnership_state(partnership)
@@ -92,7 +85,7 @@ def save_partnership(
     if changes and not creating:
         partnership.updated_at = utcnow()  # touch the row, so the version moves also for members only
     db.session.add(partnership)
-    _saved(PARTNERSHIP_CHANGED)
+    versions.flush_versioned(PARTNERSHIP_CHANGED)
     if changes:
         audit(actor, "create" if creating else "update", partnership, changes=changes)
     return partnership

@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import AuditEvent, Municipality, Organisation, Participant, Trajectory, User
 from crm.models.base import utcnow
 from crm.models.participants import DOELGROEPEN
+from crm.services import versions
 from crm.services.audit import HIDDEN, audit
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
@@ -31,7 +33,7 @@ from crm.services.validation import contains_bsn, no_bidi_controls, no_bsn
 NOT_PERSONAL = ("doelgroep", "has_startkwalificatie", "referring_organisation_id")
 # What the audit trail holds instead of a personal value.
 HIDDEN_VALUE = HIDDEN
-STALE = "Iemand anders heeft deze deelnemer intussen gewijzigd."
+STALE = _l("Iemand anders heeft deze deelnemer intussen gewijzigd.")
 
 
 @dataclass
@@ -76,32 +78,32 @@ def refuse_bsn(*texts: str | None) -> None:
 
 def _check(data: ParticipantData) -> None:
     if not data.first_name.strip() or not data.last_name.strip():
-        raise ServiceError("Vul de voornaam en de achternaam van de deelnemer in.")
+        raise ServiceError(_("Vul de voornaam en de achternaam van de deelnemer in."))
     no_bidi_controls(data.first_name)
     no_bidi_controls(data.last_name)
     if data.doelgroep not in DOELGROEPEN:
-        raise ServiceError("Kies de doelgroep van de deelnemer.")
+        raise ServiceError(_("Kies de doelgroep van de deelnemer."))
     if data.birth_year is None and data.birth_date is None:
-        raise ServiceError("Vul het geboortejaar of de geboortedatum in.")
+        raise ServiceError(_("Vul het geboortejaar of de geboortedatum in."))
     if data.birth_date is not None:
         if data.birth_date > today():
-            raise ServiceError("Een geboortedatum kan niet in de toekomst liggen.")
+            raise ServiceError(_("Een geboortedatum kan niet in de toekomst liggen."))
         if data.birth_year is not None and data.birth_year != data.birth_date.year:
-            raise ServiceError("Het geboortejaar past niet bij de geboortedatum.")
+            raise ServiceError(_("Het geboortejaar past niet bij de geboortedatum."))
     if data.birth_year is not None and not 1900 <= data.birth_year <= today().year:
-        raise ServiceError(f"Vul een geboortejaar tussen 1900 en {today().year} in.")
+        raise ServiceError(_("Vul een geboortejaar tussen 1900 en %(year)s in.", year=today().year))
     if (
         data.referring_organisation_id is not None
         and db.session.get(Organisation, data.referring_organisation_id) is None
     ):
-        raise ServiceError("Kies een bestaande verwijzende organisatie.")
+        raise ServiceError(_("Kies een bestaande verwijzende organisatie."))
     refuse_bsn(data.first_name, data.last_name, data.email, data.phone.replace(" ", "").replace("-", ""))
 
 
 def _check_consent(purpose: str | None) -> str:
     purpose = (purpose or "").strip()
     if not purpose:
-        raise ServiceError("Leg vast waarvoor de deelnemer toestemming heeft gegeven.")
+        raise ServiceError(_("Leg vast waarvoor de deelnemer toestemming heeft gegeven."))
     refuse_bsn(purpose)
     return purpose
 
@@ -162,7 +164,7 @@ def update_participant(
     saved in between. With ``consent_purpose`` the consent is recorded anew (who: the actor,
     when: now)."""
     permissions.require(
-        permissions.can_edit_participant(actor, participant), "U mag de gegevens van deze deelnemer niet wijzigen."
+        permissions.can_edit_participant(actor, participant), _("U mag de gegevens van deze deelnemer niet wijzigen.")
     )
     if version != participant.version:
         raise StaleRecord(STALE)
@@ -178,11 +180,7 @@ def update_participant(
         changes["consent"] = [HIDDEN_VALUE, "opnieuw vastgelegd"]
     if not changes:
         return participant
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE) from None
+    versions.flush_versioned(STALE)
     audit(actor, "update", participant, summary=f"Deelnemer {participant.id} gewijzigd", changes=changes)
     return participant
 
@@ -191,20 +189,7 @@ def changes_since(participant: Participant, version: int) -> list[AuditEvent]:
     """The audited changes (edits, an anonymisation) that brought the participant from
     ``version`` to its current version. Personal values are not in the trail: only which
     fields changed (``HIDDEN_VALUE``), who and when."""
-    missed = participant.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "participant",
-            AuditEvent.object_id == participant.id,
-            AuditEvent.action.in_(("update", "anonymise")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(participant, version, ("update", "anonymise"))
 
 
 def record_view(actor: User, participant: Participant, *, ip_address: str = "") -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, not_, or_, select, update
 
 from crm import permissions
@@ -299,9 +300,9 @@ def erase(actor: User, participant: Participant, reason: str) -> None:
     permissions.require(permissions.can_erase_participant(actor, participant))
     reason = reason.strip()
     if not reason:
-        raise ServiceError("Geef de reden van het verwijderverzoek op.")
+        raise ServiceError(_("Geef de reden van het verwijderverzoek op."))
     if participant.anonymised_at is not None:
-        raise ServiceError("Deze deelnemer is al geanonimiseerd.")
+        raise ServiceError(_("Deze deelnemer is al geanonimiseerd."))
     _strong, tied = identifying_patterns(participant)
     reason = redact(reason, tied)
     _anonymise(participant)

@@ -22,20 +22,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import Ambition, ProgrammePeriod, Trajectory, User
+from crm.services import versions
 from crm.services.audit import audit, diff
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline import STARTED
 from crm.services.validation import Invalid, no_bidi_controls
 
 NAME_MAX = 50
-NOT_ALLOWED = "Alleen beheerders leggen programmaperiodes vast."
+NOT_ALLOWED = _l("Alleen beheerders leggen programmaperiodes vast.")
 
 
 class PeriodRefused(ServiceError):
@@ -166,37 +169,53 @@ def _check(name: str, starts_on: date | None, ends_on: date | None, exclude_id: 
     except Invalid as error:
         raise PeriodRefused(str(error)) from None
     if not name:
-        raise PeriodRefused("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'.")
+        raise PeriodRefused(_("Vul een naam in, bijvoorbeeld '2026' of '2025-2026'."))
     if len(name) > NAME_MAX:
-        raise PeriodRefused(f"Een naam heeft hoogstens {NAME_MAX} tekens.")
+        raise PeriodRefused(_("Een naam heeft hoogstens %(max)s tekens.", max=NAME_MAX))
     if starts_on is None:
-        raise PeriodRefused("Vul de begindatum in.", "starts_on")
+        raise PeriodRefused(_("Vul de begindatum in."), "starts_on")
     if ends_on is None:
-        raise PeriodRefused("Vul de einddatum in.", "ends_on")
+        raise PeriodRefused(_("Vul de einddatum in."), "ends_on")
     if ends_on < starts_on:
         raise PeriodRefused(
-            f"De einddatum ({_dmy(ends_on)}) ligt vóór de begindatum ({_dmy(starts_on)}). "
-            "Een periode eindigt op of na de dag waarop ze begint.",
+            _(
+                "De einddatum (%(ends_on)s) ligt vóór de begindatum (%(starts_on)s). "
+                "Een periode eindigt op of na de dag waarop ze begint.",
+                ends_on=_dmy(ends_on),
+                starts_on=_dmy(starts_on),
+            ),
             "ends_on",
         )
     if (taken := _name_taken(name, exclude_id)) is not None:
-        raise PeriodRefused(f"Er bestaat al een programmaperiode met de naam '{taken.name}'. Kies een andere naam.")
+        raise PeriodRefused(_taken(taken.name))
     if (other := overlapping(starts_on, ends_on, exclude_id)) is not None:
         raise PeriodRefused(
-            f"Deze periode overlapt met programmaperiode {describe(other)}. Periodes mogen niet overlappen: "
-            "de stand telt de trajecten die in een periode gestart zijn, en een traject zou dan in twee "
-            f"periodes meetellen. {_advice(starts_on, ends_on, other)}",
+            _(
+                "Deze periode overlapt met programmaperiode %(other)s. Periodes mogen niet overlappen: "
+                "de stand telt de trajecten die in een periode gestart zijn, en een traject zou dan in twee "
+                "periodes meetellen. %(advice)s",
+                other=describe(other),
+                advice=_advice(starts_on, ends_on, other),
+            ),
             "starts_on",
         )
     return name
 
 
+def _taken(name: str) -> str:
+    return _("Er bestaat al een programmaperiode met de naam '%(name)s'. Kies een andere naam.", name=name)
+
+
 def _advice(starts_on: date, ends_on: date, other: ProgrammePeriod) -> str:
     if starts_on >= other.starts_on and ends_on > other.ends_on:
-        return f"Laat de periode na {_dmy(other.ends_on)} beginnen."
+        return _("Laat de periode na %(day)s beginnen.", day=_dmy(other.ends_on))
     if starts_on < other.starts_on and ends_on <= other.ends_on:
-        return f"Laat de periode vóór {_dmy(other.starts_on)} eindigen."
-    return f"Laat de periode na {_dmy(other.ends_on)} beginnen of vóór {_dmy(other.starts_on)} eindigen."
+        return _("Laat de periode vóór %(day)s eindigen.", day=_dmy(other.starts_on))
+    return _(
+        "Laat de periode na %(after)s beginnen of vóór %(before)s eindigen.",
+        after=_dmy(other.ends_on),
+        before=_dmy(other.starts_on),
+    )
 
 
 def _state(period: ProgrammePeriod) -> dict:
@@ -206,7 +225,7 @@ def _state(period: ProgrammePeriod) -> dict:
 # --- changes ---------------------------------------------------------------------------------
 
 
-PERIOD_CHANGED = "Iemand anders heeft deze programmaperiode intussen gewijzigd."
+PERIOD_CHANGED = _l("Iemand anders heeft deze programmaperiode intussen gewijzigd.")
 
 
 def save_period(
@@ -238,13 +257,10 @@ def save_period(
             period = period or ProgrammePeriod()
             period.name, period.starts_on, period.ends_on = name, starts_on, ends_on
             db.session.add(period)
-            db.session.flush()
+            versions.flush_versioned(PERIOD_CHANGED)  # a concurrent save that slipped past the check
     except IntegrityError:
         # the unique name, taken by someone else between the check and the write
-        raise PeriodRefused(f"Er bestaat al een programmaperiode met de naam '{name}'. Kies een andere naam.") from None
-    except StaleDataError:
-        db.session.rollback()  # a concurrent save slipped past the version check
-        raise StaleRecord(PERIOD_CHANGED) from None
+        raise PeriodRefused(_taken(name)) from None
     if creating:
         summary = f"Programmaperiode {describe(period)} aangemaakt"
     else:
@@ -277,8 +293,10 @@ def delete_period(actor: User, period: ProgrammePeriod) -> None:
     except IntegrityError:
         # an ambition or trajectory referred to it between the count and the delete
         raise PeriodRefused(
-            "Deze programmaperiode is net in gebruik genomen (een ambitie of traject verwijst ernaar) "
-            "en is niet verwijderd."
+            _(
+                "Deze programmaperiode is net in gebruik genomen (een ambitie of traject verwijst ernaar) "
+                "en is niet verwijderd."
+            )
         ) from None
     audit(
         actor,
@@ -293,9 +311,11 @@ def delete_period(actor: User, period: ProgrammePeriod) -> None:
 
 def refusal(period: ProgrammePeriod, in_use: PeriodUsage) -> str:
     """Why ``period`` cannot be deleted, in the words of the page."""
-    return (
-        f"Programmaperiode {period.name} kan niet worden verwijderd: er verwijzen nog "
-        f"{_count(in_use.ambitions, 'ambitie', 'ambities')} en "
-        f"{_count(in_use.trajectories, 'traject', 'trajecten')} naar. "
-        "Een periode waar ambities of trajecten bij horen blijft bestaan; pas zo nodig de naam of de data aan."
+    return _(
+        "Programmaperiode %(name)s kan niet worden verwijderd: er verwijzen nog %(ambitions)s en "
+        "%(trajectories)s naar. "
+        "Een periode waar ambities of trajecten bij horen blijft bestaan; pas zo nodig de naam of de data aan.",
+        name=period.name,
+        ambitions=ngettext("%(num)d ambitie", "%(num)d ambities", in_use.ambitions),
+        trajectories=ngettext("%(num)d traject", "%(num)d trajecten", in_use.trajectories),
     )

@@ -24,12 +24,13 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.models import (
     Employer,
     FollowUp,
@@ -46,7 +47,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.trajectories import DROPOUT_REASONS, INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES
-from crm.services import contacts
+from crm.services import contacts, versions
 from crm.services.audit import audit, diff, hidden
 from crm.services.clock import today
 from crm.services.contacts import FollowUpData
@@ -72,7 +73,9 @@ ROLE_FOR_ORGANISATION_KIND = {
     "gemeente": "gemeente",
 }
 MAX_GUIDANCE_HOURS = 2000
-STALE_MESSAGE = "Iemand anders heeft dit traject intussen gewijzigd. Bekijk de actuele gegevens en probeer het opnieuw."
+STALE_MESSAGE = _l(
+    "Iemand anders heeft dit traject intussen gewijzigd. Bekijk de actuele gegevens en probeer het opnieuw."
+)
 EMPLOYER_OPTIONS_LIMIT = 20
 VACANCY_OPTIONS_LIMIT = 50
 
@@ -271,34 +274,38 @@ def vacancy_options(employer_id: int | None) -> list[Vacancy]:
 
 def _check(actor: User, data: TrajectoryData, trajectory: Trajectory | None = None) -> None:
     if data.kind not in TRAJECTORY_KINDS:
-        raise ServiceError("Kies de soort traject: duaal of EVC.")
+        raise ServiceError(_("Kies de soort traject: duaal of EVC."))
     employer = None
     if data.employer_id is not None:
         employer = db.session.get(Employer, data.employer_id)
         if employer is None or employer.merged_into_id is not None:
-            raise ServiceError("Deze werkgever bestaat niet (meer). Kies een andere werkgever.")
+            raise ServiceError(_("Deze werkgever bestaat niet (meer). Kies een andere werkgever."))
     if data.kind == "duaal" and employer is None:
-        raise ServiceError("Een duaal traject heeft een werkgever nodig: daar werkt en leert de deelnemer.")
+        raise ServiceError(_("Een duaal traject heeft een werkgever nodig: daar werkt en leert de deelnemer."))
     if data.vacancy_id is not None:
         vacancy = db.session.get(Vacancy, data.vacancy_id)
         if vacancy is None or employer is None or vacancy.employer_id != employer.id:
-            raise ServiceError("Deze vacature hoort niet bij de gekozen werkgever.")
+            raise ServiceError(_("Deze vacature hoort niet bij de gekozen werkgever."))
     partnership = db.session.get(Partnership, data.partnership_id) if data.partnership_id else None
     if partnership is None:
-        raise ServiceError("Kies het samenwerkingsverband waar dit traject voor telt.")
+        raise ServiceError(_("Kies het samenwerkingsverband waar dit traject voor telt."))
     if (trajectory is None or trajectory.partnership_id != data.partnership_id) and not _is_member(
         actor, data.partnership_id
     ):
-        raise ServiceError("Kies een samenwerkingsverband waar uw organisatie lid van is.")
+        raise ServiceError(_("Kies een samenwerkingsverband waar uw organisatie lid van is."))
     if data.period_id is not None and db.session.get(ProgrammePeriod, data.period_id) is None:
-        raise ServiceError("Kies een bestaande programmaperiode.")
+        raise ServiceError(_("Kies een bestaande programmaperiode."))
     if data.crebo and not re.fullmatch(r"\d{5}", data.crebo):
-        raise ServiceError("Een crebocode heeft precies 5 cijfers, bijvoorbeeld 25309.")
+        raise ServiceError(_("Een crebocode heeft precies 5 cijfers, bijvoorbeeld 25309."))
     if data.guidance_hours is not None and not 0 <= data.guidance_hours <= MAX_GUIDANCE_HOURS:
-        raise ServiceError(f"Vul een aantal begeleidingsuren van 0 tot {MAX_GUIDANCE_HOURS} in.")
+        raise ServiceError(_("Vul een aantal begeleidingsuren van 0 tot %(max)s in.", max=MAX_GUIDANCE_HOURS))
     if trajectory is not None and trajectory.outcome and trajectory.outcome not in OUTCOMES_BY_KIND[data.kind]:
         raise ServiceError(
-            f"Dit traject is afgerond met resultaat '{trajectory.outcome}'; dat past niet bij een {data.kind}-traject."
+            _(
+                "Dit traject is afgerond met resultaat '%(outcome)s'; dat past niet bij een %(kind)s-traject.",
+                outcome=trajectory.outcome,
+                kind=data.kind,
+            )
         )
     _check_dates(data, trajectory.status if trajectory is not None else "aangemeld")
     _check_involvements(actor, data, editing=trajectory is not None)
@@ -307,20 +314,20 @@ def _check(actor: User, data: TrajectoryData, trajectory: Trajectory | None = No
 
 def _check_dates(data: TrajectoryData, status: str) -> None:
     if data.planned_start and data.planned_end and data.planned_end < data.planned_start:
-        raise ServiceError("De geplande einddatum ligt voor de geplande startdatum.")
+        raise ServiceError(_("De geplande einddatum ligt voor de geplande startdatum."))
     if data.actual_start and data.actual_end and data.actual_end < data.actual_start:
-        raise ServiceError("De werkelijke einddatum ligt voor de werkelijke startdatum.")
+        raise ServiceError(_("De werkelijke einddatum ligt voor de werkelijke startdatum."))
     for day in (data.actual_start, data.actual_end):
         if day is not None and day > today():
-            raise ServiceError("Een werkelijke start- of einddatum kan niet in de toekomst liggen.")
+            raise ServiceError(_("Een werkelijke start- of einddatum kan niet in de toekomst liggen."))
     if data.actual_start and status in ("aangemeld", "intake"):
-        raise ServiceError("De werkelijke startdatum legt u vast met de stap 'Gestart'.")
+        raise ServiceError(_("De werkelijke startdatum legt u vast met de stap 'Gestart'."))
     if not data.actual_start and status in ("gestart", "afgerond"):
-        raise ServiceError("Een gestart of afgerond traject heeft een werkelijke startdatum.")
+        raise ServiceError(_("Een gestart of afgerond traject heeft een werkelijke startdatum."))
     if data.actual_end and status not in FINAL_STATUSES:
-        raise ServiceError("Een werkelijke einddatum hoort bij een afgerond of uitgevallen traject.")
+        raise ServiceError(_("Een werkelijke einddatum hoort bij een afgerond of uitgevallen traject."))
     if not data.actual_end and status in FINAL_STATUSES:
-        raise ServiceError("Een afgerond of uitgevallen traject heeft een einddatum.")
+        raise ServiceError(_("Een afgerond of uitgevallen traject heeft een einddatum."))
 
 
 def _check_involvements(actor: User, data: TrajectoryData, *, editing: bool) -> None:
@@ -330,21 +337,23 @@ def _check_involvements(actor: User, data: TrajectoryData, *, editing: bool) -> 
     seen = set()
     for organisation_id, role in data.involvements:
         if role not in INVOLVEMENT_ROLES:
-            raise ServiceError("Onbekende rol van een betrokken organisatie.")
+            raise ServiceError(_("Onbekende rol van een betrokken organisatie."))
         seen.add((organisation_id, role))
     data.involvements = sorted(seen)
     ids = {organisation_id for organisation_id, _role in seen}
     found = set(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(ids)))) if ids else set()
     if found != ids:
-        raise ServiceError("Een van de gekozen organisaties bestaat niet.")
+        raise ServiceError(_("Een van de gekozen organisaties bestaat niet."))
     if editing and permissions.coordinates(actor, data.partnership_id):
         if not ids:  # they see it through the partnership, but someone must be involved
-            raise ServiceError("Kies minstens één betrokken organisatie (bijvoorbeeld de school).")
+            raise ServiceError(_("Kies minstens één betrokken organisatie (bijvoorbeeld de school)."))
         return
     if actor.organisation_id not in ids:
         raise ServiceError(
-            "Uw eigen organisatie moet bij het traject betrokken zijn (in een rol), "
-            "anders kunt u het traject daarna zelf niet meer zien."
+            _(
+                "Uw eigen organisatie moet bij het traject betrokken zijn (in een rol), "
+                "anders kunt u het traject daarna zelf niet meer zien."
+            )
         )
 
 
@@ -366,14 +375,6 @@ def _changes(before: TrajectoryData | None, after: TrajectoryData) -> dict[str, 
     return changes
 
 
-def _flush() -> None:
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE_MESSAGE) from None
-
-
 # --- create and edit ------------------------------------------------------------------------------
 
 
@@ -381,7 +382,7 @@ def create_trajectory(actor: User, participant: Participant, data: TrajectoryDat
     """A new trajectory, status "aangemeld". The actor's organisation must be involved in it."""
     permissions.require(
         permissions.can_create_trajectory(actor, participant),
-        "U kunt geen traject aanmaken voor deze deelnemer.",
+        _("U kunt geen traject aanmaken voor deze deelnemer."),
     )
     _check(actor, data)
     trajectory = Trajectory(participant_id=participant.id, status="aangemeld", created_by_id=actor.id, **data.scalars())
@@ -410,7 +411,7 @@ def create_trajectory(actor: User, participant: Participant, data: TrajectoryDat
 def update_trajectory(actor: User, trajectory: Trajectory, data: TrajectoryData, *, version: int) -> Trajectory:
     """Save an edit made on ``version``; refused when someone saved (or moved the status) in between."""
     permissions.require(
-        permissions.can_edit_trajectory(actor, trajectory), "U mag de gegevens van dit traject niet wijzigen."
+        permissions.can_edit_trajectory(actor, trajectory), _("U mag de gegevens van dit traject niet wijzigen.")
     )
     if version != trajectory.version:
         raise StaleRecord(STALE_MESSAGE)
@@ -430,7 +431,7 @@ def update_trajectory(actor: User, trajectory: Trajectory, data: TrajectoryData,
         trajectory.involvements.append(TrajectoryOrganisation(organisation_id=organisation_id, role=role))
     # Touch the row itself, so its version moves also when only the organisations changed.
     trajectory.updated_at = utcnow()
-    _flush()
+    versions.flush_versioned(STALE_MESSAGE)
     audit(actor, "update", trajectory, changes=changes)
     return trajectory
 
@@ -441,22 +442,27 @@ def update_trajectory(actor: User, trajectory: Trajectory, data: TrajectoryData,
 def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, version: int) -> TrajectoryStatusChange:
     """Move the trajectory one allowed step, with what that step needs; refused otherwise."""
     permissions.require(
-        permissions.can_edit_trajectory(actor, trajectory), "U mag de status van dit traject niet wijzigen."
+        permissions.can_edit_trajectory(actor, trajectory), _("U mag de status van dit traject niet wijzigen.")
     )
     if version != trajectory.version:
         raise StaleRecord(STALE_MESSAGE)
     current, target = trajectory.status, data.to_status
     if target not in TRAJECTORY_STATUSES:
-        raise ServiceError("Kies een bestaande status.")
+        raise ServiceError(_("Kies een bestaande status."))
     if target == current:
-        raise ServiceError(f"Het traject heeft de status '{current}' al.")
+        raise ServiceError(_("Het traject heeft de status '%(status)s' al.", status=current))
     allowed = ALLOWED_TRANSITIONS[current]
     if not allowed:
-        raise ServiceError(f"Dit traject is {current}: de status kan niet meer veranderen.")
+        raise ServiceError(_("Dit traject is %(status)s: de status kan niet meer veranderen.", status=current))
     if target not in allowed:
         raise ServiceError(
-            f"Van '{current}' naar '{target}' is geen toegestane stap. "
-            f"Vanuit '{current}' kan het traject alleen naar: {', '.join(allowed)}."
+            _(
+                "Van '%(current)s' naar '%(target)s' is geen toegestane stap. "
+                "Vanuit '%(current)s' kan het traject alleen naar: %(allowed)s.",
+                current=current,
+                target=target,
+                allowed=", ".join(allowed),
+            )
         )
     note = (data.note or "").strip()
     dropout_text = (data.dropout_text or "").strip()
@@ -469,7 +475,7 @@ def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, ver
     elif target == "uitgevallen":
         _drop_out(trajectory, data, dropout_text, changes)
     trajectory.status = target
-    _flush()
+    versions.flush_versioned(STALE_MESSAGE)
     change = TrajectoryStatusChange(
         trajectory_id=trajectory.id,
         from_status=current,
@@ -488,11 +494,11 @@ def transition(actor: User, trajectory: Trajectory, data: TransitionData, *, ver
 def _start(trajectory: Trajectory, data: TransitionData, changes: dict) -> None:
     start = data.actual_start or trajectory.actual_start
     if start is None:
-        raise ServiceError("Vul de startdatum in: een gestart traject heeft een werkelijke startdatum.")
+        raise ServiceError(_("Vul de startdatum in: een gestart traject heeft een werkelijke startdatum."))
     if start > today():
-        raise ServiceError("De startdatum ligt in de toekomst. Zet het traject op 'gestart' zodra het begonnen is.")
+        raise ServiceError(_("De startdatum ligt in de toekomst. Zet het traject op 'gestart' zodra het begonnen is."))
     if trajectory.kind == "duaal" and trajectory.employer_id is None:
-        raise ServiceError("Een duaal traject heeft een werkgever nodig: daar werkt en leert de deelnemer.")
+        raise ServiceError(_("Een duaal traject heeft een werkgever nodig: daar werkt en leert de deelnemer."))
     changes["actual_start"] = [_iso(trajectory.actual_start), start.isoformat()]
     trajectory.actual_start = start
     if trajectory.period_id is None and (period := period_containing(start)) is not None:
@@ -503,12 +509,12 @@ def _start(trajectory: Trajectory, data: TransitionData, changes: dict) -> None:
 def _complete(trajectory: Trajectory, data: TransitionData, changes: dict) -> None:
     fitting = OUTCOMES_BY_KIND[trajectory.kind]
     if not data.outcome:
-        raise ServiceError("Kies het resultaat van het traject: diploma, certificaat of ervaringscertificaat.")
+        raise ServiceError(_("Kies het resultaat van het traject: diploma, certificaat of ervaringscertificaat."))
     if data.outcome not in fitting:
         raise ServiceError(
-            "Een EVC-traject eindigt met een ervaringscertificaat; een duaal traject met een diploma of certificaat."
+            _("Een EVC-traject eindigt met een ervaringscertificaat; een duaal traject met een diploma of certificaat.")
         )
-    end = _end_date(trajectory, data.actual_end, "Vul de einddatum van het traject in.")
+    end = _end_date(trajectory, data.actual_end, _("Vul de einddatum van het traject in."))
     trajectory.outcome = data.outcome
     trajectory.actual_end = end
     changes["outcome"] = [None, data.outcome]
@@ -517,10 +523,10 @@ def _complete(trajectory: Trajectory, data: TransitionData, changes: dict) -> No
 
 def _drop_out(trajectory: Trajectory, data: TransitionData, text: str, changes: dict) -> None:
     if data.dropout_reason not in DROPOUT_REASONS:
-        raise ServiceError("Kies de reden van uitval uit de lijst.")
+        raise ServiceError(_("Kies de reden van uitval uit de lijst."))
     if data.dropout_reason == "overig" and not text:
-        raise ServiceError("Licht de reden 'overig' kort toe.")
-    end = _end_date(trajectory, data.actual_end, "Vul de datum van uitval in.")
+        raise ServiceError(_("Licht de reden 'overig' kort toe."))
+    end = _end_date(trajectory, data.actual_end, _("Vul de datum van uitval in."))
     trajectory.dropout_reason = data.dropout_reason
     trajectory.dropout_text = text
     trajectory.actual_end = end
@@ -532,9 +538,11 @@ def _end_date(trajectory: Trajectory, end: date | None, missing: str) -> date:
     if end is None:
         raise ServiceError(missing)
     if end > today():
-        raise ServiceError("De einddatum kan niet in de toekomst liggen.")
+        raise ServiceError(_("De einddatum kan niet in de toekomst liggen."))
     if trajectory.actual_start is not None and end < trajectory.actual_start:
-        raise ServiceError(f"De einddatum ligt voor de startdatum ({trajectory.actual_start:%d-%m-%Y}).")
+        raise ServiceError(
+            _("De einddatum ligt voor de startdatum (%(start)s).", start=trajectory.actual_start.strftime("%d-%m-%Y"))
+        )
     return end
 
 
@@ -548,15 +556,17 @@ def _iso(day: date | None) -> str | None:
 def add_follow_up(actor: User, trajectory: Trajectory, data: FollowUpData) -> FollowUp:
     """A follow-up on the trajectory; its owner (default: the actor) must be able to see it."""
     permissions.require(
-        permissions.can_edit_trajectory(actor, trajectory), "U kunt bij dit traject geen opvolgactie plannen."
+        permissions.can_edit_trajectory(actor, trajectory), _("U kunt bij dit traject geen opvolgactie plannen.")
     )
     owner = db.session.get(User, data.owner_id or actor.id)
     if owner is None or not owner.active:
-        raise ServiceError("Kies een actieve gebruiker als eigenaar van de opvolgactie.")
+        raise ServiceError(_("Kies een actieve gebruiker als eigenaar van de opvolgactie."))
     if not permissions.can_view_trajectory(owner, trajectory):
-        raise ServiceError(f"{owner.name} kan dit traject niet zien. Kies iemand van een betrokken organisatie.")
+        raise ServiceError(
+            _("%(name)s kan dit traject niet zien. Kies iemand van een betrokken organisatie.", name=owner.name)
+        )
     if data.due_date < today():
-        raise ServiceError("Kies een datum vanaf vandaag.")
+        raise ServiceError(_("Kies een datum vanaf vandaag."))
     refuse_bsn(data.subject)
     return contacts.create_follow_up(
         actor, FollowUpData(due_date=data.due_date, subject=data.subject, owner_id=owner.id), trajectory=trajectory

@@ -32,6 +32,7 @@ import time
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import attributes
 
@@ -66,7 +67,7 @@ def is_required(user: User, required_roles: tuple[str, ...]) -> bool:
 def start_enrolment(user: User) -> str:
     """A new secret, not yet active until confirmed with a code."""
     if is_enabled(user):
-        raise ServiceError("Tweestapsverificatie staat al aan.")
+        raise ServiceError(_("Tweestapsverificatie staat al aan."))
     user.totp_secret = pyotp.random_base32()
     user.totp_last_step = None
     return user.totp_secret
@@ -129,7 +130,7 @@ def use_code(user: User, code: str) -> Outcome:
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Switch two-factor sign-in on with the first code; returns the recovery codes (show once)."""
     if not user.totp_secret or use_code(user, code) is not Outcome.OK:
-        raise ServiceError("De code klopt niet. Controleer de tijd op uw telefoon en probeer de nieuwste code.")
+        raise ServiceError(_("De code klopt niet. Controleer de tijd op uw telefoon en probeer de nieuwste code."))
     user.totp_enabled_at = utcnow()
     audit(user, "update", user, changes={"two_factor": [False, True]})
     return new_recovery_codes(user)
@@ -137,9 +138,9 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
 
 def disable(user: User, password: str, code: str, required_roles: tuple[str, ...]) -> None:
     if is_required(user, required_roles):
-        raise ServiceError("Voor uw rol is tweestapsverificatie verplicht.")
+        raise ServiceError(_("Voor uw rol is tweestapsverificatie verplicht."))
     if not verify_password(user.password_hash, password) or use_code(user, code) is not Outcome.OK:
-        raise ServiceError("Wachtwoord of code klopt niet.")
+        raise ServiceError(_("Wachtwoord of code klopt niet."))
     clear(user)
     audit(user, "update", user, changes={"two_factor": [True, False]})
 
@@ -180,7 +181,7 @@ def _make_recovery_code() -> str:
 def new_recovery_codes(user: User) -> list[str]:
     """A new set of recovery codes; the old set stops working. Returns the codes (show once)."""
     if not is_enabled(user):
-        raise ServiceError("Zet eerst tweestapsverificatie aan.")
+        raise ServiceError(_("Zet eerst tweestapsverificatie aan."))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes: list[str] = []
     while len(codes) < RECOVERY_CODES:

@@ -32,12 +32,13 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from math import ceil
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import lazy_gettext as _l
 from crm.labels import VACANCY_STATUS_LABELS
 from crm.models import (
     AuditEvent,
@@ -53,7 +54,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.vacancies import EDUCATION_LEVELS, LEARNING_PATHS, VACANCY_STATUSES
-from crm.services import validation
+from crm.services import validation, versions
 from crm.services.audit import audit, diff
 from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
@@ -80,11 +81,11 @@ MAX_POSITIONS = 999
 MAX_HOURS = 60
 BOARD_LIMIT = 50  # cards per column; the rest is behind a "meer" link to the list
 
-NOT_ALLOWED = "U mag deze vacature niet wijzigen: uw organisatie is er niet bij betrokken."
-PARTNER_OWN_ORGANISATION = (
+NOT_ALLOWED = _l("U mag deze vacature niet wijzigen: uw organisatie is er niet bij betrokken.")
+PARTNER_OWN_ORGANISATION = _l(
     "Als partner legt u alleen vacatures vast waarbij uw eigen organisatie betrokken is: vink die aan."
 )
-STALE = "Iemand anders heeft deze vacature intussen gewijzigd."
+STALE = _l("Iemand anders heeft deze vacature intussen gewijzigd.")
 
 
 def status_label(status: str) -> str:
@@ -113,7 +114,7 @@ def crebo_code(value: str | None) -> str | None:
     if not value:
         return None
     if not re.fullmatch(r"\d{5}", value):
-        raise validation.Invalid("Een crebocode heeft precies 5 cijfers, bijvoorbeeld 25309.")
+        raise validation.Invalid(_("Een crebocode heeft precies 5 cijfers, bijvoorbeeld 25309."))
     return value
 
 
@@ -148,17 +149,17 @@ class VacancyData:
 
 def _check(data: VacancyData) -> None:
     if not (data.title or "").strip():
-        raise ServiceError("Vul de functietitel in.")
+        raise ServiceError(_("Vul de functietitel in."))
     if data.positions is None or not 1 <= data.positions <= MAX_POSITIONS:
-        raise ServiceError(f"Het aantal plaatsen is minimaal 1 en hoogstens {MAX_POSITIONS}.")
+        raise ServiceError(_("Het aantal plaatsen is minimaal 1 en hoogstens %(max)s.", max=MAX_POSITIONS))
     if data.hours_per_week is not None and not 1 <= data.hours_per_week <= MAX_HOURS:
-        raise ServiceError(f"Het aantal uren per week ligt tussen 1 en {MAX_HOURS}.")
+        raise ServiceError(_("Het aantal uren per week ligt tussen 1 en %(max)s.", max=MAX_HOURS))
     if data.education_level is not None and data.education_level not in EDUCATION_LEVELS:
-        raise ServiceError("Kies een opleidingsniveau uit de lijst.")
+        raise ServiceError(_("Kies een opleidingsniveau uit de lijst."))
     if data.learning_path is not None and data.learning_path not in LEARNING_PATHS:
-        raise ServiceError("Kies een leerweg uit de lijst.")
+        raise ServiceError(_("Kies een leerweg uit de lijst."))
     if not path_matches_level(data.learning_path, data.education_level):
-        raise ServiceError("BBL en BOL zijn leerwegen in het mbo: kies een mbo-niveau of een andere leerweg.")
+        raise ServiceError(_("BBL en BOL zijn leerwegen in het mbo: kies een mbo-niveau of een andere leerweg."))
     data.crebo = crebo_code(data.crebo)
     for text in (data.title, data.qualification_name, data.requirements):
         validation.no_bsn(text)
@@ -169,7 +170,7 @@ def _organisations(ids: list[int]) -> list[Organisation]:
         return []
     found = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)))
     if len(found) != len(set(ids)):
-        raise ServiceError("Een gekozen partnerorganisatie bestaat niet (meer).")
+        raise ServiceError(_("Een gekozen partnerorganisatie bestaat niet (meer)."))
     return found
 
 
@@ -216,7 +217,7 @@ def update_vacancy(actor: User, vacancy: Vacancy, data: VacancyData, *, version:
     organisations = _organisations(data.organisation_ids)
     if not permissions.can_edit_vacancy(actor, Vacancy(organisations=organisations)):
         raise ServiceError(
-            "U kunt uw eigen organisatie niet weghalen: daarna zou u deze vacature niet meer kunnen bijwerken."
+            _("U kunt uw eigen organisatie niet weghalen: daarna zou u deze vacature niet meer kunnen bijwerken.")
         )
     before = _audit_values(VacancyData.from_vacancy(vacancy), list(vacancy.organisations))
     _apply(vacancy, data)
@@ -226,11 +227,7 @@ def update_vacancy(actor: User, vacancy: Vacancy, data: VacancyData, *, version:
     if {o.id for o in vacancy.organisations} != {o.id for o in organisations}:
         vacancy.organisations = organisations
         vacancy.updated_at = utcnow()  # the row itself changes too, so the version moves on
-    try:
-        db.session.flush()  # the version column refuses a concurrent save that slipped past the check
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE) from None
+    versions.flush_versioned(STALE)
     audit(actor, "update", vacancy, summary=vacancy.title, changes=changes)
     db.session.flush()
     return vacancy
@@ -238,20 +235,7 @@ def update_vacancy(actor: User, vacancy: Vacancy, data: VacancyData, *, version:
 
 def changes_since(vacancy: Vacancy, version: int) -> list[AuditEvent]:
     """The audited changes (edits and status moves) that brought the vacancy from ``version`` to now."""
-    missed = vacancy.version - version
-    if missed <= 0:
-        return []
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.object_type == "vacancy",
-            AuditEvent.object_id == vacancy.id,
-            AuditEvent.action.in_(("update", "status")),
-        )
-        .order_by(AuditEvent.id.desc())
-        .limit(missed)
-    ).all()
-    return list(reversed(events))
+    return versions.changes_since(vacancy, version, ("update", "status"))
 
 
 # --- the status workflow ------------------------------------------------------------------------
@@ -268,39 +252,46 @@ def change_status(
     permissions.require(permissions.can_edit_vacancy(actor, vacancy), NOT_ALLOWED)
     current = vacancy.status
     if to_status not in VACANCY_STATUSES:
-        raise ServiceError("Onbekende status.")
+        raise ServiceError(_("Onbekende status."))
     if expected_status is not None and expected_status != current:
         raise StaleRecord(
-            f"Deze vacature is intussen verplaatst naar '{status_label(current)}'. "
-            "Bekijk de nieuwe stand en probeer het opnieuw."
+            _(
+                "Deze vacature is intussen verplaatst naar '%(status)s'. "
+                "Bekijk de nieuwe stand en probeer het opnieuw.",
+                status=status_label(current),
+            )
         )
     if to_status == current:
-        raise ServiceError(f"De vacature staat al op '{status_label(current)}'.")
+        raise ServiceError(_("De vacature staat al op '%(status)s'.", status=status_label(current)))
     if not is_allowed(current, to_status):
-        options = " of ".join(f"'{status_label(s)}'" for s in allowed_next(current))
+        options = _(" of ").join(f"'{status_label(s)}'" for s in allowed_next(current))
         raise ServiceError(
-            f"Een vacature met status '{status_label(current)}' kan niet naar '{status_label(to_status)}'. "
-            f"Mogelijk is: {options}."
+            _(
+                "Een vacature met status '%(current)s' kan niet naar '%(to)s'. Mogelijk is: %(options)s.",
+                current=status_label(current),
+                to=status_label(to_status),
+                options=options,
+            )
         )
     reason = (reason or "").strip()
     if needs_reason(current, to_status) and not reason:
-        raise ServiceError(f"Geef een reden op voor '{status_label(to_status)}'.")
+        raise ServiceError(_("Geef een reden op voor '%(status)s'.", status=status_label(to_status)))
     validation.no_bsn(reason)
     if current == "verlopen" and vacancy.closing_date is not None and vacancy.closing_date < today():
         raise ServiceError(
-            "De sluitingsdatum van deze vacature is verstreken. Zet eerst een nieuwe sluitingsdatum "
-            "(Bewerken) en heropen de vacature daarna."
+            _(
+                "De sluitingsdatum van deze vacature is verstreken. Zet eerst een nieuwe sluitingsdatum "
+                "(Bewerken) en heropen de vacature daarna."
+            )
         )
     vacancy.status = to_status
     change = VacancyStatusChange(
         vacancy_id=vacancy.id, from_status=current, to_status=to_status, changed_by_id=actor.id, reason=reason
     )
     db.session.add(change)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleRecord(STALE + " Bekijk de nieuwe stand en probeer het opnieuw.") from None
+    versions.flush_versioned(
+        _("Iemand anders heeft deze vacature intussen gewijzigd. Bekijk de nieuwe stand en probeer het opnieuw.")
+    )
     audit(actor, "status", vacancy, summary=reason, changes={"status": [current, to_status]})
     db.session.flush()
     return change

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import bsn
@@ -34,7 +35,7 @@ def kvk_number(value: str | None) -> str | None:
     if not value:
         return None
     if not re.fullmatch(r"\d{8}", value):
-        raise Invalid("Een KvK-nummer heeft precies 8 cijfers, bijvoorbeeld 12345678.")
+        raise Invalid(_("Een KvK-nummer heeft precies 8 cijfers, bijvoorbeeld 12345678."))
     return value
 
 
@@ -43,7 +44,7 @@ def vestigingsnummer(value: str | None) -> str | None:
     if not value:
         return None
     if not re.fullmatch(r"\d{12}", value):
-        raise Invalid("Een vestigingsnummer heeft precies 12 cijfers.")
+        raise Invalid(_("Een vestigingsnummer heeft precies 12 cijfers."))
     return value
 
 
@@ -53,7 +54,7 @@ def postcode(value: str | None) -> str:
     try:
         return nl_postcode.validate(value)
     except StdnumError:
-        raise Invalid("Vul een Nederlandse postcode in, bijvoorbeeld 7511 JK.") from None
+        raise Invalid(_("Vul een Nederlandse postcode in, bijvoorbeeld 7511 JK.")) from None
 
 
 def email(value: str | None) -> str:
@@ -63,7 +64,7 @@ def email(value: str | None) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise Invalid("Vul een geldig e-mailadres in, bijvoorbeeld info@bedrijf.nl.") from None
+        raise Invalid(_("Vul een geldig e-mailadres in, bijvoorbeeld info@bedrijf.nl.")) from None
 
 
 def phone(value: str | None) -> str:
@@ -72,7 +73,7 @@ def phone(value: str | None) -> str:
         return ""
     digits = re.sub(r"\D", "", value)
     if not re.fullmatch(r"\+?[\d\s()\-]+", value) or not 9 <= len(digits) <= 15:
-        raise Invalid("Vul een geldig telefoonnummer in, bijvoorbeeld 053 481 2000.")
+        raise Invalid(_("Vul een geldig telefoonnummer in, bijvoorbeeld 053 481 2000."))
     return value
 
 
@@ -83,7 +84,7 @@ def website(value: str | None) -> str:
     if not re.match(r"^https?://", value, re.IGNORECASE):
         value = "https://" + value
     if not re.fullmatch(r"https?://[\w\-]+(\.[\w\-]+)+(:\d+)?(/\S*)?", value, re.IGNORECASE):
-        raise Invalid("Vul een geldig webadres in, bijvoorbeeld www.bedrijf.nl.")
+        raise Invalid(_("Vul een geldig webadres in, bijvoorbeeld www.bedrijf.nl."))
     return value
 
 
@@ -94,13 +95,13 @@ def sbi_code(value: str | None) -> str | None:
         return None
     digits = value.replace(".", "")
     if not re.fullmatch(r"\d{2,5}", digits):
-        raise Invalid("Een SBI-code bestaat uit 2 tot 5 cijfers, bijvoorbeeld 4711 of 47.11.")
+        raise Invalid(_("Een SBI-code bestaat uit 2 tot 5 cijfers, bijvoorbeeld 4711 of 47.11."))
     division = int(digits[:2])
     known = db.session.scalar(
         select(SbiSection.code).where(SbiSection.division_from <= division, SbiSection.division_to >= division)
     )
     if known is None:
-        raise Invalid(f"SBI-afdeling {digits[:2]} bestaat niet.")
+        raise Invalid(_("SBI-afdeling %(code)s bestaat niet.", code=digits[:2]))
     return digits
 
 
@@ -117,8 +118,10 @@ def no_bidi_controls(value: str | None) -> str | None:
     the import call it."""
     if value and BIDI_CONTROLS.search(value):
         raise Invalid(
-            "De naam bevat een onzichtbaar teken dat de leesrichting omdraait, waardoor de naam er "
-            "anders uitziet dan hij is. Typ de naam opnieuw, zonder dat teken."
+            _(
+                "De naam bevat een onzichtbaar teken dat de leesrichting omdraait, waardoor de naam er "
+                "anders uitziet dan hij is. Typ de naam opnieuw, zonder dat teken."
+            )
         )
     return value
 
@@ -130,7 +133,7 @@ def municipality(name: str | None) -> Municipality | None:
         return None
     found = db.session.scalar(select(Municipality).where(func.lower(Municipality.name) == name.lower()))
     if found is None:
-        raise Invalid(f"Gemeente '{name}' staat niet in de lijst van gemeenten.")
+        raise Invalid(_("Gemeente '%(name)s' staat niet in de lijst van gemeenten.", name=name))
     return found
 
 
@@ -277,7 +280,9 @@ def redact_bsn_in(value):
 def no_bsn(text: str | None) -> str:
     if contains_bsn(text):
         raise Invalid(
-            "Dit veld bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "
-            "Het CRM mag geen BSN bevatten: haal het nummer weg."
+            _(
+                "Dit veld bevat een nummer dat een burgerservicenummer (BSN) kan zijn. "
+                "Het CRM mag geen BSN bevatten: haal het nummer weg."
+            )
         )
     return text or ""

@@ -21,7 +21,7 @@ from crm.participants.views import load_participant_or_404
 from crm.services import trajectories
 from crm.services.clock import today
 from crm.services.contacts import FollowUpData
-from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.errors import ServiceError, StaleRecord
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
 
 bp = Blueprint("trajectories", __name__)
@@ -148,8 +148,6 @@ def new():
     if form.validate_on_submit():
         try:
             trajectory = trajectories.create_trajectory(current_user, participant, form.trajectory_data())
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             error = str(refused)
         else:
@@ -176,11 +174,10 @@ def edit(id: int):
         try:
             trajectories.update_trajectory(current_user, trajectory, form.trajectory_data(), version=version)
         except StaleRecord as refused:
+            db.session.rollback()  # the refused save is undone here, not in the service
             error, stale = str(refused), True
             trajectory = load_trajectory_or_404(id, current_user)
             form.version.data = str(trajectory.version)  # saving again is now a deliberate choice
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             error = str(refused)
         else:
@@ -263,9 +260,8 @@ def transition(id: int):
         )
         try:
             trajectories.transition(current_user, trajectory, data, version=version)
-        except PermissionDenied:
-            raise
         except ServiceError as refused:  # StaleRecord included
+            db.session.rollback()  # the refused save is undone here, not in the service
             error = str(refused)
             trajectory = load_trajectory_or_404(id, current_user)
         else:
@@ -300,8 +296,6 @@ def follow_up(id: int):
                 trajectory,
                 FollowUpData(due_date=form.due_date.data, subject=form.subject.data, owner_id=form.owner_id.data),
             )
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             form.subject.errors = [*form.subject.errors, str(refused)]
         else:

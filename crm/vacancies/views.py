@@ -26,7 +26,7 @@ from crm.loading import load_employer_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
 from crm.services import audit_log, vacancies
 from crm.services.clock import today
-from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.search import search_clause
 from crm.vacancies.forms import (
     CHECKLIST_LABELS,
@@ -239,8 +239,6 @@ def new():
         else:
             try:
                 vacancy = vacancies.create_vacancy(current_user, employer, data)
-            except PermissionDenied:
-                raise
             except ServiceError as refused:
                 error = str(refused)
             else:
@@ -309,10 +307,9 @@ def edit(id: int):
         try:
             vacancies.update_vacancy(current_user, vacancy, form.vacancy_data(), version=version)
         except StaleRecord:
+            db.session.rollback()  # the refused save is undone here, not in the service
             changes = _changes_meanwhile(vacancy, version or vacancy.version, form)
             form.version.data = str(vacancy.version)  # saving again now is a deliberate choice
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
             error = str(refused)
         else:
@@ -347,9 +344,8 @@ def transition(id: int):
             vacancies.change_status(
                 current_user, vacancy, target, form.reden.data or "", expected_status=form.van.data or None
             )
-        except PermissionDenied:
-            raise
         except ServiceError as refused:
+            db.session.rollback()  # the refused save is undone here, not in the service
             message = str(refused)
         else:
             db.session.commit()
