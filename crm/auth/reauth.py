@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
 
-from crm.auth.views import bp, safe_next
+from crm.auth.views import bp
 from crm.extensions import db
 from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
 from crm.security import confirm_password_now
 from crm.services.audit import audit
 from crm.services.passwords import verify_password
+from crm.view_helpers import safe_next
 
 
 class ReauthForm(BaseForm):

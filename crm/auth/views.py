@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -16,18 +15,9 @@ from crm.forms import BaseForm
 from crm.security import start_session
 from crm.services import accounts, throttle, two_factor
 from crm.services.errors import ServiceError
+from crm.view_helpers import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """Only a local path is an acceptable redirect target after sign-in."""
-    if not target:
-        return url_for("worklist.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("worklist.index")
-    return target
 
 
 def _failed_attempt(response) -> bool:

@@ -15,7 +15,6 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from crm import permissions
-from crm.auth.views import safe_next
 from crm.contacts.forms import ContactForm, FollowUpDoneForm, QuickLogForm, RescheduleForm
 from crm.extensions import db
 from crm.loading import load_employer_or_404, load_follow_up_or_404
@@ -24,23 +23,13 @@ from crm.services import contacts, worklist
 from crm.services import notifications as notification_service
 from crm.services.contacts import ContactData, FollowUpData
 from crm.services.errors import ServiceError
+from crm.view_helpers import first_error, is_htmx, safe_next
 from crm.worklist.views import employer_row_context, follow_up_section_context
 
 bp = Blueprint("contacts", __name__)
 
 MAX_VACANCY_CHOICES = 200
 CLOSED_VACANCY_STATUSES = ("vervuld", "ingetrokken", "verlopen")
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _first_error(form) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return str(errors[0])
-    return _("Controleer de gemarkeerde velden.")
 
 
 # --- the full contact form ------------------------------------------------------------
@@ -185,7 +174,7 @@ def follow_up_done(id: int):
     follow_up = _load_changeable_follow_up(id)
     form = FollowUpDoneForm()
     if not form.validate():
-        return _follow_up_answer(_first_error(form), False, form.next.data)
+        return _follow_up_answer(first_error(form), False, form.next.data)
     contact = ContactData(channel=form.channel.data, summary=form.summary.data) if form.summary.data else None
     next_follow_up = None
     if form.next_days.data:
@@ -215,7 +204,7 @@ def follow_up_reschedule(id: int):
     follow_up = _load_changeable_follow_up(id)
     form = RescheduleForm()
     if not form.validate():
-        return _follow_up_answer(_first_error(form), False, form.next.data)
+        return _follow_up_answer(first_error(form), False, form.next.data)
     due_date = worklist.rescheduled_date(follow_up, form.days.data) if form.days.data else form.due_date.data
     subject = follow_up.subject
     try:

@@ -17,6 +17,7 @@ from crm.extensions import db
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
 from crm.services import employer_list, quiet_employers
+from crm.view_helpers import filter_links
 
 
 def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
@@ -24,18 +25,6 @@ def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
     form = EmployerFilterForm(formdata=request.args)
     form.set_choices(options)
     return form, options
-
-
-def _link_args():
-    """``list_args(**changes)`` for the template: the filters of this request (only the ones
-    set) with ``changes`` applied, for links that keep the filters (pages, sorting, export)."""
-    current = {name: request.args[name] for name in FILTER_PARAMS if request.args.get(name)}
-
-    def list_args(**changes) -> dict:
-        args = {**current, **changes}
-        return {key: value for key, value in args.items() if value not in (None, "")}
-
-    return list_args
 
 
 @bp.route("/werkgevers")
@@ -60,7 +49,7 @@ def index():
         stale_before=quiet_employers.quiet_before(now),
         sort_labels=SORT_LABELS,
         status_labels={code: str(label) for code, label in EMPLOYER_STATUS_LABELS.items()},
-        list_args=_link_args(),
+        list_args=filter_links(FILTER_PARAMS),
     )
 
 

@@ -17,8 +17,8 @@ from crm.employers.forms import BulkHandoverForm, EmployerForm, HandoverForm, Me
 from crm.extensions import db
 from crm.forms import choices
 from crm.i18n import lazy_gettext as _l
-from crm.loading import load_employer_or_404
-from crm.models import Employer, EmployerContact, Municipality, Organisation, Region, User
+from crm.loading import load_employer_or_404, load_person_or_404
+from crm.models import Employer, Municipality, Organisation, Region, User
 from crm.security import recent_password_required
 from crm.services import audit_log, employers, timeline
 from crm.services.clock import today
@@ -102,13 +102,6 @@ def _render_form(form: EmployerForm, employer: Employer | None, **context):
 def _kvk_error(form: EmployerForm, error: DuplicateKvk) -> Employer:
     form.kvk_number.errors = [*form.kvk_number.errors, str(error)]
     return error.existing
-
-
-def _load_person(employer: Employer, person_id: int) -> EmployerContact:
-    person = db.session.get(EmployerContact, person_id)
-    if person is None or person.employer_id != employer.id:
-        abort(404)
-    return person
 
 
 # --- create ----------------------------------------------------------------------------
@@ -276,7 +269,7 @@ def person_new(id: int):
 def person_edit(id: int, person_id: int):
     employer = load_employer_or_404(id, current_user)
     _require_people_editor(employer)
-    person = _load_person(employer, person_id)
+    person = load_person_or_404(employer, person_id, current_user)
     form = PersonForm(obj=person)
     if form.validate_on_submit():
         version = form.submitted_version()
@@ -284,7 +277,8 @@ def person_edit(id: int, person_id: int):
             employers.update_person(current_user, person, form.person_data(), version=version)
         except StaleRecord:
             db.session.rollback()  # the refused save is undone here, not in the service
-            person = _load_person(load_employer_or_404(id, current_user), person_id)  # fresh, after a rollback
+            # the stored person, fresh after the rollback
+            person = load_person_or_404(load_employer_or_404(id, current_user), person_id, current_user)
             form.version.data = str(person.version)  # saving again now is a deliberate choice
             flash(
                 _(
@@ -309,7 +303,7 @@ def person_edit(id: int, person_id: int):
 def person_delete(id: int, person_id: int):
     employer = load_employer_or_404(id, current_user)
     _require_people_editor(employer)
-    person = _load_person(employer, person_id)
+    person = load_person_or_404(employer, person_id, current_user)
     name = person.name
     employers.delete_person(current_user, person)
     db.session.commit()

@@ -9,7 +9,7 @@ cached (``Cache-Control: no-store``, set for every signed-in page by crm.securit
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,19 +18,13 @@ from sqlalchemy import select
 from crm import permissions
 from crm.extensions import db
 from crm.labels import DOELGROEP_LABELS
+from crm.loading import load_participant_or_404
 from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
 from crm.services import audit_log, participants, privacy
 from crm.services.errors import ServiceError, StaleRecord
 
 bp = Blueprint("participants", __name__)
-
-
-def load_participant_or_404(participant_id: int, user: User) -> Participant:
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or not permissions.can_view_participant(user, participant):
-        abort(404)
-    return participant
 
 
 def _municipality_options() -> list[tuple[str, str]]:

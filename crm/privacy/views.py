@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import TextAreaField
@@ -14,7 +14,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
-from crm.models import Participant
+from crm.loading import load_participant_or_404
 from crm.security import recent_password_required
 from crm.services import participants, privacy
 from crm.services.errors import ServiceError
@@ -29,18 +29,11 @@ class EraseForm(BaseForm):
     )
 
 
-def _participant_or_404(id: int) -> Participant:
-    participant = db.session.get(Participant, id)
-    if participant is None or not permissions.can_view_participant(current_user, participant):
-        abort(404)
-    return participant
-
-
 @bp.route("/deelnemers/<int:id>/inzage")
 @login_required
 @recent_password_required
 def access(id: int):
-    participant = _participant_or_404(id)
+    participant = load_participant_or_404(id, current_user)
     report = privacy.access_report(current_user, participant)
     db.session.commit()
     if request.args.get("formaat") == "json":
@@ -56,7 +49,7 @@ def access(id: int):
 @login_required
 @recent_password_required
 def erase(id: int):
-    participant = _participant_or_404(id)
+    participant = load_participant_or_404(id, current_user)
     permissions.require(permissions.can_erase_participant(current_user, participant))
     form = EraseForm()
     # Only what the requester may see; who holds more is named so the request can be passed on.

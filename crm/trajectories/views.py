@@ -8,7 +8,7 @@ by crm.security): they name participants.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from crm import permissions
 from crm.extensions import db
 from crm.labels import TRAJECTORY_STATUS_LABELS
-from crm.models import Employer, Organisation, ProgrammePeriod, Trajectory, User
-from crm.participants.views import load_participant_or_404
+from crm.loading import load_participant_or_404, load_trajectory_or_404
+from crm.models import Employer, Organisation, ProgrammePeriod, Trajectory
 from crm.services import trajectories
 from crm.services.clock import today
 from crm.services.contacts import FollowUpData
@@ -25,13 +25,6 @@ from crm.services.errors import ServiceError, StaleRecord
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
 
 bp = Blueprint("trajectories", __name__)
-
-
-def load_trajectory_or_404(trajectory_id: int, user: User) -> Trajectory:
-    trajectory = trajectories.get(trajectory_id)
-    if trajectory is None or not permissions.can_view_trajectory(user, trajectory):
-        abort(404)
-    return trajectory
 
 
 # --- list ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
-from crm.loading import load_employer_or_404
+from crm.loading import load_employer_or_404, load_vacancy_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
 from crm.services import audit_log, vacancies
 from crm.services.clock import today
@@ -37,6 +37,7 @@ from crm.vacancies.forms import (
     VacancyFilterForm,
     VacancyForm,
 )
+from crm.view_helpers import filter_links, first_error, is_htmx
 
 bp = Blueprint("vacancies", __name__)
 
@@ -52,17 +53,6 @@ DETAIL_OPTIONS = (
     selectinload(Vacancy.organisations),
     joinedload(Vacancy.created_by),
 )
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _load_vacancy_or_404(id: int, *options) -> Vacancy:
-    vacancy = db.session.scalar(select(Vacancy).where(Vacancy.id == id).options(*options))
-    if vacancy is None or not permissions.can_view_vacancy(current_user, vacancy):
-        abort(404)
-    return vacancy
 
 
 def _require_editor(vacancy: Vacancy) -> None:
@@ -90,18 +80,6 @@ def _filter_form() -> VacancyFilterForm:
     return form
 
 
-def _link_args(params: tuple[str, ...]):
-    """``list_args(**changes)`` for templates: this request's filters (only the ones set, only
-    ``params``) with ``changes`` applied, for links and forms that keep the filters."""
-    current = {name: request.args[name] for name in params if request.args.get(name)}
-
-    def list_args(**changes) -> dict:
-        args = {**current, **changes}
-        return {key: value for key, value in args.items() if value not in (None, "")}
-
-    return list_args
-
-
 def _filtered_employer(form: VacancyFilterForm) -> Employer | None:
     employer_id = None if form.werkgever.errors else form.werkgever.data
     return db.session.get(Employer, employer_id) if employer_id else None
@@ -126,8 +104,8 @@ def index():
         page=page,
         employer=_filtered_employer(form),
         sort_labels=SORT_LABELS,
-        list_args=_link_args(FILTER_PARAMS),
-        board_args=_link_args(BOARD_PARAMS),
+        list_args=filter_links(FILTER_PARAMS),
+        board_args=filter_links(BOARD_PARAMS),
         **_label_context(),
     )
 
@@ -140,7 +118,7 @@ def _board_context(**extra) -> dict:
         "filters": filters,
         "columns": vacancies.board(current_user, filters),
         "employer": _filtered_employer(form),
-        "board_args": _link_args(BOARD_PARAMS),
+        "board_args": filter_links(BOARD_PARAMS),
         "limit": vacancies.BOARD_LIMIT,
         **_label_context(),
         **extra,
@@ -258,7 +236,7 @@ def new():
 @bp.route("/vacatures/<int:id>")
 @login_required
 def detail(id: int):
-    vacancy = _load_vacancy_or_404(id, *DETAIL_OPTIONS)
+    vacancy = load_vacancy_or_404(id, current_user, *DETAIL_OPTIONS)
     checklist = [
         {
             "label": CHECKLIST_LABELS[item.key],
@@ -296,7 +274,7 @@ def _changes_meanwhile(vacancy: Vacancy, version: int, form: VacancyForm) -> lis
 @bp.route("/vacatures/<int:id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(id: int):
-    vacancy = _load_vacancy_or_404(id, *DETAIL_OPTIONS)
+    vacancy = load_vacancy_or_404(id, current_user, *DETAIL_OPTIONS)
     _require_editor(vacancy)
     form = VacancyForm.for_vacancy(vacancy)
     form.set_organisations(_organisation_options(vacancy))
@@ -322,22 +300,15 @@ def edit(id: int):
 # --- the status workflow -------------------------------------------------------------------
 
 
-def _first_error(form) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return str(errors[0])
-    return _("Controleer de gemarkeerde velden.")
-
-
 @bp.route("/vacatures/<int:id>/status", methods=["POST"])
 @login_required
 def transition(id: int):
-    vacancy = _load_vacancy_or_404(id, selectinload(Vacancy.organisations))
+    vacancy = load_vacancy_or_404(id, current_user, selectinload(Vacancy.organisations))
     _require_editor(vacancy)
     form = TransitionForm()
     ok = False
     if not form.validate():
-        message = _first_error(form)
+        message = first_error(form)
     else:
         target = form.naar.data
         try:
@@ -362,4 +333,4 @@ def transition(id: int):
     flash(message, "success" if ok else "danger")
     if form.bron.data == "detail":
         return redirect(url_for("vacancies.detail", id=vacancy.id))
-    return redirect(url_for("vacancies.board", **_link_args(BOARD_PARAMS)()) + f"#vacature-{vacancy.id}")
+    return redirect(url_for("vacancies.board", **filter_links(BOARD_PARAMS)()) + f"#vacature-{vacancy.id}")

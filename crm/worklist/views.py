@@ -12,6 +12,7 @@ from crm.loading import load_employer_or_404
 from crm.models import Employer, User
 from crm.services import contacts, quiet_employers, vacancies, worklist
 from crm.services.clock import today
+from crm.view_helpers import is_htmx
 
 bp = Blueprint("worklist", __name__)
 OVERDUE_VACANCIES_SHOWN = 10
@@ -68,6 +69,6 @@ def employer_row(id: int):
     """One employer row of the worklist (htmx: closing the quick-log form); otherwise the worklist."""
     employer = load_employer_or_404(id, current_user)
     permissions.require(permissions.can_view_employer(current_user, employer))
-    if request.headers.get("HX-Request") != "true":
+    if not is_htmx():
         return redirect(url_for("worklist.index"))
     return render_template("worklist/_employer.html", **employer_row_context(employer))

@@ -1,0 +1,47 @@
+"""What every blueprint's views share: htmx detection, the first error of a form, a safe
+redirect target and links that keep a list's filters. One home, so the blueprints need not
+import each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+from flask_babel import gettext as _
+
+
+def is_htmx() -> bool:
+    """The request comes from htmx (it wants a fragment, not a page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def first_error(form) -> str:
+    """The first message of a refused form, for a flash or an htmx answer."""
+    for errors in form.errors.values():
+        if errors:
+            return str(errors[0])
+    return _("Controleer de gemarkeerde velden.")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path is an acceptable redirect target (after sign-in, after an action)."""
+    if not target:
+        return url_for("worklist.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("worklist.index")
+    return target
+
+
+def filter_links(params: Iterable[str]) -> Callable[..., dict]:
+    """``list_args(**changes)`` for templates: this request's filters (only the ones set, only
+    ``params``) with ``changes`` applied, for links and forms that keep the filters (pages,
+    sorting, export)."""
+    current = {name: request.args[name] for name in params if request.args.get(name)}
+
+    def list_args(**changes) -> dict:
+        args = {**current, **changes}
+        return {key: value for key, value in args.items() if value not in (None, "")}
+
+    return list_args
