@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
     from crm.imports.views import bp as imports_bp
+    from crm.notifications.views import bp as notifications_bp
     from crm.pages.views import bp as pages_bp
     from crm.participants.views import bp as participants_bp
     from crm.partners.views import bp as partners_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(worklist_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(employers_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(contacts_bp)

@@ -1,4 +1,4 @@
-"""Logging contacts and handling follow-ups (also from the worklist, with htmx), and notifications.
+"""Logging contacts and handling follow-ups (also from the worklist, with htmx).
 
 Every action works twice: as a normal form POST that redirects with a flash message, and as an
 htmx request (``HX-Request`` header) that answers with the server-rendered part of the page to
@@ -7,7 +7,7 @@ swap in, so a phone never reloads the whole worklist.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,11 +20,9 @@ from crm.extensions import db
 from crm.loading import load_employer_or_404, load_follow_up_or_404
 from crm.models import Employer, FollowUp, User, Vacancy
 from crm.services import contacts, worklist
-from crm.services import notifications as notification_service
 from crm.services.contacts import ContactData, FollowUpData
 from crm.services.errors import ServiceError
 from crm.view_helpers import first_error, is_htmx, safe_next
-from crm.worklist.views import employer_row_context, follow_up_section_context
 
 bp = Blueprint("contacts", __name__)
 
@@ -133,13 +131,13 @@ def quick_log(employer_id: int):
                     "worklist/_quick_log_result.html",
                     message=message,
                     follow_ups_changed=follow_up is not None,
-                    **employer_row_context(employer),
-                    **(follow_up_section_context(current_user) if follow_up else {}),
+                    **worklist.employer_row_context(employer),
+                    **(worklist.follow_up_section_context(current_user) if follow_up else {}),
                 )
             flash(message, "success")
             return redirect(safe_next(form.next.data))
     if is_htmx():
-        return render_template("worklist/_employer.html", quick_form=form, **employer_row_context(employer))
+        return render_template("worklist/_employer.html", quick_form=form, **worklist.employer_row_context(employer))
     return render_template("contacts/quick_log.html", form=form, employer=employer)
 
 
@@ -162,7 +160,7 @@ def _follow_up_answer(message: str, ok: bool, next_url: str | None):
             "worklist/_follow_ups.html",
             message=message,
             message_ok=ok,
-            **follow_up_section_context(current_user),
+            **worklist.follow_up_section_context(current_user),
         )
     flash(message, "success" if ok else "danger")
     return redirect(safe_next(next_url))
@@ -217,50 +215,3 @@ def follow_up_reschedule(id: int):
         "Opvolgactie '%(subject)s' verzet naar %(date)s.", subject=subject, date=format_date(due_date, "EEEE d MMMM")
     )
     return _follow_up_answer(message, True, form.next.data)
-
-
-# --- notifications (meldingen) ----------------------------------------------------------
-
-
-@bp.route("/meldingen")
-@login_required
-def notifications():
-    unread_only = request.args.get("ongelezen") == "1"
-    page = db.paginate(
-        notification_service.notifications_query(current_user, unread_only=unread_only),
-        page=request.args.get("pagina", 1, type=int),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
-    return render_template(
-        "contacts/notifications.html", page=page, unread_only=unread_only, link_for=notification_service.safe_link
-    )
-
-
-@bp.route("/meldingen/<int:id>/gelezen", methods=["POST"])
-@login_required
-def notification_read(id: int):
-    notification = notification_service.own_notification(current_user, id)
-    if notification is None:
-        abort(404)
-    notification_service.mark_read(current_user, notification)
-    db.session.commit()
-    if is_htmx():
-        return render_template(
-            "contacts/_notification.html",
-            n=notification,
-            link_for=notification_service.safe_link,
-            badge_oob=True,
-            unread_count=notification_service.unread_count(current_user),
-        )
-    flash(_("De melding is als gelezen gemarkeerd."), "success")
-    return redirect(safe_next(request.form.get("next") or url_for("contacts.notifications")))
-
-
-@bp.route("/meldingen/alles-gelezen", methods=["POST"])
-@login_required
-def notifications_read_all():
-    count = notification_service.mark_all_read(current_user)
-    db.session.commit()
-    flash(_("Alle meldingen zijn als gelezen gemarkeerd (%(count)s).", count=count), "success")
-    return redirect(url_for("contacts.notifications"))

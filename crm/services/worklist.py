@@ -10,8 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from crm import permissions
 from crm.extensions import db
+from crm.labels import CHANNEL_LABELS
 from crm.models import Employer, FollowUp, User
 from crm.services.clock import today
+from crm.services.quiet_employers import quiet_before
 
 MAX_FOLLOW_UPS = 200
 # Quick choices (days from today) for planning a follow-up in one tap.
@@ -71,3 +73,26 @@ def follow_up_date(days: int, on: date | None = None) -> date:
 def rescheduled_date(follow_up: FollowUp, days: int, on: date | None = None) -> date:
     """Move a follow-up ``days`` on: from its due date, or from today when it is already overdue."""
     return max(follow_up.due_date, on or today()) + timedelta(days=days)
+
+
+# --- what the worklist's htmx fragments show (also after a quick log or a done follow-up) ---
+
+
+def follow_up_section_context(user: User) -> dict:
+    """What ``worklist/_follow_ups.html`` needs: the user's open follow-ups, grouped by due date."""
+    follow_ups = open_follow_ups(user)
+    on = today()
+    return {
+        "groups": group_by_due(follow_ups, on),
+        "follow_ups_capped": len(follow_ups) >= MAX_FOLLOW_UPS,
+        "max_follow_ups": MAX_FOLLOW_UPS,
+        "channels": CHANNEL_LABELS,
+        "today": on,
+        "reschedule_days": QUICK_RESCHEDULE_DAYS,
+        "rescheduled_date": rescheduled_date,
+    }
+
+
+def employer_row_context(employer: Employer) -> dict:
+    """What ``worklist/_employer.html`` needs for one employer row."""
+    return {"employer": employer, "neglected_before": quiet_before()}

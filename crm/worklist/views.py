@@ -7,35 +7,12 @@ from flask_login import current_user, login_required
 
 from crm import permissions
 from crm.extensions import db
-from crm.labels import CHANNEL_LABELS
 from crm.loading import load_employer_or_404
-from crm.models import Employer, User
 from crm.services import contacts, quiet_employers, vacancies, worklist
-from crm.services.clock import today
 from crm.view_helpers import is_htmx
 
 bp = Blueprint("worklist", __name__)
 OVERDUE_VACANCIES_SHOWN = 10
-
-
-def follow_up_section_context(user: User) -> dict:
-    """What ``worklist/_follow_ups.html`` needs: the user's open follow-ups, grouped by due date."""
-    follow_ups = worklist.open_follow_ups(user)
-    on = today()
-    return {
-        "groups": worklist.group_by_due(follow_ups, on),
-        "follow_ups_capped": len(follow_ups) >= worklist.MAX_FOLLOW_UPS,
-        "max_follow_ups": worklist.MAX_FOLLOW_UPS,
-        "channels": CHANNEL_LABELS,
-        "today": on,
-        "reschedule_days": worklist.QUICK_RESCHEDULE_DAYS,
-        "rescheduled_date": worklist.rescheduled_date,
-    }
-
-
-def employer_row_context(employer: Employer) -> dict:
-    """What ``worklist/_employer.html`` needs for one employer row."""
-    return {"employer": employer, "neglected_before": quiet_employers.quiet_before()}
 
 
 @bp.route("/")
@@ -59,7 +36,7 @@ def index():
         partner_contacts=contacts.recent_contacts_by_others(current_user),
         overdue_vacancies=vacancies.overdue_vacancies(current_user, limit=OVERDUE_VACANCIES_SHOWN),
         overdue_vacancies_shown=OVERDUE_VACANCIES_SHOWN,
-        **follow_up_section_context(current_user),
+        **worklist.follow_up_section_context(current_user),
     )
 
 
@@ -71,4 +48,4 @@ def employer_row(id: int):
     permissions.require(permissions.can_view_employer(current_user, employer))
     if not is_htmx():
         return redirect(url_for("worklist.index"))
-    return render_template("worklist/_employer.html", **employer_row_context(employer))
+    return render_template("worklist/_employer.html", **worklist.employer_row_context(employer))
