@@ -113,6 +113,7 @@ INVOLVEMENT_ROLE_LABELS = {
     "overig": _l("Overig"),
 }
 
+FOLLOW_UP_STATUS_LABELS = {"open": _l("Open"), "afgerond": _l("Afgerond"), "geannuleerd": _l("Geannuleerd")}
 DELIVERY_KIND_LABELS = {
     "due": _l("Herinnering: opvolgactie vandaag"),
     "overdue": _l("Herinnering: opvolgactie verlopen"),
@@ -138,6 +139,7 @@ ALL_LABELS = {
     "education_level": EDUCATION_LEVEL_LABELS,
     "learning_path": LEARNING_PATH_LABELS,
     "delivery_kind": DELIVERY_KIND_LABELS,
+    "follow_up_status": FOLLOW_UP_STATUS_LABELS,
 }
 
 # --- the audit log (Logboek) -------------------------------------------------------------------
@@ -284,7 +286,6 @@ FIELD_LABELS = {
     "format": _l("Formaat"),
     "table": _l("Tabel"),
 }
-FOLLOW_UP_STATUS_LABELS = {"open": _l("Open"), "done": _l("Afgerond")}
 # Which stored codes a field holds: per record type first, then for any record.
 VALUE_LABELS = {
     ("vacancy", "status"): VACANCY_STATUS_LABELS,

@@ -64,7 +64,7 @@ def test_feed_has_the_open_follow_ups_as_all_day_events(client, owner, factories
     )
     later = factories.FollowUpFactory(owner=owner, employer=employer, due_date=date(2027, 1, 12), subject="Evaluatie")
     done = factories.FollowUpFactory(owner=owner, due_date=date(2026, 12, 1), subject="Al gedaan")
-    done.status, done.done_at = "done", done.created_at
+    done.status, done.done_at = "afgerond", done.created_at
     factories.FollowUpFactory(due_date=date(2026, 12, 1), subject="Van een ander")
     accounts.regenerate_ical_token(owner)
     db.session.commit()

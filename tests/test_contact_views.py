@@ -392,7 +392,7 @@ def test_follow_up_done_without_javascript(client, follow_up, am):
     response = client.post(f"/opvolgacties/{follow_up.id}/afronden", data={"csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/"
     db.session.refresh(follow_up)
-    assert follow_up.status == "done" and follow_up.done_at is not None
+    assert follow_up.status == "afgerond" and follow_up.done_at is not None
     assert contacts_of(follow_up.employer) == []
     assert db.session.scalar(
         select(AuditEvent).where(
@@ -422,7 +422,7 @@ def test_follow_up_done_with_contact_and_next_follow_up_via_htmx(client, follow_
     assert html.lstrip().startswith('<section id="my-follow-ups"')
     assert "afgerond. Het contactmoment is vastgelegd. Nieuwe opvolgactie op" in html
     db.session.refresh(follow_up)
-    assert follow_up.status == "done"
+    assert follow_up.status == "afgerond"
     [contact] = contacts_of(employer)
     assert contact.summary == "Gebeld, plek komt in augustus vrij" and contact.author_id == am.id
     new = [f for f in follow_ups_of(employer) if f.status == "open"]
@@ -544,7 +544,7 @@ def test_contactpersoon_and_coordinator_may_change_anothers_follow_up(client, fa
     token = csrf_token(client, "/")
     assert client.post(f"/opvolgacties/{theirs.id}/afronden", data={"csrf_token": token}).status_code == 302
     db.session.refresh(theirs)
-    assert theirs.status == "done"
+    assert theirs.status == "afgerond"
 
 
 def test_unknown_follow_up_is_404_and_get_is_not_allowed(client, follow_up, am):

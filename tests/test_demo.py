@@ -153,7 +153,7 @@ def test_follow_ups_cover_overdue_today_and_later(session, seeded):
     open_due = session.scalars(select(FollowUp.due_date).where(FollowUp.status == "open")).all()
     assert any(due < today() for due in open_due)
     assert any(due > today() for due in open_due)
-    done = session.scalars(select(FollowUp).where(FollowUp.status == "done")).all()
+    done = session.scalars(select(FollowUp).where(FollowUp.status == "afgerond")).all()
     assert done and all(item.done_at is not None for item in done)
 
 

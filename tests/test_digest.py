@@ -90,7 +90,7 @@ def test_digest_has_the_five_sections(factories, am):
     week = fu(owner=am, employer=employer, subject="Bezoek plannen", due_date=date(2026, 11, 29))  # Sunday
     fu(owner=am, employer=employer, subject="Volgende week", due_date=date(2026, 11, 30))
     done = fu(owner=am, employer=employer, subject="Al gedaan", due_date=THURSDAY - timedelta(days=1))
-    done.status, done.done_at = "done", at(THURSDAY, 8)
+    done.status, done.done_at = "afgerond", at(THURSDAY, 8)
     fu(subject="Van een ander", due_date=THURSDAY)
     contact = factories.ContactFactory(
         employer=employer, author=partner, occurred_at=at(THURSDAY - timedelta(days=1), 14), summary="Belde over BBL"

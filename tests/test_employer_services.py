@@ -205,7 +205,7 @@ def test_complete_follow_up_with_contact_and_reschedule(session, factories):
     first = factories.FollowUpFactory(owner=me, employer=employer)
     second = factories.FollowUpFactory(owner=me, employer=employer)
     logged = contacts.complete_follow_up(me, first, ContactData(channel="telefoon", summary="Teruggebeld, akkoord"))
-    assert first.status == "done" and first.done_at and logged.employer_id == employer.id
+    assert first.status == "afgerond" and first.done_at and logged.employer_id == employer.id
     with pytest.raises(ServiceError, match="al afgerond"):
         contacts.complete_follow_up(me, first)
     contacts.reschedule_follow_up(me, second, today() + timedelta(days=7))

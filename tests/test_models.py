@@ -108,12 +108,12 @@ def test_follow_up_needs_a_subject_and_consistent_done_at(session, factories):
     with pytest.raises(IntegrityError), session.begin_nested():
         factories.FollowUpFactory(employer=None)
     with pytest.raises(IntegrityError), session.begin_nested():
-        factories.FollowUpFactory(status="done", done_at=None)
+        factories.FollowUpFactory(status="afgerond", done_at=None)
 
 
 def test_at_most_one_open_automatic_follow_up_per_employer(session, factories):
     employer = factories.EmployerFactory()
-    factories.FollowUpFactory(employer=employer, automatic=True, status="done", done_at=utcnow())
+    factories.FollowUpFactory(employer=employer, automatic=True, status="afgerond", done_at=utcnow())
     factories.FollowUpFactory(employer=employer, automatic=True)  # a closed one does not count
     factories.FollowUpFactory(employer=employer)  # nor do follow-ups people made
     with pytest.raises(IntegrityError), session.begin_nested():

@@ -324,7 +324,7 @@ def pipeline_world(world, factories):
     f.FollowUpFactory(owner=w.anna, employer=w.e_anna, due_date=on - timedelta(days=10), subject="Offerte nasturen")
     f.FollowUpFactory(owner=w.anna, employer=w.e_anna, due_date=on, subject="Vandaag bezoeken")  # not overdue
     f.FollowUpFactory(
-        owner=w.anna, employer=w.e_anna, due_date=on - timedelta(days=5), status="done", done_at=utcnow()
+        owner=w.anna, employer=w.e_anna, due_date=on - timedelta(days=5), status="afgerond", done_at=utcnow()
     )  # done: not counted
     f.FollowUpFactory(owner=w.bram, employer=w.e_bram, due_date=on - timedelta(days=3), subject="Intake plannen")
     # employers without contact for 90+ days

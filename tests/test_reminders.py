@@ -58,7 +58,7 @@ def test_scan_claims_each_due_follow_up_once(factories):
     due = [factories.FollowUpFactory(owner=owner, due_date=TODAY) for _ in range(3)]
     factories.FollowUpFactory(owner=owner, due_date=TODAY + timedelta(days=1))  # not yet
     done = factories.FollowUpFactory(owner=owner, due_date=TODAY)
-    done.status, done.done_at = "done", NOW
+    done.status, done.done_at = "afgerond", NOW
     db.session.flush()
 
     first = reminders.claim_follow_up_reminders(NOW)
@@ -236,7 +236,7 @@ def test_no_reminder_about_a_trajectory_the_owner_may_no_longer_see(factories):
 def test_a_follow_up_done_before_the_send_is_skipped(factories):
     follow_up = factories.FollowUpFactory(due_date=TODAY)
     ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
-    follow_up.status, follow_up.done_at = "done", NOW
+    follow_up.status, follow_up.done_at = "afgerond", NOW
     assert send_all(ids) == ["skipped"]
     assert sent_messages() == []
     assert deliveries()[0].last_error == "De opvolgactie is afgerond."
@@ -555,7 +555,7 @@ def test_quiet_employer_gets_one_automatic_follow_up_per_quiet_spell(factories):
     assert created.due_date == TODAY and "90 dagen" in created.subject
     assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=1)) == []  # open: not again
 
-    created.status, created.done_at = "done", now + timedelta(days=2)
+    created.status, created.done_at = "afgerond", now + timedelta(days=2)
     db.session.flush()
     assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=3)) == []  # still the same spell
 

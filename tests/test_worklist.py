@@ -45,7 +45,7 @@ def test_follow_ups_grouped_by_due_date(client, factories, me):
     factories.FollowUpFactory(owner=me, employer=employer, subject="Later: evaluatie", due_date=on + timedelta(days=30))
     if end_of_week > on:
         factories.FollowUpFactory(owner=me, employer=employer, subject="Deze week: terugbellen", due_date=end_of_week)
-    factories.FollowUpFactory(owner=me, employer=employer, subject="Al gedaan", status="done", done_at=utcnow())
+    factories.FollowUpFactory(owner=me, employer=employer, subject="Al gedaan", status="afgerond", done_at=utcnow())
     factories.FollowUpFactory(employer=employer, subject="Van een ander")
     login_as(client, me)
     html = client.get("/").get_data(as_text=True)

@@ -240,7 +240,7 @@ class EmployerSteps(SeederBase):
         due = self.local_day(occurred) + timedelta(days=rng.randint(2, 14))
         status, done_at = "open", None
         if due < self.today - timedelta(days=30) or (due < self.today and rng.random() < 0.8):
-            status = "done" if rng.random() < 0.93 else "cancelled"
+            status = "afgerond" if rng.random() < 0.93 else "geannuleerd"
             done_at = self.moment(due + timedelta(days=rng.randint(-2, 3)), occurred)
         return {
             "row": {

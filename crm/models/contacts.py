@@ -27,7 +27,7 @@ CHANNELS = (
     "overig",
 )
 VISIBILITIES = ("gedeeld", "intern")
-FOLLOWUP_STATUSES = ("open", "done", "cancelled")
+FOLLOWUP_STATUSES = ("open", "afgerond", "geannuleerd")  # Dutch, as every status (README)
 
 
 class Contact(TimestampMixin, Base):
@@ -89,7 +89,7 @@ class FollowUp(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     subject: Mapped[str] = mapped_column(String(300))
     due_date: Mapped[date]
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[str] = mapped_column(String(20), default="open")
     done_at: Mapped[datetime | None]
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), index=True)
     vacancy_id: Mapped[int | None] = mapped_column(ForeignKey("vacancy.id"), index=True)

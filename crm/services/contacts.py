@@ -192,10 +192,10 @@ def complete_follow_up(
         logged = log_contact(actor, follow_up.employer, contact, next_follow_up)
     elif next_follow_up is not None:
         create_follow_up(actor, next_follow_up, employer=follow_up.employer, vacancy=follow_up.vacancy)
-    follow_up.status = "done"
+    follow_up.status = "afgerond"
     follow_up.done_at = utcnow()
     db.session.flush()
-    audit(actor, "update", follow_up, changes={"status": ["open", "done"]})
+    audit(actor, "update", follow_up, changes={"status": ["open", "afgerond"]})
     return logged
 
 
