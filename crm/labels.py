@@ -291,7 +291,12 @@ VALUE_LABELS = {
     ("vacancy", "status"): VACANCY_STATUS_LABELS,
     ("trajectory", "status"): TRAJECTORY_STATUS_LABELS,
     ("employer", "status"): EMPLOYER_STATUS_LABELS,
-    ("follow_up", "status"): FOLLOW_UP_STATUS_LABELS,
+    # the audit trail keeps the codes of before migration c4f0e1d2a3b5 (done, cancelled)
+    ("follow_up", "status"): {
+        **FOLLOW_UP_STATUS_LABELS,
+        "done": FOLLOW_UP_STATUS_LABELS["afgerond"],
+        "cancelled": FOLLOW_UP_STATUS_LABELS["geannuleerd"],
+    },
     ("trajectory", "kind"): TRAJECTORY_KIND_LABELS,
     ("ambition", "kind"): TRAJECTORY_KIND_LABELS,
     ("organisation", "kind"): ORGANISATION_KIND_LABELS,
