@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -61,6 +62,25 @@ def _stale_message(name: str) -> str:
     )
 
 
+def _save_versioned(form, model, id: int | None, save: Callable[[], object]) -> bool:
+    """Run ``save`` and commit; False when it was refused. A stale version is rolled back and
+    the form gets the stored version with the message (saving again is then a deliberate
+    choice); a rule's refusal is shown at the name field."""
+    try:
+        save()
+    except StaleRecord:
+        db.session.rollback()  # the refused save is undone here, not in the service
+        record = _get(model, id)  # fresh, after the rollback
+        form.version.data = str(record.version)
+        flash(_stale_message(record.name), "warning")
+        return False
+    except ServiceError as error:
+        form.name.errors.append(str(error))
+        return False
+    db.session.commit()
+    return True
+
+
 @bp.route("/organisaties/nieuw", methods=["GET", "POST"])
 @bp.route("/organisaties/<int:id>", methods=["GET", "POST"])
 def organisation_edit(id: int | None = None):
@@ -68,24 +88,20 @@ def organisation_edit(id: int | None = None):
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
         version = form.submitted_version()
-        try:
-            organisations.save_organisation(
+        saved = _save_versioned(
+            form,
+            Organisation,
+            id,
+            lambda: organisations.save_organisation(
                 current_user,
                 organisation,
                 name=form.name.data,
                 kind=form.kind.data,
                 active=form.active.data,
                 version=version,
-            )
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            organisation = _get(Organisation, id)  # fresh, after a rollback
-            form.version.data = str(organisation.version)  # saving again now is a deliberate choice
-            flash(_stale_message(organisation.name), "warning")
-        except ServiceError as error:
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
             flash(_("De organisatie is opgeslagen."), "success")
             return redirect(url_for("admin.organisations_list"))
     return render_template("admin/organisation_form.html", form=form, organisation=organisation)
@@ -121,8 +137,11 @@ def partnership_edit(id: int | None = None):
     if form.validate_on_submit():
         version = form.submitted_version()
         members = [o for o in all_orgs if o.id in set(form.member_ids.data or [])]
-        try:
-            organisations.save_partnership(
+        saved = _save_versioned(
+            form,
+            Partnership,
+            id,
+            lambda: organisations.save_partnership(
                 current_user,
                 partnership,
                 name=form.name.data,
@@ -132,16 +151,9 @@ def partnership_edit(id: int | None = None):
                 members=members,
                 active=form.active.data,
                 version=version,
-            )
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            partnership = _get(Partnership, id)  # fresh, after a rollback
-            form.version.data = str(partnership.version)  # saving again now is a deliberate choice
-            flash(_stale_message(partnership.name), "warning")
-        except ServiceError as error:
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
             flash(_("Het samenwerkingsverband is opgeslagen."), "success")
             return redirect(url_for("admin.partnerships_list"))
     return render_template("admin/partnership_form.html", form=form, partnership=partnership)
