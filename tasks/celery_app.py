@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from celery import Celery, Task
 from celery.signals import worker_process_init
@@ -13,10 +14,11 @@ from tasks.schedule import beat_schedule
 TASK_MODULES = ["tasks.housekeeping", "tasks.privacy", "tasks.reminders"]
 
 
-def create_celery(flask_app: Flask) -> Celery:
+def create_celery(flask_app: Flask) -> Celery[Any]:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            if has_app_context() and current_app._get_current_object() is flask_app:
+            # Flask types ``current_app`` as the app itself, not as the proxy it is.
+            if has_app_context() and current_app._get_current_object() is flask_app:  # type: ignore[attr-defined]
                 return self.run(*args, **kwargs)  # eager, inside a request or test: keep its context
             with flask_app.app_context():
                 return self.run(*args, **kwargs)

@@ -130,7 +130,7 @@ class EmployerSteps(SeederBase):
         plan["assignments"] = assignments
 
         def cp_at(moment: datetime) -> int:
-            return previous if previous is not None and moment < handover_at else cp
+            return previous if previous is not None and handover_at is not None and moment < handover_at else cp
 
         # the employer's own people
         people = []
@@ -165,7 +165,7 @@ class EmployerSteps(SeederBase):
             contacts.append(self.plan_contact(occurred, cp_at(occurred), people))
 
         # vacancies (about one per three employers)
-        vacancies = []
+        vacancies: list[dict] = []
         chance = {"actief": 0.42, "prospect": 0.15, "inactief": 0.08}[status]
         while rng.random() < chance and len(vacancies) < 3:
             vacancies.append(
@@ -364,7 +364,9 @@ class EmployerSteps(SeederBase):
         insert_rows(ContactpersoonAssignment, assignment_rows)
         vacancy_ids = iter(insert_with_ids(Vacancy, vacancy_rows))
 
-        change_rows, link_rows, contact_rows = [], [], []
+        change_rows: list[dict] = []
+        link_rows: list[dict] = []
+        contact_rows: list[dict] = []
         for plan in plans:
             plan["people_ids"] = [next(people_ids) for _ in plan["people"]]
             plan["vacancy_ids"] = []

@@ -73,13 +73,13 @@ class Seeder(PartnershipSteps, EmployerSteps, TrajectorySteps):
             .order_by(Contact.occurred_at.desc())
             .limit(4)
         ).all()
-        for index, row in enumerate(partner_contacts):
+        for index, contact in enumerate(partner_contacts):
             self.notify(
                 me,
                 "contact_logged_by_partner",
-                f"{row.author} heeft contact gehad met {row.name} ({CHANNEL_NAMES[row.channel]}).",
-                f"/werkgevers/{row.id}",
-                row.occurred_at,
+                f"{contact.author} heeft contact gehad met {contact.name} ({CHANNEL_NAMES[contact.channel]}).",
+                f"/werkgevers/{contact.id}",
+                contact.occurred_at,
                 read=index >= 2,
             )
         due = db.session.execute(
@@ -88,14 +88,18 @@ class Seeder(PartnershipSteps, EmployerSteps, TrajectorySteps):
             .order_by(FollowUp.due_date.desc(), FollowUp.id)
             .limit(2)
         ).all()
-        for row in due:
-            when = "staat voor vandaag" if row.due_date == self.today else f"is te laat (was {row.due_date:%d-%m-%Y})"
+        for follow_up in due:
+            when = (
+                "staat voor vandaag"
+                if follow_up.due_date == self.today
+                else f"is te laat (was {follow_up.due_date:%d-%m-%Y})"
+            )
             self.notify(
                 me,
                 "follow_up_due",
-                f"Opvolgactie '{row.subject}' {when}.",
-                f"/werkgevers/{row.employer_id}" if row.employer_id else "/",
-                self.moment(row.due_date),
+                f"Opvolgactie '{follow_up.subject}' {when}.",
+                f"/werkgevers/{follow_up.employer_id}" if follow_up.employer_id else "/",
+                self.moment(follow_up.due_date),
                 read=False,
             )
         handovers = db.session.execute(
@@ -109,13 +113,13 @@ class Seeder(PartnershipSteps, EmployerSteps, TrajectorySteps):
             .order_by(ContactpersoonAssignment.started_at.desc())
             .limit(2)
         ).all()
-        for row in handovers:
+        for handover in handovers:
             self.notify(
                 me,
                 "employer_assigned",
-                f"U bent nu contactpersoon van {row.name}".rstrip(".") + ".",
-                f"/werkgevers/{row.id}",
-                row.started_at,
+                f"U bent nu contactpersoon van {handover.name}".rstrip(".") + ".",
+                f"/werkgevers/{handover.id}",
+                handover.started_at,
                 read=True,
             )
 

@@ -234,7 +234,9 @@ class TrajectorySteps(SeederBase):
                 trajectory["row"]["participant_id"] = participant_id
                 trajectory_plans.append(trajectory)
         trajectory_ids = insert_with_ids(Trajectory, [t["row"] for t in trajectory_plans])
-        change_rows, involvement_rows, follow_up_rows = [], [], []
+        change_rows: list[dict] = []
+        involvement_rows: list[dict] = []
+        follow_up_rows: list[dict] = []
         for trajectory, trajectory_id in zip(trajectory_plans, trajectory_ids, strict=True):
             for row in trajectory["changes"]:
                 row["trajectory_id"] = trajectory_id

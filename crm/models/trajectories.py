@@ -217,9 +217,10 @@ def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]
             involved[trajectory_id].append((organisation_id, role))
     keys = {trajectory_id: organisation_roles_key(involved[trajectory_id]) for trajectory_id in ids}
     if keys:
-        table = Trajectory.__table__
         connection.execute(
-            sql_update(table).where(table.c.id == bindparam("trajectory_id")).values(involvement_key=bindparam("key")),
+            sql_update(Trajectory)
+            .where(Trajectory.id == bindparam("trajectory_id"))
+            .values(involvement_key=bindparam("key")),
             [{"trajectory_id": trajectory_id, "key": key} for trajectory_id, key in keys.items()],
         )
     return keys

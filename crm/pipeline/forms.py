@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -71,7 +73,7 @@ class AmbitionForm(BaseForm):
     # What the form showed: "<partnership>:<period>:<duaal>:<evc>" (empty: no ambition yet).
     gezien = HiddenField()
 
-    def show(self, partnership_id: int, period_id: int, targets: dict[str, int | None]) -> None:
+    def show(self, partnership_id: int, period_id: int, targets: Mapping[str, int | None]) -> None:
         """Record the stored ambitions of this partnership and period as the ones shown."""
         values = [str(targets.get(kind)) if targets.get(kind) is not None else "" for kind in ("duaal", "evc")]
         self.gezien.data = ":".join([str(partnership_id), str(period_id), *values])

@@ -194,7 +194,7 @@ def _per_account_manager_table(traj: list[dict], vac: list[dict]) -> Table:
     for row in vac:
         people.setdefault(row["user_id"], {"name": row["name"], "t": defaultdict(int), "v": {}})["v"] = row
     order = sorted(people.items(), key=lambda pair: (pair[0] == NONE_ID, pair[1]["name"].lower()))
-    columns = [("v", m, "vacatures") for m in ("totaal", "open", "vervuld")]
+    columns: list[tuple[str, str, str | None]] = [("v", m, "vacatures") for m in ("totaal", "open", "vervuld")]
     columns += [("t", m, "trajecten") for m in ACCOUNT_MANAGER_TRAJECTORY_MEASURES]
     rows = _account_manager_rows(order, columns)
     return Table(
@@ -220,7 +220,8 @@ def _account_manager_rows(people: list[tuple[int, dict]], columns: list[tuple[st
     """A row per account manager (``people``: user id and an item with a ``name`` and counts per
     part), then a total row. Each column is (part, measure, list): the count drills down to that
     list for that account manager; without a list it is a plain value, not totalled."""
-    rows, sums = [], defaultdict(int)
+    rows: list[list[Cell]] = []
+    sums: defaultdict[tuple[str, str], int] = defaultdict(int)
     for user_id, item in people:
         row = [Cell(item["name"])]
         for part, measure, listed in columns:

@@ -57,8 +57,11 @@ def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 
     for chunk in chunks:
         values = [{"b_id": employer_id, "b_text": text} for employer_id, text in search_texts(chunk).items()]
         for start in range(0, len(values), batch):
+            # The Core table, not update(Employer): on a Session a list of parameters would make the
+            # latter an ORM bulk update by primary key. SQLAlchemy types ``__table__`` as a
+            # FromClause, which update() does not accept, though it is a Table.
             db.session.execute(
-                update(Employer.__table__)
+                update(Employer.__table__)  # type: ignore[arg-type]
                 .where(Employer.__table__.c.id == bindparam("b_id"))
                 .values(search_text=bindparam("b_text")),
                 values[start : start + batch],

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from math import ceil
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, String, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
@@ -99,7 +99,8 @@ def _statements(active: bool, role: str, organisation_id: int) -> tuple[Select, 
     employer and the page left as parameters. Built once per kind of viewer, so SQLAlchemy keeps
     their cache keys. The visibility clauses (``crm.permissions``) read only these attributes;
     the stand-in has no others, so a clause that starts reading more fails here, loudly."""
-    viewer = SimpleNamespace(active=active, role=role, organisation_id=organisation_id)
+    # A stand-in for a User on purpose (see above): typed as one for the clauses it is passed to.
+    viewer = cast(User, SimpleNamespace(active=active, role=role, organisation_id=organisation_id))
     timeline = union_all(*_parts(viewer, bindparam("employer_id"))).subquery("timeline")
     page = (
         select(timeline.c.kind, timeline.c.id, timeline.c.at, func.count().over().label("total"))

@@ -145,9 +145,9 @@ def _yes_no(value: str) -> bool:
 # value is refused on its row instead of failing the whole import), and the form's limit for notes.
 LIMITS = {
     **{
-        f.key: column.type.length
+        f.key: length
         for f in FIELDS
-        if (column := Employer.__table__.c.get(f.key)) is not None and getattr(column.type, "length", None)
+        if (column := Employer.__table__.c.get(f.key)) is not None and (length := getattr(column.type, "length", None))
     },
     "notes": 10_000,
 }
@@ -247,7 +247,7 @@ class RowChecker:
             self.unmapped = self._unmapped()
         values = dict(self.unmapped[0])
         errors = list(self.unmapped[1])
-        columns = self.mapping.items()
+        columns = list(self.mapping.items())
         if known is not None:
             values.update(known[0])
             errors = [e for e in errors if e[0] in DATABASE_FIELDS] + [(key, message) for key, message in known[1]]
@@ -300,7 +300,8 @@ def check_rows(
                 Employer.kvk_number.in_(ordered[start : start + BATCH])
             )
         ):
-            existing[kvk] = (employer_id, name)
+            if kvk is not None:  # always: the WHERE matched it (the column itself may be empty)
+                existing[kvk] = (employer_id, name)
     first_row: dict[str, int] = {}
     for row in rows:
         kvk = row.values.get("kvk_number")

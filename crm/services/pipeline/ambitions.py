@@ -16,8 +16,10 @@ the user has not seen is refused (:class:`AmbitionsChanged`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -169,7 +171,8 @@ def _started_per_day(partnership_ids: list[int], first: date, last: date) -> dic
     for kind, day, count in db.session.execute(query):
         if isinstance(day, str):  # SQLite may hand back text for a grouped date
             day = date.fromisoformat(day)
-        result[kind][day] = count
+        if day is not None:  # always: STARTED and the date range leave out a missing start
+            result[kind][day] = count
     return result
 
 
@@ -194,7 +197,7 @@ def _cumulative_chart(
     ambition as a straight line from 0 at the start to the target at the end of the period."""
     ends = _month_ends(period)
     length = (period.ends_on - period.starts_on).days + 1
-    datasets = []
+    datasets: list[dict[str, Any]] = []
     targets = {line.kind: line.target for line in lines if line.kind}
     for kind in TRAJECTORY_KINDS:
         days = sorted((d, n) for d, n in daily[kind].items() if period.starts_on <= d <= period.ends_on)
@@ -241,7 +244,7 @@ def set_ambitions(
     actor: User,
     partnership: Partnership,
     period: ProgrammePeriod,
-    targets: dict[str, int],
+    targets: Mapping[str, int | None],
     *,
     seen: dict[str, int | None],
 ) -> list[Ambition]:
@@ -254,11 +257,13 @@ def set_ambitions(
         permissions.can_edit_ambitions(actor, partnership),
         "Alleen coördinatoren van dit samenwerkingsverband en beheerders stellen de ambities vast.",
     )
+    checked: dict[str, int] = {}
     for kind, target in targets.items():
         if kind not in TRAJECTORY_KINDS:
             raise ServiceError(f"Onbekende soort traject: {kind}.")
         if target is None or target < 0:
             raise ServiceError("Een ambitie is een aantal trajecten van 0 of meer; een negatief getal kan niet.")
+        checked[kind] = target
     existing = {
         a.kind: a
         for a in db.session.scalars(
@@ -267,9 +272,9 @@ def set_ambitions(
             .with_for_update()  # PostgreSQL: a concurrent save waits here, then sees this one's values
         )
     }
-    _check_seen(existing, seen, targets)
+    _check_seen(existing, seen, checked)
     saved = []
-    for kind, target in targets.items():
+    for kind, target in checked.items():
         ambition = existing.get(kind)
         if ambition is None:
             ambition = Ambition(partnership=partnership, period=period, kind=kind, target=target)
@@ -281,7 +286,7 @@ def set_ambitions(
                 current = current_targets(partnership.id, period.id)
                 raise AmbitionsChanged(
                     {k: current.get(k) for k in TRAJECTORY_KINDS},
-                    [AmbitionChange(k, seen.get(k), current.get(k)) for k in targets if current.get(k) != seen.get(k)],
+                    [AmbitionChange(k, seen.get(k), current.get(k)) for k in checked if current.get(k) != seen.get(k)],
                 ) from None
             audit(
                 actor,
@@ -318,12 +323,12 @@ def _check_seen(existing: dict[str, Ambition], seen: dict[str, int | None], targ
             .where(AuditEvent.object_type == "ambition", AuditEvent.object_id.in_(ids))
             .order_by(AuditEvent.id)
         )
-        last = {event.object_id: event for event in events}  # the latest per ambition
+        last = {event.object_id: event for event in events if event.object_id is not None}  # the latest per ambition
     names = actor_names(list(last.values()))
     changes = []
     for kind in differs:
         event = last.get(existing[kind].id) if kind in existing else None
-        by = names.get(event.actor_id, "") if event is not None else ""
+        by = names.get(event.actor_id, "") if event is not None and event.actor_id is not None else ""
         changes.append(AmbitionChange(kind, seen.get(kind), current[kind], by, event.occurred_at if event else None))
     raise AmbitionsChanged(current, changes)
 

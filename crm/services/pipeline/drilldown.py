@@ -123,8 +123,8 @@ def _drill_clauses(scope: Scope, drill: Drill, started_in: ProgrammePeriod | Non
                 Trajectory.actual_start >= started_in.starts_on,
                 Trajectory.actual_start <= started_in.ends_on,
             ]
-        elif TRAJECTORY_MEASURES[drill.measure] is not None:
-            clauses.append(TRAJECTORY_MEASURES[drill.measure])
+        elif (measure := TRAJECTORY_MEASURES[drill.measure]) is not None:
+            clauses.append(measure)
         if drill.kind:
             clauses.append(Trajectory.kind == drill.kind)
         if drill.involved_organisation_id is not None:
@@ -136,8 +136,8 @@ def _drill_clauses(scope: Scope, drill: Drill, started_in: ProgrammePeriod | Non
         return Trajectory, clauses
     if drill.list == "vacatures":
         clauses = vacancy_clauses(scope)
-        if VACANCY_MEASURES[drill.measure] is not None:
-            clauses.append(VACANCY_MEASURES[drill.measure])
+        if (measure := VACANCY_MEASURES[drill.measure]) is not None:
+            clauses.append(measure)
         if drill.involved_organisation_id is not None:
             clauses.append(vacancy_involves(drill.involved_organisation_id))
         if drill.account_manager_id is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
 from flask_babel import LazyString
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
@@ -191,7 +192,7 @@ def scope_for(
     actor: User,
     filters: PipelineFilters,
     *,
-    allowed: list[int] | None | bool = False,
+    allowed: list[int] | None | Literal[False] = False,
     on: date | None = None,
     now: datetime | None = None,
 ) -> Scope:
@@ -261,7 +262,8 @@ def _in_period(column, period: ProgrammePeriod) -> ColumnElement[bool]:
 
 
 def trajectory_clauses(scope: Scope) -> list[ColumnElement[bool]]:
-    f, clauses = scope.filters, []
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = []
     if scope.partnership_ids is not None:
         clauses.append(Trajectory.partnership_id.in_(scope.partnership_ids) if scope.partnership_ids else false())
     if scope.period is not None:
@@ -289,7 +291,8 @@ def with_employer(query):
 
 def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on vacancies and their employer: for queries made by :func:`with_employer`."""
-    f, clauses = scope.filters, []
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = []
     if scope.partnership_ids is not None:
         clauses.append(_works_in_scope(Employer.contactpersoon_id, scope.partnership_ids))
     if scope.period is not None:
@@ -309,7 +312,8 @@ def vacancy_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
-    f, clauses = scope.filters, [FollowUp.status == "open"]
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = [FollowUp.status == "open"]
     if scope.partnership_ids is not None:
         clauses.append(_works_in_scope(FollowUp.owner_id, scope.partnership_ids))
     if f.region_id is not None:
@@ -322,7 +326,8 @@ def follow_up_clauses(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def employer_clauses(scope: Scope) -> list[ColumnElement[bool]]:
-    f, clauses = scope.filters, [Employer.merged_into_id.is_(None)]
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = [Employer.merged_into_id.is_(None)]
     if scope.partnership_ids is not None:
         clauses.append(_works_in_scope(Employer.contactpersoon_id, scope.partnership_ids))
     if f.region_id is not None:
