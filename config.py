@@ -165,7 +165,7 @@ class Config:
     # headers are ignored (a client could write anything in them).
     PROXY_HOPS = env_int("CRM_PROXY_HOPS", 0)
     # Sign-in throttling (Flask-Limiter): per IP address and per account, counted across every
-    # process of the installation: an SQLite file in the embedded default (crm.ratelimit_store),
+    # process of the installation: an SQLite file in the embedded default (crm.lib.ratelimit_store),
     # Redis in production (e.g. redis://host:6379/1). memory:// counts per process.
     RATELIMIT_STORAGE_URI = env("CRM_RATELIMIT_STORAGE_URL", f"sqlite:///{INSTANCE_DIR / 'limits.sqlite'}")
     RATELIMIT_HEADERS_ENABLED = False
@@ -215,7 +215,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     SERVER_NAME = None
-    SMTP_HOST = ""  # never real mail from the unit tests: it is kept in memory (crm.services.mail)
+    SMTP_HOST = ""  # never real mail from the unit tests: it is kept in memory (crm.lib.mail)
     MAIL_OUTBOX_DIR = None
 
 

@@ -30,8 +30,8 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from crm.extensions import db  # noqa: E402
+from crm.lib.clock import today  # noqa: E402
 from crm.models import Delivery  # noqa: E402
-from crm.services.clock import today  # noqa: E402
 from tests.conftest import migrated_app  # noqa: E402
 from tests.worker.harness import Cluster, SmtpSink, make_follow_ups, wait_for  # noqa: E402
 

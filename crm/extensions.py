@@ -2,7 +2,7 @@
 
 The limiter counts per ``request.remote_addr``: the client's own address, also behind the
 proxies that ``PROXY_HOPS`` trusts (create_app applies werkzeug's ProxyFix). Its storage
-comes from ``RATELIMIT_STORAGE_URI``; ``sqlite:///...`` is crm.ratelimit_store.
+comes from ``RATELIMIT_STORAGE_URI``; ``sqlite:///...`` is crm.lib.ratelimit_store.
 """
 
 from flask_babel import Babel
@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from crm import ratelimit_store  # noqa: F401  (registers the sqlite:// storage with limits)
+from crm.lib import ratelimit_store  # noqa: F401  (registers the sqlite:// storage with limits)
 from crm.models.base import Base
 
 db = SQLAlchemy(model_class=Base)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import Employer, EmployerContact, FollowUp, Participant, Trajectory, User, Vacancy
+from crm.models import Employer, EmployerPerson, FollowUp, Participant, Trajectory, User, Vacancy
 from crm.services import trajectories
 
 
@@ -28,9 +28,9 @@ def load_follow_up_or_404(follow_up_id: int, user: User) -> FollowUp:
     return follow_up
 
 
-def load_person_or_404(employer: Employer, person_id: int, user: User) -> EmployerContact:
+def load_person_or_404(employer: Employer, person_id: int, user: User) -> EmployerPerson:
     """A person at this employer (whom the caller loaded): 404 for a person of another one."""
-    person = db.session.get(EmployerContact, person_id)
+    person = db.session.get(EmployerPerson, person_id)
     if person is None or person.employer_id != employer.id or not permissions.can_view_employer_person(user, person):
         abort(404)
     return person

@@ -35,7 +35,7 @@ from crm.models import (
     Contact,
     Delivery,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Notification,
     Participant,
@@ -162,13 +162,13 @@ def can_export_employers(user: User) -> bool:
     return user.active
 
 
-def can_view_employer_person(user: User, person: EmployerContact) -> bool:
+def can_view_employer_person(user: User, person: EmployerPerson) -> bool:
     """A person at the employer is seen with the employer."""
     return can_view_employer(user, person.employer)
 
 
 def visible_employer_people_clause(user: User) -> ColumnElement[bool]:
-    return EmployerContact.employer_id.in_(select(Employer.id).where(visible_employers_clause(user)))
+    return EmployerPerson.employer_id.in_(select(Employer.id).where(visible_employers_clause(user)))
 
 
 def can_log_contact(user: User, employer: Employer) -> bool:
@@ -492,7 +492,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "employer": Kind(Employer, can_view_employer, visible_employers_clause),
-    "employer_contact": Kind(EmployerContact, can_view_employer_person, visible_employer_people_clause),
+    "employer_contact": Kind(EmployerPerson, can_view_employer_person, visible_employer_people_clause),
     "contact": Kind(Contact, can_view_contact, visible_contacts_clause),
     "follow_up": Kind(FollowUp, can_view_follow_up, visible_follow_ups_clause),
     "vacancy": Kind(Vacancy, can_view_vacancy, visible_vacancies_clause),

@@ -17,8 +17,9 @@ from flask import current_app
 
 from crm.database import begin_read_only
 from crm.extensions import db
-from crm.services import mail, reminders
-from crm.services.clock import today
+from crm.lib import mail
+from crm.lib.clock import today
+from crm.services import reminders
 
 # After this many failures of the mail server in a row (not of one message), a send batch stops
 # offering its messages: the server is down, and each further try would fail (or time out) too.

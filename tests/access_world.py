@@ -15,12 +15,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import (
     Ambition,
     AuditEvent,
     Contact,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Participant,
     ProgrammePeriod,
@@ -28,7 +29,6 @@ from crm.models import (
     User,
     Vacancy,
 )
-from crm.services.clock import today
 from tests import factories as f
 
 ACTORS = (
@@ -75,7 +75,7 @@ def build_world() -> World:
 
     employer = f.EmployerFactory(name="Metaalbedrijf Oost B.V.", contactpersoon=am)
     other_employer = f.EmployerFactory(name="Zorggroep West", contactpersoon=victim)
-    person = f.EmployerContactFactory(employer=employer, name="Ria Jansen")
+    person = f.EmployerPersonFactory(employer=employer, name="Ria Jansen")
     shared = f.ContactFactory(employer=employer, author=am, organisation=org_a)
     intern = f.ContactFactory(employer=employer, author=am, organisation=org_a, visibility="intern")
     follow_up = f.FollowUpFactory(owner=am, employer=employer, created_by=am)
@@ -157,7 +157,7 @@ def fingerprint() -> tuple:
         s.scalar(select(func.count()).select_from(model))
         for model in (
             Employer,
-            EmployerContact,
+            EmployerPerson,
             Contact,
             FollowUp,
             Vacancy,

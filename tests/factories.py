@@ -9,13 +9,15 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.lib.clock import today
+from crm.lib.passwords import hash_password
 from crm.models import (
     Ambition,
     AuditEvent,
     Contact,
     ContactpersoonAssignment,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Municipality,
     Notification,
@@ -31,8 +33,6 @@ from crm.models import (
     VacancyStatusChange,
 )
 from crm.models.base import utcnow
-from crm.services.clock import today
-from crm.services.passwords import hash_password
 
 PASSWORD = "correct-paard-batterij"
 _hash_cache: dict[str, str] = {}
@@ -105,9 +105,9 @@ class EmployerFactory(Base):
             db.session.flush()
 
 
-class EmployerContactFactory(Base):
+class EmployerPersonFactory(Base):
     class Meta:
-        model = EmployerContact
+        model = EmployerPerson
 
     employer = factory.SubFactory(EmployerFactory)
     name = factory.Faker("name", locale="nl_NL")

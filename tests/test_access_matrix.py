@@ -15,7 +15,7 @@ import re
 import pytest
 
 from crm.extensions import db
-from crm.services.clock import today
+from crm.lib.clock import today
 from tests.access_world import ACTORS, ICAL_TOKEN, SECRET_P1, SECRET_P2, build_world, fingerprint
 from tests.conftest import csrf_token, login_as
 

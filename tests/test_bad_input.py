@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import Employer
-from crm.services.clock import today
 from crm.services.search import apply_search, normalise
 from tests.conftest import csrf_token, login_as
 

@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.lib.passwords import verify_password
 from crm.models import User
-from crm.services.passwords import verify_password
 
 
 def test_create_user_makes_the_first_admin(app, session):

@@ -119,7 +119,7 @@ def test_the_log_level_comes_from_one_setting(monkeypatch):
         LOG_LEVEL = "DEBUG"
 
     create_app(Config)
-    assert logging.getLogger("crm.services.mail").getEffectiveLevel() == logging.DEBUG
+    assert logging.getLogger("crm.lib.mail").getEffectiveLevel() == logging.DEBUG
     Config.LOG_LEVEL = "WARNING"
     create_app(Config)
     assert logging.getLogger("tasks.reminders").getEffectiveLevel() == logging.WARNING

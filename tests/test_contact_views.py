@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import now_local, today
 from crm.models import AuditEvent, Contact, FollowUp, Notification
 from crm.models.base import utcnow
-from crm.services.clock import now_local, today
 from tests.conftest import csrf_token, login_as
 
 HTMX = {"HX-Request": "true"}
@@ -66,8 +66,8 @@ def contact_form(token, **overrides):
 
 
 def test_form_offers_this_employers_people_and_defaults(client, factories, employer, am, partner):
-    factories.EmployerContactFactory(employer=employer, name="Sanne Kuipers", function="HR-adviseur")
-    factories.EmployerContactFactory(name="Iemand Anders")  # another employer's person
+    factories.EmployerPersonFactory(employer=employer, name="Sanne Kuipers", function="HR-adviseur")
+    factories.EmployerPersonFactory(name="Iemand Anders")  # another employer's person
     factories.VacancyFactory(employer=employer, title="Kaasmaker in opleiding (BBL)")
     login_as(client, partner)
     html = client.get(f"/werkgevers/{employer.id}/contactmoment").get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_form_offers_this_employers_people_and_defaults(client, factories, emplo
 
 
 def test_partner_logs_contact_with_follow_up_and_contactpersoon_is_told(client, factories, employer, am, partner):
-    person = factories.EmployerContactFactory(employer=employer, name="Sanne Kuipers")
+    person = factories.EmployerPersonFactory(employer=employer, name="Sanne Kuipers")
     vacancy = factories.VacancyFactory(employer=employer)
     login_as(client, partner)
     token = csrf_token(client, f"/werkgevers/{employer.id}/contactmoment")
@@ -194,7 +194,7 @@ def test_invalid_contact_is_refused_with_dutch_message(client, employer, am, ove
 
 
 def test_person_or_vacancy_of_another_employer_is_refused(client, factories, employer, am):
-    elsewhere = factories.EmployerContactFactory(name="Piet van Elders")
+    elsewhere = factories.EmployerPersonFactory(name="Piet van Elders")
     other_vacancy = factories.VacancyFactory()
     login_as(client, am)
     token = csrf_token(client, f"/werkgevers/{employer.id}/contactmoment")

@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import String, Text, func, select
 
 from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
+from crm.lib.clock import today
+from crm.lib.passwords import verify_password
 from crm.models import (
     Ambition,
     Contact,
     ContactpersoonAssignment,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Municipality,
     Notification,
@@ -29,8 +31,6 @@ from crm.models import (
     Vacancy,
     VacancyStatusChange,
 )
-from crm.services.clock import today
-from crm.services.passwords import verify_password
 
 EMPLOYERS = 40
 COUNTED = (
@@ -38,7 +38,7 @@ COUNTED = (
     Partnership,
     User,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     ContactpersoonAssignment,
     Contact,
     FollowUp,
@@ -131,7 +131,7 @@ def test_employers_are_in_twente_with_unique_kvk_numbers(session, seeded):
     assert len(set(kvk)) == len(kvk)
     assert all(re.fullmatch(r"\d{4} [A-Z]{2}", row.postcode) for row in rows)
     assert all(re.fullmatch(r"\d{4}", row.sbi_code) and row.sbi_section_code for row in rows)
-    primaries = Counter(session.scalars(select(EmployerContact.employer_id).where(EmployerContact.is_primary)))
+    primaries = Counter(session.scalars(select(EmployerPerson.employer_id).where(EmployerPerson.is_primary)))
     assert len(primaries) == EMPLOYERS and set(primaries.values()) == {1}
 
 

@@ -11,17 +11,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Delivery
-from crm.services import digest as digests
-from crm.services import mail, reminders
-from crm.services.clock import AMSTERDAM
-from crm.services.workdays import (
+from crm.lib import mail
+from crm.lib.clock import AMSTERDAM
+from crm.lib.workdays import (
     is_working_day,
     next_working_day,
     overdue_cutoff,
     previous_working_day,
     working_days_between,
 )
+from crm.models import Delivery
+from crm.services import digest as digests
+from crm.services import reminders
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
 

@@ -13,9 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.lib.clock import local
 from crm.models import AuditEvent, Employer, Municipality, Region
 from crm.models.base import utcnow
-from crm.services.clock import local
 from crm.services.search import rebuild_search_text
 from tests.conftest import counted_queries, login_as
 from tests.factories import municipality
@@ -139,7 +139,7 @@ def three(factories):
     a = factories.EmployerFactory(name="Bakkerij Jansen", kvk_number="11112222", municipality=municipality("Enschede"))
     b = factories.EmployerFactory(name="Garage Oude Mors", kvk_number="33334444", municipality=municipality("Hengelo"))
     c = factories.EmployerFactory(name="Zorggroep Manna", kvk_number="55556666", municipality=municipality("Almelo"))
-    factories.EmployerContactFactory(employer=c, name="Fatima el Amrani")
+    factories.EmployerPersonFactory(employer=c, name="Fatima el Amrani")
     return a, b, c
 
 

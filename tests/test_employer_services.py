@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import AuditEvent, Contact, ContactpersoonAssignment, Employer, FollowUp, Notification
 from crm.models.base import utcnow
 from crm.services import contacts, employers
-from crm.services.clock import today
 from crm.services.contacts import ContactData, FollowUpData
 from crm.services.employers import DuplicateKvk, EmployerData
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
@@ -135,8 +135,8 @@ def test_merge_moves_everything_and_keeps_history(session, factories):
     factories.FollowUpFactory(employer=duplicate)
     factories.VacancyFactory(employer=duplicate)
     factories.TrajectoryFactory(employer=duplicate)
-    factories.EmployerContactFactory(employer=keep, is_primary=True)
-    factories.EmployerContactFactory(employer=duplicate, is_primary=True)
+    factories.EmployerPersonFactory(employer=keep, is_primary=True)
+    factories.EmployerPersonFactory(employer=duplicate, is_primary=True)
     employers.merge(coordinator, keep, duplicate, "Dubbel ingevoerd")
     assert db.session.scalar(select(func.count()).select_from(Contact).where(Contact.employer_id == keep.id)) == 1
     assert db.session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.employer_id == keep.id)) == 1

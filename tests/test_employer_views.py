@@ -13,7 +13,7 @@ from crm.models import (
     Contact,
     ContactpersoonAssignment,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Notification,
     Trajectory,
@@ -412,14 +412,14 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
         },
     )
     assert response.status_code == 302
-    petra = db.session.scalar(select(EmployerContact).where(EmployerContact.name == "Petra de Vries"))
+    petra = db.session.scalar(select(EmployerPerson).where(EmployerPerson.name == "Petra de Vries"))
     assert petra.is_primary and petra.employer_id == employer.id
 
     response = client.post(
         f"{base}/nieuw", data={"name": "Joost Bakker", "function": "Teamleider", "is_primary": "y", "csrf_token": token}
     )
     assert response.status_code == 302
-    joost = db.session.scalar(select(EmployerContact).where(EmployerContact.name == "Joost Bakker"))
+    joost = db.session.scalar(select(EmployerPerson).where(EmployerPerson.name == "Joost Bakker"))
     db.session.refresh(petra)
     assert joost.is_primary and not petra.is_primary
 
@@ -448,7 +448,7 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
     assert "petra de vries-smit" in employer.search_text
 
     assert client.post(f"{base}/{joost.id}/verwijderen", data={"csrf_token": token}).status_code == 302
-    assert db.session.get(EmployerContact, joost.id) is None
+    assert db.session.get(EmployerPerson, joost.id) is None
     actions = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.object_type == "employer_contact").order_by(AuditEvent.id)
     ).all()
@@ -457,7 +457,7 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
 
 def test_a_stale_person_edit_is_refused_and_overwrites_nothing(client, am, coordinator, factories):
     employer = factories.EmployerFactory(name="Zorggroep Manna", contactpersoon=am)
-    petra = factories.EmployerContactFactory(employer=employer, name="Petra de Vries", function="HR-adviseur")
+    petra = factories.EmployerPersonFactory(employer=employer, name="Petra de Vries", function="HR-adviseur")
     login_as(client, am)
     url = f"/werkgevers/{employer.id}/personen/{petra.id}/bewerken"
     token = csrf_token(client, url)
@@ -478,7 +478,7 @@ def test_a_stale_person_edit_is_refused_and_overwrites_nothing(client, am, coord
 
 def test_people_validation_and_foreign_person(client, am, factories):
     employer = factories.EmployerFactory(contactpersoon=am)
-    stranger = factories.EmployerContactFactory(name="Ander Bedrijf Persoon")
+    stranger = factories.EmployerPersonFactory(name="Ander Bedrijf Persoon")
     login_as(client, am)
     token = csrf_token(client, f"/werkgevers/{employer.id}/personen/nieuw")
     page = text(
@@ -496,12 +496,12 @@ def test_people_validation_and_foreign_person(client, am, factories):
         ).status_code
         == 404
     )
-    assert db.session.get(EmployerContact, stranger.id) is not None
+    assert db.session.get(EmployerPerson, stranger.id) is not None
 
 
 def test_deleting_a_person_keeps_the_contacts_that_named_them(client, am, factories):
     employer = factories.EmployerFactory(contactpersoon=am)
-    person = factories.EmployerContactFactory(employer=employer, name="Petra de Vries")
+    person = factories.EmployerPersonFactory(employer=employer, name="Petra de Vries")
     contact = factories.ContactFactory(employer=employer, employer_contact=person, author=am)
     login_as(client, am)
     token = csrf_token(client, f"/werkgevers/{employer.id}")

@@ -9,8 +9,8 @@ from sqlalchemy import inspect, literal_column, select
 from sqlalchemy import table as table_clause
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.services import contacts, participants, privacy, trajectories
-from crm.services.clock import today
 from crm.services.contacts import ContactData, FollowUpData
 from crm.services.participants import ParticipantData
 from crm.services.trajectories import TrajectoryData, TransitionData

@@ -9,7 +9,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from crm.services import mail
+from crm.lib import mail
 
 
 class Sink:

@@ -122,10 +122,10 @@ def test_at_most_one_open_automatic_follow_up_per_employer(session, factories):
 
 def test_only_one_primary_employer_contact(session, factories):
     employer = factories.EmployerFactory()
-    factories.EmployerContactFactory(employer=employer, is_primary=True)
-    factories.EmployerContactFactory(employer=employer, is_primary=False)
+    factories.EmployerPersonFactory(employer=employer, is_primary=True)
+    factories.EmployerPersonFactory(employer=employer, is_primary=False)
     with pytest.raises(IntegrityError), session.begin_nested():
-        factories.EmployerContactFactory(employer=employer, is_primary=True)
+        factories.EmployerPersonFactory(employer=employer, is_primary=True)
 
 
 def test_version_column_refuses_stale_update(app, session, factories):

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from crm.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
 from crm.extensions import db
+from crm.lib.passwords import password_problem, verify_password
 from crm.models import User
-from crm.services.passwords import password_problem, verify_password
 from tests.conftest import csrf_token, login_as
 from tests.factories import PASSWORD
 

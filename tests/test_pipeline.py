@@ -24,12 +24,12 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import Ambition, AuditEvent, Trajectory, Vacancy
 from crm.models.base import utcnow
 from crm.models.trajectories import TRAJECTORY_STATUSES
 from crm.models.vacancies import VACANCY_STATUSES
 from crm.services import pipeline
-from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError
 from tests.conftest import counted_queries, csrf_token, login_as
 

@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
+from crm.lib import mail
+from crm.lib.clock import AMSTERDAM
 from crm.models import AuditEvent, Delivery, FollowUp
 from crm.models.base import utcnow
-from crm.services import mail, reminders
-from crm.services.clock import AMSTERDAM
+from crm.services import reminders
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
 from tests.conftest import csrf_token, login_as
@@ -175,7 +176,7 @@ def test_preference_switched_off_after_the_claim_is_respected_at_send(factories)
 def test_due_mail_goes_to_the_owner_once_in_dutch_with_link_and_message_id(factories, app):
     owner = factories.UserFactory(name="Anouk de Vries", email="anouk@uwv.example")
     employer = factories.EmployerFactory(name="Metaalbewerking Hengelo B.V.")
-    factories.EmployerContactFactory(employer=employer, email="hr@metaal.example")  # never mailed
+    factories.EmployerPersonFactory(employer=employer, email="hr@metaal.example")  # never mailed
     follow_up = factories.FollowUpFactory(owner=owner, employer=employer, due_date=TODAY, subject="Intake BBL-plek")
     ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
 

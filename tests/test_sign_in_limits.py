@@ -31,8 +31,8 @@ from config import TestingConfig
 from crm import ROOT, create_app
 from crm.embedded import commands
 from crm.extensions import db, limiter
+from crm.lib.ratelimit_store import SQLiteStorage
 from crm.models import AuditEvent
-from crm.ratelimit_store import SQLiteStorage
 from tests.conftest import CSRF_RE, Client, migrated_app
 from tests.factories import PASSWORD
 
@@ -46,7 +46,7 @@ def restore_limiter(app):
     limiter.init_app(app)
 
 
-# --- the shared store (crm.ratelimit_store) -------------------------------------------------
+# --- the shared store (crm.lib.ratelimit_store) -------------------------------------------------
 
 
 def test_two_workers_on_one_file_count_together(tmp_path):
@@ -91,7 +91,7 @@ def test_processes_counting_at_once_lose_no_hit(tmp_path):
     uri = f"sqlite:///{tmp_path / 'limits.sqlite'}"
     start_at = time.time() + 1.5
     script = (
-        "import sys, time; from limits.storage import storage_from_string; import crm.ratelimit_store; "
+        "import sys, time; from limits.storage import storage_from_string; import crm.lib.ratelimit_store; "
         f"s = storage_from_string({uri!r}); s.get('warm-up'); time.sleep(max(0, {start_at} - time.time())); "
         "print(' '.join(str(s.incr('login-ip/127.0.0.1', 900)) for _ in range(100)))"
     )

@@ -78,7 +78,7 @@ def test_pagination_twenty_per_page(client, factories, me):
 
 def test_contact_shows_who_what_and_outcome(client, factories, me):
     employer = factories.EmployerFactory(contactpersoon=me)
-    person = factories.EmployerContactFactory(employer=employer, name="Petra de Vries")
+    person = factories.EmployerPersonFactory(employer=employer, name="Petra de Vries")
     vacancy = factories.VacancyFactory(employer=employer, title="Leerling-kok (BBL)")
     factories.ContactFactory(
         employer=employer,
@@ -185,7 +185,7 @@ def build_employer(factories, me, contacts: int):
     """An employer whose contacts each have their own author, organisation and person spoken to."""
     employer = factories.EmployerFactory(contactpersoon=me)
     for n in range(contacts):
-        person = factories.EmployerContactFactory(employer=employer, is_primary=(n == 0))
+        person = factories.EmployerPersonFactory(employer=employer, is_primary=(n == 0))
         factories.ContactFactory(employer=employer, employer_contact=person, occurred_at=ago(hours=n))
     factories.FollowUpFactory(employer=employer)
     factories.VacancyFactory(employer=employer)

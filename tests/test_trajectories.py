@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import (
     AuditEvent,
     FollowUp,
@@ -21,7 +22,6 @@ from crm.models import (
 )
 from crm.models.trajectories import TRAJECTORY_STATUSES
 from crm.services import trajectories, worklist
-from crm.services.clock import today
 from crm.services.contacts import FollowUpData
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.trajectories import ALLOWED_TRANSITIONS, TrajectoryData, TransitionData

@@ -15,9 +15,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.lib import mail
 from crm.models import AuditEvent, Organisation, RecoveryCode, User
 from crm.models.base import utcnow
-from crm.services import mail, two_factor
+from crm.services import two_factor
 from tests.conftest import csrf_token, login_as, migrated_app, side_database_url
 from tests.factories import PASSWORD, password_hash
 from tests.test_mail import Sink, free_port

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import AuditEvent, Vacancy, VacancyStatusChange
 from crm.models.vacancies import VACANCY_STATUSES
 from crm.models.vacancies import organisation_ids_key as involvement_key
 from crm.services import vacancies
-from crm.services.clock import today
 from crm.services.errors import PermissionDenied, ServiceError, StaleRecord
 from crm.services.search import refresh_search_text
 from crm.services.vacancies import VacancyData, VacancyFilters

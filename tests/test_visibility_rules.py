@@ -50,7 +50,7 @@ def build_rule_world() -> dict[str, object]:
     db.session.flush()
     merged.merged_into_id = e1.id
     for employer in (e1, e2, merged):
-        f.EmployerContactFactory(employer=employer)
+        f.EmployerPersonFactory(employer=employer)
     for author in (am_a, am_x, am_z):
         for visibility in ("gedeeld", "intern"):
             f.ContactFactory(employer=e1, author=author, visibility=visibility)

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models.base import utcnow
-from crm.services.clock import today
 from tests.conftest import counted_queries as count_queries
 from tests.conftest import login_as
 

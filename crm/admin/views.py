@@ -15,9 +15,10 @@ from crm import permissions
 from crm.admin.forms import OrganisationForm, PartnershipForm, ProgrammePeriodForm, UserForm
 from crm.extensions import db
 from crm.forms import choices
+from crm.lib import mail
 from crm.models import Delivery, Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
-from crm.services import accounts, mail, organisations, programme_periods, reminders, two_factor
+from crm.services import accounts, organisations, programme_periods, reminders, two_factor
 from crm.services.audit import audit
 from crm.services.errors import ServiceError, StaleRecord
 

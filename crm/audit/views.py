@@ -12,9 +12,9 @@ from crm.extensions import db
 from crm.forms import BaseForm, choices
 from crm.i18n import lazy_gettext as _l
 from crm.labels import AUDIT_ACTION_LABELS, RECORD_TYPE_LABELS
+from crm.lib.spreadsheets import FORMATS, export_file
 from crm.services import audit_log
 from crm.services.audit import audit
-from crm.services.spreadsheets import FORMATS, export_file
 
 bp = Blueprint("audit", __name__)
 

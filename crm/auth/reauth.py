@@ -12,9 +12,9 @@ from crm.auth.views import bp
 from crm.extensions import db
 from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
+from crm.lib.passwords import verify_password
 from crm.security import confirm_password_now
 from crm.services.audit import audit
-from crm.services.passwords import verify_password
 from crm.view_helpers import safe_next
 
 

@@ -17,8 +17,9 @@ from crm.auth.views import bp, finish_login, too_many_attempts
 from crm.extensions import db
 from crm.forms import BaseForm
 from crm.i18n import lazy_gettext as _l
+from crm.lib import throttle
 from crm.security import recent_password_required
-from crm.services import accounts, throttle, two_factor
+from crm.services import accounts, two_factor
 from crm.services.audit import audit
 from crm.services.errors import ServiceError
 

@@ -12,8 +12,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from crm.auth.forms import ChangePasswordForm, LoginForm, PreferencesForm
 from crm.extensions import db, limiter
 from crm.forms import BaseForm
+from crm.lib import throttle
 from crm.security import start_session
-from crm.services import accounts, throttle, two_factor
+from crm.services import accounts, two_factor
 from crm.services.errors import ServiceError
 from crm.view_helpers import safe_next
 

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from crm.forms import BaseForm, choices, service_check
 from crm.i18n import lazy_gettext as _l
 from crm.labels import CHANNEL_LABELS, VISIBILITY_LABELS
-from crm.services.clock import AMSTERDAM, now_local, today
+from crm.lib.clock import AMSTERDAM, now_local, today
 from crm.services.validation import no_bsn
 from crm.services.worklist import QUICK_FOLLOW_UP_DAYS
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, insert, select, text
 
 from crm.demo.data import COMPANY_WORDS, FIRST_NAMES, POSTCODE_LETTERS, SEED, SURNAMES, YOUNG_FIRST_NAMES, Job, Sector
 from crm.extensions import db
+from crm.lib.clock import AMSTERDAM
 from crm.models import Partnership, User
-from crm.services.clock import AMSTERDAM
 
 
 class Picker:

@@ -31,7 +31,7 @@ from crm.models import (
     Contact,
     ContactpersoonAssignment,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Vacancy,
     VacancyStatusChange,
@@ -360,7 +360,7 @@ class EmployerSteps(SeederBase):
             for vacancy in plan["vacancies"]:
                 vacancy["row"]["employer_id"] = employer_id
                 vacancy_rows.append(vacancy["row"])
-        people_ids = iter(insert_with_ids(EmployerContact, people_rows))
+        people_ids = iter(insert_with_ids(EmployerPerson, people_rows))
         insert_rows(ContactpersoonAssignment, assignment_rows)
         vacancy_ids = iter(insert_with_ids(Vacancy, vacancy_rows))
 

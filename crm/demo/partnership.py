@@ -23,6 +23,7 @@ from crm.demo.data import (
     VACANCY_STATUS_WEIGHTS,
 )
 from crm.extensions import db
+from crm.lib.passwords import hash_password
 from crm.models import (
     Ambition,
     Employer,
@@ -34,7 +35,6 @@ from crm.models import (
     SbiSection,
     User,
 )
-from crm.services.passwords import hash_password
 
 
 class PartnershipSteps(SeederBase):

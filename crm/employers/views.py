@@ -17,11 +17,11 @@ from crm.employers.forms import BulkHandoverForm, EmployerForm, HandoverForm, Me
 from crm.extensions import db
 from crm.forms import choices
 from crm.i18n import lazy_gettext as _l
+from crm.lib.clock import today
 from crm.loading import load_employer_or_404, load_person_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User
 from crm.security import recent_password_required
 from crm.services import audit_log, employers, timeline
-from crm.services.clock import today
 from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
 from crm.services.errors import ServiceError, StaleRecord

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from crm import permissions
 from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
+from crm.lib.paging import PageNumbers
 from crm.services import imports
 from crm.services.errors import ServiceError
-from crm.services.paging import PageNumbers
 
 bp = Blueprint("imports", __name__)
 

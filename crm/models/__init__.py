@@ -4,7 +4,7 @@ from crm.models.audit import AuditEvent
 from crm.models.base import Base
 from crm.models.contacts import Contact, FollowUp
 from crm.models.deliveries import Delivery
-from crm.models.employers import ContactpersoonAssignment, Employer, EmployerContact
+from crm.models.employers import ContactpersoonAssignment, Employer, EmployerPerson
 from crm.models.notifications import Notification
 from crm.models.organisations import Organisation, Partnership, partnership_member
 from crm.models.participants import Participant
@@ -27,7 +27,7 @@ __all__ = [
     "ContactpersoonAssignment",
     "Delivery",
     "Employer",
-    "EmployerContact",
+    "EmployerPerson",
     "FollowUp",
     "Municipality",
     "Notification",

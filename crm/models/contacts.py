@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.models.base import Base, TimestampMixin, one_of
 
 if TYPE_CHECKING:
-    from crm.models.employers import Employer, EmployerContact
+    from crm.models.employers import Employer, EmployerPerson
     from crm.models.organisations import Organisation
     from crm.models.trajectories import Trajectory
     from crm.models.users import User
@@ -54,7 +54,7 @@ class Contact(TimestampMixin, Base):
     employer: Mapped[Employer] = relationship()
     author: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()
-    employer_contact: Mapped[EmployerContact | None] = relationship()
+    employer_contact: Mapped[EmployerPerson | None] = relationship()
     vacancy: Mapped[Vacancy | None] = relationship()
 
 

@@ -66,8 +66,8 @@ class Employer(TimestampMixin, Base):
     contactpersoon: Mapped[User] = relationship(foreign_keys=[contactpersoon_id])
     municipality: Mapped[Municipality | None] = relationship()
     sbi_section: Mapped[SbiSection | None] = relationship()
-    people: Mapped[list[EmployerContact]] = relationship(
-        back_populates="employer", order_by="(EmployerContact.is_primary.desc(), EmployerContact.name)"
+    people: Mapped[list[EmployerPerson]] = relationship(
+        back_populates="employer", order_by="(EmployerPerson.is_primary.desc(), EmployerPerson.name)"
     )
     assignments: Mapped[list[ContactpersoonAssignment]] = relationship(
         back_populates="employer", order_by="ContactpersoonAssignment.started_at.desc()"
@@ -103,8 +103,10 @@ class ContactpersoonAssignment(Base):
     assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
 
 
-class EmployerContact(TimestampMixin, Base):
-    """A person at the employer (not a CRM user): never receives reminders."""
+class EmployerPerson(TimestampMixin, Base):
+    """A person at the employer (not a CRM user): never receives reminders. The table keeps its
+    first name, ``employer_contact`` (and so do ``Contact.employer_contact_id`` and audit events
+    about people, object type ``employer_contact``)."""
 
     __tablename__ = "employer_contact"
     __table_args__ = (

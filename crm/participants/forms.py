@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from crm.forms import NAME, BaseForm, choices, service_check
 from crm.i18n import lazy_gettext as _l
 from crm.labels import DOELGROEP_LABELS
+from crm.lib.clock import today
 from crm.models import Participant
 from crm.services import validation
-from crm.services.clock import today
 from crm.services.participants import ParticipantData
 
 NO_BSN = service_check(validation.no_bsn)

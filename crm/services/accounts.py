@@ -19,18 +19,19 @@ from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
 from crm.i18n import lazy_gettext as _l
-from crm.models import Organisation, User
-from crm.models.base import utcnow
-from crm.services import mail, two_factor
-from crm.services.audit import audit, diff
-from crm.services.errors import ServiceError, StaleRecord
-from crm.services.passwords import (
+from crm.lib import mail
+from crm.lib.passwords import (
     burn_time,
     hash_password,
     needs_rehash,
     password_problem,
     verify_password,
 )
+from crm.models import Organisation, User
+from crm.models.base import utcnow
+from crm.services import two_factor
+from crm.services.audit import audit, diff
+from crm.services.errors import ServiceError, StaleRecord
 from crm.services.validation import no_bidi_controls
 
 

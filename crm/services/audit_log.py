@@ -11,6 +11,7 @@ from sqlalchemy import Select, String, cast, func, or_, select
 from crm import labels, permissions
 from crm.extensions import db
 from crm.labels import AUDIT_ACTION_LABELS, FIELD_LABELS, RECORD_TYPE_LABELS
+from crm.lib.clock import AMSTERDAM
 from crm.models import (
     AuditEvent,
     Contact,
@@ -27,7 +28,6 @@ from crm.models import (
     partnership_member,
 )
 from crm.services.audit import HIDDEN
-from crm.services.clock import AMSTERDAM
 
 
 def _may_view_employer_history(actor: User, employer: Employer) -> bool:

@@ -20,9 +20,9 @@ from sqlalchemy.orm import selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
+from crm.lib import mail
 from crm.models import FollowUp, User
 from crm.models.base import utcnow
-from crm.services import mail
 from crm.services.reminders import follow_up_path
 
 MAX_EVENTS = 2000

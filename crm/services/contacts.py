@@ -14,7 +14,7 @@ from sqlalchemy.orm.util import identity_key
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import Contact, Employer, EmployerContact, FollowUp, Organisation, Trajectory, User, Vacancy
+from crm.models import Contact, Employer, EmployerPerson, FollowUp, Organisation, Trajectory, User, Vacancy
 from crm.models.base import utcnow
 from crm.services.audit import audit, hidden
 from crm.services.errors import ServiceError
@@ -47,7 +47,7 @@ def log_contact(actor: User, employer: Employer, data: ContactData, follow_up: F
     if not data.summary.strip():
         raise ServiceError(_("Schrijf kort op waar het contact over ging."))
     if data.employer_contact_id is not None:
-        person = db.session.get(EmployerContact, data.employer_contact_id)
+        person = db.session.get(EmployerPerson, data.employer_contact_id)
         if person is None or person.employer_id != employer.id:
             raise ServiceError(_("Deze persoon hoort niet bij deze werkgever."))
     if data.vacancy_id is not None:

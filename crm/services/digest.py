@@ -32,10 +32,10 @@ from sqlalchemy.orm import aliased, selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
+from crm.lib import mail
+from crm.lib.clock import AMSTERDAM
+from crm.lib.workdays import overdue_cutoff, previous_working_day
 from crm.models import Contact, Employer, FollowUp, User, Vacancy, partnership_member
-from crm.services import mail
-from crm.services.clock import AMSTERDAM
-from crm.services.workdays import overdue_cutoff, previous_working_day
 
 CLOSED_VACANCY_STATUSES = ("vervuld", "ingetrokken", "verlopen")
 SECTION_LIMIT = 50  # items listed per section; the rest is counted ("en 12 meer")

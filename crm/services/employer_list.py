@@ -30,17 +30,17 @@ from sqlalchemy.orm import defer, joinedload
 
 from crm import permissions
 from crm.extensions import db
+from crm.lib.clock import local
+from crm.lib.paging import PageNumbers
+from crm.lib.spreadsheets import FORMATS, ExportFile, export_file
 from crm.models import Employer, Municipality, Organisation, Region, SbiSection, User
 from crm.models.base import utcnow
 from crm.services.audit import audit
-from crm.services.clock import local
 from crm.services.contacts import contact_pressure
-from crm.services.paging import PageNumbers
 from crm.services.search import apply_search, normalise
-from crm.services.spreadsheets import FORMATS, ExportFile, export_file
 
 SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
-EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.services.spreadsheets
+EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.lib.spreadsheets
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from crm.models import (
     Contact,
     ContactpersoonAssignment,
     Employer,
-    EmployerContact,
+    EmployerPerson,
     FollowUp,
     Trajectory,
     User,
@@ -318,17 +318,17 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
         raise ServiceError(_("Een van deze werkgevers is al samengevoegd."))
     # Only one primary person per employer: the kept employer's primary wins.
     keep_has_primary = db.session.scalar(
-        select(EmployerContact.id).where(EmployerContact.employer_id == keep.id, EmployerContact.is_primary)
+        select(EmployerPerson.id).where(EmployerPerson.employer_id == keep.id, EmployerPerson.is_primary)
     )
     if keep_has_primary:
         db.session.execute(
-            update(EmployerContact)
-            .where(EmployerContact.employer_id == duplicate.id)
+            update(EmployerPerson)
+            .where(EmployerPerson.employer_id == duplicate.id)
             .values(is_primary=False)
             .execution_options(synchronize_session=False)
         )
     moved = {}
-    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerContact):
+    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerPerson):
         result = db.session.execute(
             update(model)
             .where(model.employer_id == duplicate.id)
@@ -365,7 +365,7 @@ def contactpersoon_candidates() -> list[User]:
     )
 
 
-# --- the employer's own people (EmployerContact) ------------------------------------------
+# --- the employer's own people (EmployerPerson) ------------------------------------------
 
 PERSON_FIELDS = ("name", "function", "phone", "email", "is_primary")
 
@@ -381,11 +381,11 @@ class PersonData:
     is_primary: bool = False
 
 
-def _person_values(person: EmployerContact) -> dict:
+def _person_values(person: EmployerPerson) -> dict:
     return {key: getattr(person, key) for key in PERSON_FIELDS}
 
 
-def _demote_other_primary(actor: User, employer: Employer, person: EmployerContact | None) -> None:
+def _demote_other_primary(actor: User, employer: Employer, person: EmployerPerson | None) -> None:
     """Only one primary person per employer (a partial unique index): the new one wins."""
     for other in employer.people:
         if other.is_primary and other is not person:
@@ -394,14 +394,14 @@ def _demote_other_primary(actor: User, employer: Employer, person: EmployerConta
     db.session.flush()  # before the new primary is written, or the unique index refuses it
 
 
-def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerContact:
+def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerPerson:
     permissions.require(permissions.can_edit_employer(actor, employer))
     if not data.name.strip():
         raise ServiceError(_("Vul de naam van de persoon in."))
     no_bidi_controls(data.name)
     if data.is_primary:
         _demote_other_primary(actor, employer, None)
-    person = EmployerContact(employer_id=employer.id, **asdict(data))
+    person = EmployerPerson(employer_id=employer.id, **asdict(data))
     db.session.add(person)
     db.session.flush()
     db.session.expire(employer, ["people"])
@@ -413,7 +413,7 @@ def add_person(actor: User, employer: Employer, data: PersonData) -> EmployerCon
 PERSON_CHANGED = _l("Iemand anders heeft de gegevens van deze persoon intussen gewijzigd.")
 
 
-def update_person(actor: User, person: EmployerContact, data: PersonData, *, version: int) -> EmployerContact:
+def update_person(actor: User, person: EmployerPerson, data: PersonData, *, version: int) -> EmployerPerson:
     """Change a person; ``version`` is the one the form was opened on (optimistic locking):
     StaleRecord when someone saved in between, and nothing is written."""
     employer = person.employer
@@ -438,7 +438,7 @@ def update_person(actor: User, person: EmployerContact, data: PersonData, *, ver
     return person
 
 
-def delete_person(actor: User, person: EmployerContact) -> None:
+def delete_person(actor: User, person: EmployerPerson) -> None:
     """Remove a person; contacts that named them keep their text (the link becomes empty)."""
     employer = person.employer
     permissions.require(permissions.can_edit_employer(actor, employer))
@@ -475,7 +475,7 @@ def employer_counts(employer_ids: list[int]) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = {
         i: {"contact": 0, "follow_up": 0, "vacancy": 0, "trajectory": 0, "employer_contact": 0} for i in employer_ids
     }
-    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerContact):
+    for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerPerson):
         rows = db.session.execute(
             select(model.employer_id, func.count())
             .where(model.employer_id.in_(employer_ids))

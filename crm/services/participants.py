@@ -19,14 +19,14 @@ from sqlalchemy.orm import selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import lazy_gettext as _l
+from crm.lib.clock import today
+from crm.lib.paging import PageNumbers
 from crm.models import AuditEvent, Municipality, Organisation, Participant, Trajectory, User
 from crm.models.base import utcnow
 from crm.models.participants import DOELGROEPEN
 from crm.services import versions
 from crm.services.audit import HIDDEN, audit
-from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
-from crm.services.paging import PageNumbers
 from crm.services.validation import contains_bsn, no_bidi_controls, no_bsn
 
 # Shown in the audit trail with their values; the other fields only by name.

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm import permissions
 from crm.extensions import db
+from crm.lib.paging import PageNumbers
 from crm.models import (
     Employer,
     Organisation,
@@ -27,7 +28,6 @@ from crm.models import (
 from crm.models.trajectories import TRAJECTORY_KINDS, TRAJECTORY_STATUSES
 from crm.models.trajectories import involves as trajectory_involves
 from crm.models.vacancies import involves as vacancy_involves
-from crm.services.paging import PageNumbers
 
 ORGANISATION_TABS = ("medewerkers", "werkgevers", "vacatures")
 

@@ -30,6 +30,7 @@ from sqlalchemy import case, func, not_, or_, select, update
 
 from crm import permissions
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import (
     AuditEvent,
     Contact,
@@ -45,7 +46,6 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.services.audit import audit
-from crm.services.clock import today
 from crm.services.errors import ServiceError
 from crm.services.participants import visible_trajectories_of
 

@@ -59,16 +59,16 @@ from sqlalchemy.orm import joinedload
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import force_locale
+from crm.lib import mail
+from crm.lib.clock import AMSTERDAM
+from crm.lib.workdays import is_working_day
 from crm.models import Delivery, Employer, FollowUp, Notification, User
 from crm.models.base import utcnow
 from crm.services import digest as digests
-from crm.services import mail
 from crm.services.audit import audit
-from crm.services.clock import AMSTERDAM
 from crm.services.errors import ServiceError
 from crm.services.notifications import safe_link
 from crm.services.quiet_employers import quiet_before, quiet_days
-from crm.services.workdays import is_working_day
 
 log = logging.getLogger(__name__)
 

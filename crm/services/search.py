@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, text, update
 
 from crm.extensions import db
-from crm.models import Employer, EmployerContact, Municipality
+from crm.models import Employer, EmployerPerson, Municipality
 
 
 def search_texts(employer_ids: list[int] | None = None) -> dict[int, str]:
@@ -27,10 +27,10 @@ def search_texts(employer_ids: list[int] | None = None) -> dict[int, str]:
         .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
         .order_by(Employer.id)
     )
-    person_query = select(EmployerContact.employer_id, EmployerContact.name)
+    person_query = select(EmployerPerson.employer_id, EmployerPerson.name)
     if employer_ids is not None:
         query = query.where(Employer.id.in_(employer_ids))
-        person_query = person_query.where(EmployerContact.employer_id.in_(employer_ids))
+        person_query = person_query.where(EmployerPerson.employer_id.in_(employer_ids))
     people: dict[int, list[str]] = {}
     for employer_id, name in db.session.execute(person_query):
         people.setdefault(employer_id, []).append(name)

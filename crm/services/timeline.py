@@ -26,8 +26,8 @@ from sqlalchemy.orm import joinedload
 
 from crm import permissions
 from crm.extensions import db
+from crm.lib.paging import PageNumbers
 from crm.models import Contact, FollowUp, Participant, Trajectory, User, Vacancy
-from crm.services.paging import PageNumbers
 
 PER_PAGE = 20
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import lazy_gettext as _l
+from crm.lib.clock import today
 from crm.models import (
     Employer,
     FollowUp,
@@ -49,7 +50,6 @@ from crm.models.base import utcnow
 from crm.models.trajectories import DROPOUT_REASONS, INVOLVEMENT_ROLES, TRAJECTORY_KINDS, TRAJECTORY_STATUSES
 from crm.services import contacts, versions
 from crm.services.audit import audit, diff, hidden
-from crm.services.clock import today
 from crm.services.contacts import FollowUpData
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.participants import Page, refuse_bsn

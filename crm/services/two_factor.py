@@ -37,11 +37,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import attributes
 
 from crm.extensions import db
+from crm.lib.passwords import verify_password
 from crm.models import RecoveryCode, User
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.errors import ServiceError
-from crm.services.passwords import verify_password
 
 ISSUER = "Werkgeverscrm"
 RECOVERY_CODES = 10

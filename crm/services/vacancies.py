@@ -40,6 +40,8 @@ from crm import permissions
 from crm.extensions import db
 from crm.i18n import lazy_gettext as _l
 from crm.labels import VACANCY_STATUS_LABELS
+from crm.lib.clock import today
+from crm.lib.paging import PageNumbers
 from crm.models import (
     AuditEvent,
     Employer,
@@ -56,9 +58,7 @@ from crm.models.base import utcnow
 from crm.models.vacancies import EDUCATION_LEVELS, LEARNING_PATHS, VACANCY_STATUSES
 from crm.services import validation, versions
 from crm.services.audit import audit, diff
-from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
-from crm.services.paging import PageNumbers
 
 # --- the workflow ---------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.labels import CHANNEL_LABELS
+from crm.lib.clock import today
 from crm.models import Employer, FollowUp, User
-from crm.services.clock import today
 from crm.services.quiet_employers import quiet_before
 
 MAX_FOLLOW_UPS = 200

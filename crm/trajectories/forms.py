@@ -29,9 +29,9 @@ from crm.labels import (
     TRAJECTORY_OUTCOME_LABELS,
     TRAJECTORY_STATUS_LABELS,
 )
+from crm.lib.clock import today
 from crm.models import Organisation, Trajectory
 from crm.services import validation
-from crm.services.clock import today
 from crm.services.trajectories import (
     MAX_GUIDANCE_HOURS,
     OUTCOMES_BY_KIND,

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from crm import permissions
 from crm.extensions import db
 from crm.labels import TRAJECTORY_STATUS_LABELS
+from crm.lib.clock import today
 from crm.loading import load_participant_or_404, load_trajectory_or_404
 from crm.models import Employer, Organisation, ProgrammePeriod, Trajectory
 from crm.services import trajectories
-from crm.services.clock import today
 from crm.services.contacts import FollowUpData
 from crm.services.errors import ServiceError, StaleRecord
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm

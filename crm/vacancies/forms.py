@@ -24,9 +24,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty, service_check
 from crm.i18n import lazy_gettext as _l
 from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
+from crm.lib.clock import today
 from crm.models import Vacancy
 from crm.services import validation
-from crm.services.clock import today
 from crm.services.vacancies import (
     MAX_HOURS,
     MAX_POSITIONS,

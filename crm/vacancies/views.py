@@ -22,10 +22,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm import permissions
 from crm.extensions import db
 from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
+from crm.lib.clock import today
 from crm.loading import load_employer_or_404, load_vacancy_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
 from crm.services import audit_log, vacancies
-from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.search import search_clause
 from crm.vacancies.forms import (

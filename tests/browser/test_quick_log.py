@@ -6,7 +6,7 @@ import pytest
 from flask_babel import format_date
 from playwright.sync_api import expect
 
-from crm.services.clock import today
+from crm.lib.clock import today
 from tests import factories
 from tests.browser.conftest import sign_in
 

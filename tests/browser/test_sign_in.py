@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from crm.services.clock import today
+from crm.lib.clock import today
 from tests import factories
 from tests.factories import PASSWORD
 

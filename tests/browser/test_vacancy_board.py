@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from crm.services.clock import today
+from crm.lib.clock import today
 from crm.services.search import refresh_search_text
 from tests import factories
 from tests.browser.conftest import sign_in

@@ -26,8 +26,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.lib.clock import today
 from crm.models import Delivery
-from crm.services.clock import today
 from tests.worker.harness import Cluster, SmtpSink, broker_url_for_tests, make_follow_ups, wait_for
 
 pytestmark = pytest.mark.worker

@@ -30,6 +30,7 @@ from crm.i18n import lazy_gettext as _l
 from crm.labels import (
     TRAJECTORY_KIND_LABELS,
 )
+from crm.lib.clock import today
 from crm.models import (
     Ambition,
     AuditEvent,
@@ -41,7 +42,6 @@ from crm.models import (
 from crm.models.trajectories import TRAJECTORY_KINDS
 from crm.services.audit import audit
 from crm.services.audit_log import actor_names
-from crm.services.clock import today
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline.exports import code_label, percent
 from crm.services.pipeline.scope import STARTED

@@ -24,6 +24,8 @@ from crm.labels import (
     TRAJECTORY_STATUS_LABELS,
     VACANCY_STATUS_LABELS,
 )
+from crm.lib.clock import local
+from crm.lib.paging import PageNumbers
 from crm.models import (
     Employer,
     FollowUp,
@@ -36,8 +38,6 @@ from crm.models import (
 from crm.models.trajectories import INVOLVEMENT_ROLES, TRAJECTORY_KINDS
 from crm.models.trajectories import involves as trajectory_involves
 from crm.models.vacancies import involves as vacancy_involves
-from crm.services.clock import local
-from crm.services.paging import PageNumbers
 from crm.services.pipeline.choices import Choices, describe
 from crm.services.pipeline.exports import Cell, Table, code_label
 from crm.services.pipeline.scope import (

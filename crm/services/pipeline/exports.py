@@ -16,10 +16,10 @@ from typing import Any
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import lazy_gettext as _l
+from crm.lib import spreadsheets
+from crm.lib.clock import local
 from crm.models.base import utcnow
-from crm.services import spreadsheets
 from crm.services.audit import audit
-from crm.services.clock import local
 from crm.services.pipeline.scope import Scope
 
 EXPORT_FORMATS = spreadsheets.FORMATS

@@ -33,6 +33,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.i18n import gettext
 from crm.i18n import lazy_gettext as _l
+from crm.lib.clock import AMSTERDAM, today
 from crm.models import (
     Employer,
     FollowUp,
@@ -49,7 +50,6 @@ from crm.models.trajectories import TRAJECTORY_STATUSES
 from crm.models.trajectories import involves as trajectory_involves
 from crm.models.vacancies import VACANCY_STATUSES
 from crm.models.vacancies import involves as vacancy_involves
-from crm.services.clock import AMSTERDAM, today
 from crm.services.errors import PermissionDenied
 from crm.services.quiet_employers import quiet_before, quiet_days
 

@@ -1,7 +1,7 @@
 """A storage for the ``limits`` library in an SQLite file: sign-in counters shared by every
 process of one machine, without a server (``sqlite:///path/limits.sqlite``).
 
-Sign-in limits (crm.services.throttle, and Flask-Limiter on the sign-in route) only hold
+Sign-in limits (crm.lib.throttle, and Flask-Limiter on the sign-in route) only hold
 when every process counts together: with ``memory://`` each gunicorn worker keeps its own
 counts, and an account locked on one worker is open on the other. The embedded default has
 no Redis, so its processes share this file; production uses Redis (ProductionConfig refuses

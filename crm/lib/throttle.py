@@ -3,7 +3,7 @@ an account refuses further attempts for a while; a complete sign-in resets the c
 
 Counts live in Flask-Limiter's storage, next to the per-IP limit on the sign-in route, and
 are shared by every process of the installation: an SQLite file in the embedded default
-(crm.ratelimit_store), Redis in production. A count kept per process would let an attacker
+(crm.lib.ratelimit_store), Redis in production. A count kept per process would let an attacker
 go on against a locked account on the next web worker. Every attempt is counted before it is
 checked, in one atomic increment of the store, so concurrent attempts never overshoot.
 """

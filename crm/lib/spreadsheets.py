@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
-from crm.services.clock import local
+from crm.lib.clock import local
 
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 PLAIN_NUMBER = re.compile(r"^[+\-]?[0-9][0-9 ()\-]*$")  # e.g. a phone number "+31 53 481 2000"
