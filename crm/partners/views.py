@@ -12,8 +12,7 @@ from flask_login import current_user, login_required
 from crm import permissions
 from crm.extensions import db
 from crm.models import Organisation, Partnership
-from crm.pipeline.tables import ambition_table
-from crm.pipeline.views import drill_urls
+from crm.review_tables import ambition_table, drill_urls
 from crm.services import partners, pipeline
 
 bp = Blueprint("partners", __name__)

@@ -4,7 +4,6 @@ the exports of every table and the entry of ambitions. Coordinators and admins o
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -16,7 +15,7 @@ from crm.extensions import db
 from crm.forms import choices
 from crm.models import Partnership, ProgrammePeriod
 from crm.pipeline.forms import AmbitionForm, PipelineFilterForm
-from crm.pipeline.tables import ambition_table, funnel_chart, partnership_table, review_tables
+from crm.review_tables import ambition_table, drill_urls, funnel_chart, partnership_table, review_tables
 from crm.services import pipeline
 from crm.services.errors import ServiceError
 
@@ -39,35 +38,6 @@ def _scope() -> tuple[PipelineFilterForm, pipeline.Choices, pipeline.Scope]:
     form.set_choices(options, all_partnerships_label=label)
     scope = pipeline.scope_for(current_user, form.filters(), allowed=allowed)
     return form, options, scope
-
-
-def drill_urls(base: dict):
-    """``drill_url(criteria)``: the drill-down address for a cell, with ``base`` (the filters)
-    and the cell's criteria. Built by hand: a table has hundreds of numbers, whose criteria
-    repeat the same few ``key=value`` pairs, each encoded once."""
-    path = url_for("pipeline.drilldown")
-    base = {k: v for k, v in base.items() if v is not None}
-    encoded: dict[tuple, str] = {}
-
-    def pairs(args: dict) -> str:
-        parts = []
-        for item in args.items():
-            if item[1] is None:
-                continue
-            part = encoded.get(item)
-            if part is None:
-                part = encoded[item] = urlencode((item,))
-            parts.append(part)
-        return "&".join(parts)
-
-    prefix = f"{path}?{pairs(base)}&" if base else f"{path}?"
-
-    def drill_url(criteria: dict) -> str:
-        if base.keys() & criteria.keys():  # the cell narrows a filter: encode it all
-            return f"{path}?{pairs({**base, **criteria})}"
-        return prefix + pairs(criteria)
-
-    return drill_url
 
 
 def _nav_args(scope: pipeline.Scope) -> dict:

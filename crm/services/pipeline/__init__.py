@@ -22,7 +22,7 @@ One module per question, each with its rules in its docstring:
 - :mod:`.choices`: the filter options and the filters in words;
 - :mod:`.exports`: the table every download is, and the audited export.
 
-The page tables themselves are shaped by the pipeline blueprint (``crm/pipeline/tables.py``).
+The page tables themselves are shaped by the pipeline blueprint (``crm/review_tables.py``).
 Callers use the package, ``from crm.services import pipeline`` then ``pipeline.review(...)``:
 what they use is imported here.
 """

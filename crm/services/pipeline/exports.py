@@ -2,7 +2,7 @@
 
 Every table a coordinator can download (the tables of /pijplijn, the ambition tables, a whole
 drill-down list) is a :class:`Table` of :class:`Cell` values, whoever built it: the pipeline
-blueprint builds the page tables (``crm/pipeline/tables.py``), :mod:`.drilldown` the drill-down
+blueprint builds the page tables (``crm/review_tables.py``), :mod:`.drilldown` the drill-down
 lists. :func:`export` writes any of them the same way and leaves an audit event, so what a
 download holds is what the page shows.
 """

@@ -4,7 +4,7 @@ manager, and the funnel totals.
 
 Five grouped queries, whatever the data: every number is one cell of a ``GROUP BY`` with
 conditional counts, never a query per row. This module hands the pipeline blueprint numbers;
-the blueprint shapes them into the page's tables (``crm/pipeline/tables.py``).
+the blueprint shapes them into the page's tables (``crm/review_tables.py``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The tables of the pipeline pages (/pijplijn, /pijplijn/ambities and the partnership page):
-rows, headers, notes and the drill-down criteria behind every number.
+"""The tables of the pipeline review as pages show them (/pijplijn, /pijplijn/ambities and the
+partnership page, so two blueprints share it; neither imports the other): rows, headers, notes,
+the drill-down criteria behind every number and the drill-down addresses.
 
 The services (``crm.services.pipeline``) count; this module only shapes their numbers for the
 pages and for the downloads of those same tables (``pipeline.export`` writes any
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from urllib.parse import urlencode
+
+from flask import url_for
 
 from crm.i18n import lazy_gettext as _l
 from crm.labels import INVOLVEMENT_ROLE_LABELS, TRAJECTORY_KIND_LABELS, TRAJECTORY_STATUS_LABELS, VACANCY_STATUS_LABELS
@@ -320,3 +324,32 @@ def _ambition_cells(report: PeriodReport, line: AmbitionLine, drill_base: dict |
 def _per_kind_headers(first: str, *columns: Callable[[str], str]) -> list[str]:
     """``first``, then each of ``columns`` for duaal, EVC and the total ("Duaal: ambitie")."""
     return [first, *(column(name) for name in (_l("Duaal"), _l("EVC"), _l("Totaal")) for column in columns)]
+
+
+def drill_urls(base: dict):
+    """``drill_url(criteria)``: the drill-down address for a cell, with ``base`` (the filters)
+    and the cell's criteria. Built by hand: a table has hundreds of numbers, whose criteria
+    repeat the same few ``key=value`` pairs, each encoded once."""
+    path = url_for("pipeline.drilldown")
+    base = {k: v for k, v in base.items() if v is not None}
+    encoded: dict[tuple, str] = {}
+
+    def pairs(args: dict) -> str:
+        parts = []
+        for item in args.items():
+            if item[1] is None:
+                continue
+            part = encoded.get(item)
+            if part is None:
+                part = encoded[item] = urlencode((item,))
+            parts.append(part)
+        return "&".join(parts)
+
+    prefix = f"{path}?{pairs(base)}&" if base else f"{path}?"
+
+    def drill_url(criteria: dict) -> str:
+        if base.keys() & criteria.keys():  # the cell narrows a filter: encode it all
+            return f"{path}?{pairs({**base, **criteria})}"
+        return prefix + pairs(criteria)
+
+    return drill_url
