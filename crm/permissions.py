@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from crm.extensions import db
@@ -56,9 +57,10 @@ STEERING = ("admin", "coordinator")
 CONTACTPERSOON_ROLES = ("accountmanager", "coordinator")
 
 
-def require(allowed: bool, message: str = "U heeft geen toegang tot deze actie.") -> None:
+def require(allowed: bool, message: str | None = None) -> None:
+    """Refuse with ``message`` (translated by the caller) or the general one."""
     if not allowed:
-        raise PermissionDenied(message)
+        raise PermissionDenied(message or _("U heeft geen toegang tot deze actie."))
 
 
 # --- administration -------------------------------------------------------------------

@@ -204,10 +204,12 @@ def ambition_edit():
                 seen=form.seen(partnership.id, period.id),
             )
         except pipeline.AmbitionsChanged as refused:
+            db.session.rollback()  # nothing of this save stays
             # Keep what the user typed; what is stored now counts as seen for the next save.
             changed = refused.changes
             form.show(partnership.id, period.id, refused.current)
         except ServiceError as error:
+            db.session.rollback()
             form.duaal.errors = [*form.duaal.errors, str(error)]
         else:
             db.session.commit()

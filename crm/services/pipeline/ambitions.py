@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -255,14 +256,14 @@ def set_ambitions(
     Flushes, never commits."""
     permissions.require(
         permissions.can_edit_ambitions(actor, partnership),
-        "Alleen coördinatoren van dit samenwerkingsverband en beheerders stellen de ambities vast.",
+        _("Alleen coördinatoren van dit samenwerkingsverband en beheerders stellen de ambities vast."),
     )
     checked: dict[str, int] = {}
     for kind, target in targets.items():
         if kind not in TRAJECTORY_KINDS:
-            raise ServiceError(f"Onbekende soort traject: {kind}.")
+            raise ServiceError(_("Onbekende soort traject: %(kind)s.", kind=kind))
         if target is None or target < 0:
-            raise ServiceError("Een ambitie is een aantal trajecten van 0 of meer; een negatief getal kan niet.")
+            raise ServiceError(_("Een ambitie is een aantal trajecten van 0 of meer; een negatief getal kan niet."))
         checked[kind] = target
     existing = {
         a.kind: a
@@ -278,11 +279,10 @@ def set_ambitions(
         ambition = existing.get(kind)
         if ambition is None:
             ambition = Ambition(partnership=partnership, period=period, kind=kind, target=target)
-            db.session.add(ambition)
             try:
-                db.session.flush()
+                with db.session.begin_nested():  # a savepoint: only this insert is undone below
+                    db.session.add(ambition)
             except IntegrityError:  # created by a concurrent save in the meantime
-                db.session.rollback()
                 current = current_targets(partnership.id, period.id)
                 raise AmbitionsChanged(
                     {k: current.get(k) for k in TRAJECTORY_KINDS},

@@ -27,11 +27,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 
 from crm import permissions
 from crm.extensions import db
-from crm.i18n import gettext
 from crm.i18n import lazy_gettext as _l
 from crm.lib.clock import AMSTERDAM, today
 from crm.models import (
@@ -111,7 +111,7 @@ MEASURE_LABELS = {
     "te_laat": _l("te laat"),
     "alle": _l("alle"),
     # the number of days is read when the label is shown (crm.services.quiet_employers)
-    "geen_contact": LazyString(lambda: gettext("geen contact in %(days)s+ dagen", days=quiet_days())),
+    "geen_contact": LazyString(lambda: _("geen contact in %(days)s+ dagen", days=quiet_days())),
     "nooit_contact": _l("nooit contact"),
 }
 
@@ -176,7 +176,9 @@ class Scope:
 def reviewable_partnership_ids(actor: User) -> list[int] | None:
     """The partnerships ``actor`` reviews: None means all (admins); coordinators: their
     organisation's partnerships."""
-    permissions.require(permissions.can_review_pipeline(actor), "Alleen coördinatoren en beheerders zien de pijplijn.")
+    permissions.require(
+        permissions.can_review_pipeline(actor), _("Alleen coördinatoren en beheerders zien de pijplijn.")
+    )
     if permissions.is_admin(actor):
         return None
     return list(
