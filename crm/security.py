@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 import time
+from functools import wraps
 
-from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+
+from crm.services import two_factor
 
 CSP = "; ".join(
     [
@@ -42,8 +45,6 @@ def register(app: Flask) -> None:
 
 
 def security_headers(response: Response) -> Response:
-    from flask import current_app
-
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -65,8 +66,6 @@ def start_session() -> None:
 
 
 def enforce_session_lifetime():
-    from flask import current_app
-
     if request.endpoint == "static" or not current_user or not current_user.is_authenticated:
         return None
     now = int(time.time())
@@ -85,10 +84,6 @@ def enforce_session_lifetime():
 
 def enforce_two_factor():
     """Roles that must use two-factor sign-in get the set-up page until they have done it."""
-    from flask import current_app
-
-    from crm.services import two_factor
-
     if request.endpoint in TWO_FACTOR_FREE or not current_user or not current_user.is_authenticated:
         return None
     required = current_app.config["REQUIRE_2FA_ROLES"]
@@ -98,8 +93,6 @@ def enforce_two_factor():
 
 
 def password_is_recent() -> bool:
-    from flask import current_app
-
     return int(time.time()) - session.get("password_at", 0) <= current_app.config["REAUTH_MINUTES"] * 60
 
 
@@ -110,7 +103,6 @@ def confirm_password_now() -> None:
 def recent_password_required(view):
     """Sensitive actions (exports of personal data, erasure, role changes, bulk handover):
     ask for the password again when it was last given more than REAUTH_MINUTES ago."""
-    from functools import wraps
 
     @wraps(view)
     def wrapper(*args, **kwargs):
