@@ -1,9 +1,10 @@
 """What every blueprint's views share: htmx detection, the first error of a form, a safe
-redirect target and links that keep a list's filters. One home, so the blueprints need not
+redirect target, links that keep a list's filters and a cleaned search term. One home, so the blueprints need not
 import each other."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -45,3 +46,17 @@ def filter_links(params: Iterable[str]) -> Callable[..., dict]:
         return {key: value for key, value in args.items() if value not in (None, "")}
 
     return list_args
+
+
+def clean_term(value: str | None, limit: int = 100) -> str:
+    """A search term as a search box may use it: NFKC, without control and format characters
+    (PostgreSQL refuses a NUL in a text parameter; a zero-width space is invisible), single
+    spaces, at most ``limit`` characters."""
+    value = unicodedata.normalize("NFKC", value or "")
+    value = "".join(c for c in value if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(value.split())[:limit]
+
+
+def search_term(name: str = "q", limit: int = 100) -> str:
+    """This request's search box (``?q=``), cleaned (``clean_term``)."""
+    return clean_term(request.args.get(name), limit)

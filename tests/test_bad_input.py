@@ -146,3 +146,26 @@ def test_hostile_terms_still_find_what_they_name(session, world, term, found):
 def test_normalise_removes_control_and_format_characters():
     assert normalise("Bak\x00ker\u200bij\u202e  Bolder\t") == "bakkerij bolder"
     assert len(normalise("x" * 5000)) == 100
+
+
+# --- plain-text searches (LIKE, no search engine) ------------------------------------------------
+
+PLAIN_SEARCH_PAGES = [
+    ("/deelnemers", "coordinator"),
+    ("/trajecten", "coordinator"),
+    ("/logboek", "coordinator"),
+    ("/logboek/export.csv", "coordinator"),
+    ("/beheer/gebruikers", "admin"),
+]
+
+
+@pytest.mark.parametrize(("path", "role"), PLAIN_SEARCH_PAGES)
+def test_every_plain_search_takes_hostile_terms(client, factories, path, role):
+    """PostgreSQL refuses a NUL in a string parameter: a search box must never pass one on."""
+    user = factories.UserFactory(role=role)
+    db.session.commit()
+    login_as(client, user)
+    for term in HOSTILE_TERMS:
+        response = client.get(path, query_string={"q": term})
+        assert response.status_code == 200, (path, term, response.status_code)
+        response.close()

@@ -21,6 +21,7 @@ from crm.security import recent_password_required
 from crm.services import accounts, organisations, programme_periods, reminders, two_factor
 from crm.services.audit import audit
 from crm.services.errors import ServiceError, StaleRecord
+from crm.view_helpers import search_term
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ def programme_period_delete(id: int):
 
 @bp.route("/gebruikers")
 def users():
-    q = (request.args.get("q") or "").strip()
+    q = search_term()
     query = select(User).options(selectinload(User.organisation)).order_by(User.active.desc(), User.name)
     if q:
         like = f"%{q.lower()}%"

@@ -15,6 +15,7 @@ from crm.labels import AUDIT_ACTION_LABELS, RECORD_TYPE_LABELS
 from crm.lib.spreadsheets import FORMATS, export_file
 from crm.services import audit_log
 from crm.services.audit import audit
+from crm.view_helpers import clean_term
 
 bp = Blueprint("audit", __name__)
 
@@ -64,7 +65,7 @@ def _filter_form() -> tuple[LogFilterForm, audit_log.LogFilter]:
     valid = form.validate()
     data = form.data if valid else {}
     return form, audit_log.LogFilter(
-        q=(data.get("q") or "").strip(),
+        q=clean_term(data.get("q"), 200),
         action=data.get("action") or "",
         object_type=data.get("object_type") or "",
         date_from=data.get("date_from"),

@@ -26,6 +26,7 @@ from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.search import search_clause
+from crm.view_helpers import search_term
 
 MAX_MERGE_HOPS = 20
 MERGE_SEARCH_LIMIT = 20
@@ -443,7 +444,7 @@ def merge(id: int):
     permissions.require(
         permissions.can_merge_employers(current_user), _("Alleen coördinatoren en beheerders kunnen samenvoegen.")
     )
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_term()
     form = MergeForm()
     duplicate = None
     error = None

@@ -23,6 +23,7 @@ from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
 from crm.services import audit_log, participants, privacy
 from crm.services.errors import ServiceError, StaleRecord
+from crm.view_helpers import search_term
 
 bp = Blueprint("participants", __name__)
 
@@ -66,7 +67,7 @@ def _render_form(
 @bp.route("/deelnemers")
 @login_required
 def index():
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_term()
     page = participants.list_page(
         current_user, q=q, page=request.args.get("pagina", 1, type=int), per_page=current_app.config["PAGE_SIZE"]
     )

@@ -23,6 +23,7 @@ from crm.services import trajectories
 from crm.services.contacts import FollowUpData
 from crm.services.errors import ServiceError, StaleRecord
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
+from crm.view_helpers import search_term
 
 bp = Blueprint("trajectories", __name__)
 
@@ -60,7 +61,7 @@ def index():
 def employer_field():
     """The employer select filled with the employers matching ``q`` (employers are shared),
     and an emptied vacancy select (out of band): a new employer has other vacancies."""
-    q = (request.args.get("q") or "").strip()[:100]
+    q = search_term()
     found = trajectories.employer_options(q) if q else []
     return render_template("trajectories/_employer_search_result.html", employers=found, q=q)
 
