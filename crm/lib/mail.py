@@ -174,8 +174,9 @@ def build(outgoing: Outgoing) -> Message:
     # An automatic message (RFC 3834): no out-of-office replies to it.
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message.attach(MIMEText(outgoing.text, "plain", _UTF8_QP))
-    message.attach(MIMEText(outgoing.html, "html", _UTF8_QP))
+    # typeshed allows only a charset name; MIMEText also takes a Charset (here: UTF-8 quoted-printable).
+    message.attach(MIMEText(outgoing.text, "plain", _UTF8_QP))  # type: ignore[arg-type]
+    message.attach(MIMEText(outgoing.html, "html", _UTF8_QP))  # type: ignore[arg-type]
     return message
 
 

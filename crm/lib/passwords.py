@@ -13,6 +13,8 @@ guesses for it. The message says why in words the user can act on.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -158,7 +160,7 @@ _RECENT_YEARS = {"recent_year": re.compile(r"20[2-4]\d")}
 _COMMON_LISTS = {"passwords", "dutch"}
 _WORDS = {"english_wikipedia", "us_tv_and_film", "surnames", "male_names", "female_names"}
 # A valid hash to verify against when the account is unknown, so timing does not reveal it.
-_DUMMY = {}
+_DUMMY: dict[tuple[int, int], str] = {}
 
 
 def _hasher() -> PasswordHasher:
@@ -221,7 +223,7 @@ def _personal_words(email: str, name: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if len(w) >= 3))
 
 
-def estimate(password: str, personal: list[str] = ()) -> tuple[float, list[dict]]:
+def estimate(password: str, personal: Sequence[str] = ()) -> tuple[float, list[Mapping[str, Any]]]:
     """zxcvbn's estimate (log10 of the guesses, and the parts it found) with the Dutch and
     personal words and recent years added. Builds its own dictionaries per call: the library's
     ``zxcvbn()`` puts the user's words in a module-wide dictionary, which two threads share."""
@@ -237,7 +239,7 @@ def estimate(password: str, personal: list[str] = ()) -> tuple[float, list[dict]
     return float(result["guesses_log10"]), list(result["sequence"])
 
 
-def _too_guessable(sequence: list[dict]) -> str:
+def _too_guessable(sequence: list[Mapping[str, Any]]) -> str:
     """Why, in Dutch: the weakest kind of part zxcvbn found decides the explanation."""
     patterns = {m["pattern"] for m in sequence}
     lists = {m.get("dictionary_name") for m in sequence if m["pattern"] == "dictionary"}

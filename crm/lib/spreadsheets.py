@@ -91,7 +91,8 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence], target: IO[byte
         cells = []
         for value in map(_plain, row):
             if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
+                # types-openpyxl leaves out date, which openpyxl writes as a date cell.
+                cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
                 cell.number_format = "DD-MM-YYYY HH:MM" if isinstance(value, datetime) else "DD-MM-YYYY"
                 cells.append(cell)
             elif isinstance(value, str):

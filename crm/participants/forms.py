@@ -44,13 +44,13 @@ class ParticipantForm(BaseForm):
     last_name = StringField(
         _l("Achternaam"), validators=[DataRequired(_l("Vul de achternaam in.")), Length(max=150), NO_BSN, NAME]
     )
-    birth_year = IntegerField(
+    birth_year = IntegerField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Geboortejaar"),
         validators=[Optional(), NumberRange(min=1900, max=2100, message=_l("Vul een geboortejaar in, bijv. 1998."))],
         render_kw={"inputmode": "numeric", "min": 1900, "max": 2100},
         invalid_value_message=_l("Vul een geboortejaar in, bijv. 1998."),
     )
-    birth_date = DateField(
+    birth_date = DateField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Geboortedatum"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
     )
     email = StringField(_l("E-mailadres"), validators=[Length(max=254), NO_BSN, service_check(validation.email)])
@@ -123,6 +123,7 @@ class ParticipantForm(BaseForm):
 
     def participant_data(self) -> ParticipantData:
         found = validation.municipality(self.municipality.data)
+        assert self.first_name.data is not None and self.last_name.data is not None  # DataRequired; after validation
         return ParticipantData(
             first_name=self.first_name.data,
             last_name=self.last_name.data,

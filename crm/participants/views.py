@@ -29,12 +29,15 @@ bp = Blueprint("participants", __name__)
 
 
 def _municipality_options() -> list[tuple[str, str]]:
-    return db.session.execute(
-        select(Municipality.name, Region.name)
-        .join(Region, Region.id == Municipality.region_id)
-        .where(Municipality.active)
-        .order_by(Municipality.name)
-    ).all()
+    return [
+        (name, region_name)
+        for name, region_name in db.session.execute(
+            select(Municipality.name, Region.name)
+            .join(Region, Region.id == Municipality.region_id)
+            .where(Municipality.active)
+            .order_by(Municipality.name)
+        )
+    ]
 
 
 def _organisations(including: int | None = None) -> list[Organisation]:

@@ -55,10 +55,11 @@ def erase(id: int):
     # Only what the requester may see; who holds more is named so the request can be passed on.
     elsewhere = privacy.holders_elsewhere(current_user, participant)
     if form.validate_on_submit():
+        assert form.reason.data is not None  # DataRequired
         try:
             privacy.erase(current_user, participant, form.reason.data)
         except ServiceError as error:
-            form.reason.errors.append(str(error))
+            form.reason.errors = [*form.reason.errors, str(error)]
         else:
             db.session.commit()
             flash(_("De deelnemer is geanonimiseerd. De trajecten blijven meetellen."), "success")

@@ -9,10 +9,11 @@ view that finishes the sign-in). The password step of a two-factor user is recor
 from __future__ import annotations
 
 import secrets
+from typing import Any, cast
 
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import attributes
 
 from crm import permissions
@@ -127,11 +128,14 @@ def _claim_edit(user: User, version: int) -> None:
     """Move ``user.edit_version`` on from ``version`` in one UPDATE, or refuse: someone saved an
     edit of this account (or the user their profile) since the form was opened. On PostgreSQL
     a concurrent save waits for this one's commit and then finds the version moved."""
-    moved = db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.edit_version == version)
-        .values(edit_version=User.edit_version + 1)
-        .execution_options(synchronize_session=False)
+    moved = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.edit_version == version)
+            .values(edit_version=User.edit_version + 1)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if moved.rowcount != 1:
         raise StaleRecord(USER_CHANGED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, String, cast, func, or_, select
 
@@ -32,14 +33,15 @@ from crm.services.audit import HIDDEN
 
 def _may_view_employer_history(actor: User, employer: Employer) -> bool:
     """A merged-away employer's history is read by who may see the employer it went into."""
+    current: Employer | None = employer
     for _hop in range(20):  # a chain of merges (as the employer page follows it); never a cycle
-        if employer is None or employer.merged_into_id is None:
+        if current is None or current.merged_into_id is None:
             break
-        employer = db.session.get(Employer, employer.merged_into_id)
-    return employer is not None and permissions.can_view_employer(actor, employer)
+        current = db.session.get(Employer, current.merged_into_id)
+    return current is not None and permissions.can_view_employer(actor, current)
 
 
-RECORD_TYPES = {
+RECORD_TYPES: dict[str, tuple[type[Any], Callable[[User, Any], bool]]] = {
     "employer": (Employer, _may_view_employer_history),
     "vacancy": (Vacancy, permissions.can_view_vacancy),
     "participant": (Participant, permissions.can_view_participant),
@@ -191,7 +193,7 @@ def describe_changes(
         described.append(
             {
                 "id": event.id,
-                "who": names.get(event.actor_id, _("systeem") if event.actor_id is None else _("onbekend")),
+                "who": _("systeem") if event.actor_id is None else names.get(event.actor_id, _("onbekend")),
                 "when": event.occurred_at,
                 "action": event.action,
                 "action_label": str(AUDIT_ACTION_LABELS.get(event.action, event.action)),

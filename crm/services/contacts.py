@@ -107,6 +107,7 @@ def keep_last_contact(employer_ids: Iterable[int]) -> None:
 def _tell_contactpersoon(actor: User, employer: Employer, contact: Contact) -> None:
     contactpersoon = db.session.get(User, employer.contactpersoon_id)
     organisation = db.session.get(Organisation, actor.organisation_id)
+    assert contactpersoon is not None and organisation is not None, "both are non-null foreign keys"
     if not permissions.can_view_contact(contactpersoon, contact):  # an intern note of another organisation
         message = f"{actor.name} ({organisation.name}) had contact met {employer.name} (interne notitie)."
     else:
@@ -189,6 +190,7 @@ def complete_follow_up(
         raise ServiceError(_("Deze opvolgactie hoort niet bij een werkgever; log het contact bij de werkgever."))
     logged = None
     if contact is not None:
+        assert follow_up.employer is not None  # checked above
         logged = log_contact(actor, follow_up.employer, contact, next_follow_up)
     elif next_follow_up is not None:
         create_follow_up(actor, next_follow_up, employer=follow_up.employer, vacancy=follow_up.vacancy)

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import ceil
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select, union_all
@@ -365,7 +366,7 @@ def export_rows(filters: EmployerFilters, *, now: datetime | None = None) -> Ite
     query, ranked = _filtered(query, filters, now=now)
     query = _ordered(query, filters, ranked).execution_options(yield_per=EXPORT_BATCH)
     for row in db.session.execute(query):
-        values = list(row[:21])
+        values: list[Any] = list(row[:21])
         values[3] = STATUS_NAMES.get(values[3], values[3])
         values[4] = "ja" if values[4] else "nee"
         values[6] = f"{row[21]} - {values[6]}" if row[21] else ""

@@ -10,9 +10,10 @@ import difflib
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from crm import permissions
@@ -208,15 +209,18 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
     if new.id == previous_id:
         raise ServiceError(_("%(name)s is al de contactpersoon.", name=new.name))
     at = at or utcnow()
-    closed = db.session.execute(
-        update(ContactpersoonAssignment)
-        .where(
-            ContactpersoonAssignment.employer_id == employer.id,
-            ContactpersoonAssignment.user_id == previous_id,
-            ContactpersoonAssignment.ended_at.is_(None),
-        )
-        .values(ended_at=at)
-        .execution_options(synchronize_session=False)
+    closed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(ContactpersoonAssignment)
+            .where(
+                ContactpersoonAssignment.employer_id == employer.id,
+                ContactpersoonAssignment.user_id == previous_id,
+                ContactpersoonAssignment.ended_at.is_(None),
+            )
+            .values(ended_at=at)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if closed.rowcount != 1:
         raise StaleRecord(_("Deze werkgever is intussen al overgedragen. Vernieuw de pagina."))
@@ -329,11 +333,14 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
         )
     moved = {}
     for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerPerson):
-        result = db.session.execute(
-            update(model)
-            .where(model.employer_id == duplicate.id)
-            .values(employer_id=keep.id)
-            .execution_options(synchronize_session=False)
+        result = cast(
+            CursorResult[Any],
+            db.session.execute(
+                update(model)
+                .where(model.employer_id == duplicate.id)
+                .values(employer_id=keep.id)
+                .execution_options(synchronize_session=False)
+            ),
         )
         moved[model.__tablename__] = result.rowcount
     db.session.execute(
@@ -482,6 +489,7 @@ def employer_counts(employer_ids: list[int]) -> dict[int, dict[str, int]]:
             .group_by(model.employer_id)
         )
         for employer_id, count in rows:
+            assert employer_id is not None  # the in_() leaves out rows without an employer
             counts[employer_id][model.__tablename__] = count
     return counts
 
@@ -499,4 +507,6 @@ def employers_per_contactpersoon() -> list[tuple[User, int]]:
 
 def count_employers_of(user: User) -> int:
     """How many employers ``bulk_hand_over`` would move away from ``user``."""
-    return db.session.scalar(select(func.count()).select_from(Employer).where(Employer.contactpersoon_id == user.id))
+    return db.session.execute(
+        select(func.count()).select_from(Employer).where(Employer.contactpersoon_id == user.id)
+    ).scalar_one()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import CursorResult, Select, delete, func, select, update
 
 from crm.extensions import db
 from crm.models import Notification, User
@@ -24,7 +25,7 @@ def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
 def purge_read(older_than_days: int = KEEP_READ_DAYS) -> int:
     """Delete notifications read more than ``older_than_days`` ago; returns how many."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    result = db.session.execute(delete(Notification).where(Notification.read_at < cutoff))
+    result = cast(CursorResult[Any], db.session.execute(delete(Notification).where(Notification.read_at < cutoff)))
     return result.rowcount
 
 
@@ -48,11 +49,11 @@ UNREAD_OF_USER = (
 
 def unread_count(user: User) -> int:
     """One COUNT on the (user_id, read_at) index: the badge after marking one read (htmx)."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def own_notification(user: User, notification_id: int) -> Notification | None:
@@ -73,10 +74,13 @@ def mark_read(user: User, notification: Notification) -> None:
 
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user as read; returns how many."""
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        ),
     )
     return result.rowcount
 

@@ -45,7 +45,11 @@ def save_organisation(
     if _name_taken(Organisation, name, organisation.id if organisation else None):
         raise ServiceError(_("Er bestaat al een organisatie met deze naam."))
     creating = organisation is None
-    before = {} if creating else {"name": organisation.name, "kind": organisation.kind, "active": organisation.active}
+    before = (
+        {}
+        if organisation is None
+        else {"name": organisation.name, "kind": organisation.kind, "active": organisation.active}
+    )
     organisation = organisation or Organisation()
     organisation.name, organisation.kind, organisation.active = name.strip(), kind, active
     db.session.add(organisation)

@@ -130,7 +130,7 @@ def _apply(participant: Participant, data: ParticipantData) -> None:
 # --- create and edit ------------------------------------------------------------------------
 
 
-def create_participant(actor: User, data: ParticipantData, *, consent_purpose: str) -> Participant:
+def create_participant(actor: User, data: ParticipantData, *, consent_purpose: str | None) -> Participant:
     """Register a participant with the consent the actor recorded (who: the actor, when: now)."""
     permissions.require(permissions.can_create_participant(actor))
     _check(data)

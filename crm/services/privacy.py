@@ -26,7 +26,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, not_, or_, select, update
+from sqlalchemy import String, case, func, not_, or_, select, update
 
 from crm import permissions
 from crm.extensions import db
@@ -227,7 +227,9 @@ def _redact_mentions(participant: Participant) -> int:
                 before = getattr(row, column) or ""
                 after = redact(before, pattern)
                 if after != before:
-                    setattr(row, column, after[: model.__table__.c[column].type.length or None])
+                    column_type = model.__table__.c[column].type  # String or Text (a Text has no length)
+                    limit = column_type.length if isinstance(column_type, String) else None
+                    setattr(row, column, after[: limit or None])
                     changed += 1
     return changed
 

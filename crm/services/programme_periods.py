@@ -245,11 +245,13 @@ def save_period(
         raise StaleRecord(PERIOD_CHANGED)
     _lock()
     name = _check(name, starts_on, ends_on, period.id if period is not None else None)
+    assert starts_on is not None and ends_on is not None  # _check refuses a missing date
     creating = period is None
-    before = {} if creating else _state(period)
+    before = {} if period is None else _state(period)
     after = {"name": name, "starts_on": starts_on, "ends_on": ends_on}
     changes = diff(before, after)
     if not changes:
+        assert period is not None  # creating always changes the name and dates
         return period
     db.session.flush()  # anything pending, before the SAVEPOINT (begin_nested would flush it outside)
     try:

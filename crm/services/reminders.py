@@ -49,10 +49,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -74,7 +75,7 @@ log = logging.getLogger(__name__)
 
 PARTNER_CONTACT_KIND = "contact_logged_by_partner"
 # Inserting rows in bulk and sending (one row at a time) use the table: plain SQL, no ORM objects.
-_DELIVERY = Delivery.__table__
+_DELIVERY = cast(Table, Delivery.__table__)  # a mapped class's __table__ is typed as any FromClause
 
 
 def _config(name: str):
@@ -213,7 +214,9 @@ def claim_follow_up_reminders(now: datetime | None = None, *, limit: int | None 
     owners = {
         user.id: user for user in db.session.scalars(select(User).where(User.id.in_({row.owner_id for row in claimed})))
     }
-    rows, due_ids, overdue_ids = [], [], []
+    rows: list[dict] = []
+    due_ids: list[int] = []
+    overdue_ids: list[int] = []
     for follow_up_id, owner_id, due_date in claimed:
         kind = "due" if due_date == today else "overdue"
         (due_ids if kind == "due" else overdue_ids).append(follow_up_id)
@@ -372,11 +375,15 @@ def prepare_batch(delivery_ids: list[int]) -> list[Prepared]:
     prepared = []
     for delivery in deliveries:
         if delivery.kind in ("due", "overdue"):
-            item = _prepare_follow_up(delivery, follow_ups.get(delivery.follow_up_id))
-        elif delivery.kind == "digest":
-            item = _prepare_digest(delivery, db.session.get(User, delivery.user_id))
+            follow_up = follow_ups.get(delivery.follow_up_id) if delivery.follow_up_id is not None else None
+            item = _prepare_follow_up(delivery, follow_up)
         else:
-            item = _prepare_partner_contacts(delivery, db.session.get(User, delivery.user_id))
+            user = db.session.get(User, delivery.user_id)
+            assert user is not None, "user_id is a non-null foreign key (deleting the user deletes the delivery)"
+            if delivery.kind == "digest":
+                item = _prepare_digest(delivery, user)
+            else:
+                item = _prepare_partner_contacts(delivery, user)
         if item.outgoing is not None:
             item = replace(item, wire=mail.wire(mail.build(item.outgoing)))
         prepared.append(item)

@@ -657,17 +657,18 @@ class FilterChoices:
 def filter_choices() -> FilterChoices:
     return FilterChoices(
         partnerships=[
-            tuple(r) for r in db.session.execute(select(Partnership.id, Partnership.name).order_by(Partnership.name))
+            (id_, name)
+            for id_, name in db.session.execute(select(Partnership.id, Partnership.name).order_by(Partnership.name))
         ],
         periods=[
-            tuple(r)
-            for r in db.session.execute(
+            (id_, name)
+            for id_, name in db.session.execute(
                 select(ProgrammePeriod.id, ProgrammePeriod.name).order_by(ProgrammePeriod.starts_on.desc())
             )
         ],
         organisations=[
-            tuple(r)
-            for r in db.session.execute(
+            (id_, name)
+            for id_, name in db.session.execute(
                 select(Organisation.id, Organisation.name).where(Organisation.active).order_by(Organisation.name)
             )
         ],

@@ -28,12 +28,13 @@ import hmac
 import io
 import secrets
 import time
+from typing import Any, cast
 
 import pyotp
 import segno
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import attributes
 
 from crm.extensions import db
@@ -74,6 +75,7 @@ def start_enrolment(user: User) -> str:
 
 
 def provisioning_uri(user: User) -> str:
+    assert user.totp_secret, "enrolment starts (start_enrolment) before the QR code is shown"
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
@@ -115,11 +117,14 @@ def use_code(user: User, code: str) -> Outcome:
     step = matching_step(user, code)
     if step is None:
         return Outcome.WRONG
-    claimed = db.session.execute(
-        update(User)
-        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-        .values(totp_last_step=step)
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if claimed.rowcount != 1:
         return Outcome.USED
@@ -195,9 +200,9 @@ def new_recovery_codes(user: User) -> list[str]:
 
 
 def remaining_recovery_codes(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def use_recovery_code(user: User, code: str) -> Outcome:
@@ -206,11 +211,14 @@ def use_recovery_code(user: User, code: str) -> Outcome:
     if len(plain) != RECOVERY_GROUPS * RECOVERY_GROUP_LENGTH or not is_enabled(user):
         return Outcome.WRONG
     code_hash = _recovery_hash(plain)
-    claimed = db.session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == code_hash, RecoveryCode.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     )
     if claimed.rowcount == 1:
         audit(user, "recovery_code_used", user)

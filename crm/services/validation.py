@@ -49,7 +49,7 @@ def vestigingsnummer(value: str | None) -> str | None:
 
 
 def postcode(value: str | None) -> str:
-    if not (value or "").strip():
+    if value is None or not value.strip():
         return ""
     try:
         return nl_postcode.validate(value)

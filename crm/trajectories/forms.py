@@ -53,7 +53,7 @@ SINGLE_ROLES = {
 
 
 def _date(label) -> DateField:
-    return DateField(label, validators=[Optional()], invalid_value_message=INVALID_DATE)
+    return DateField(label, validators=[Optional()], invalid_value_message=INVALID_DATE)  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
 
 
 class TrajectoryForm(BaseForm):
@@ -74,7 +74,7 @@ class TrajectoryForm(BaseForm):
     planned_end = _date(_l("Gepland einde"))
     actual_start = _date(_l("Werkelijke start"))
     actual_end = _date(_l("Werkelijk einde"))
-    guidance_hours = IntegerField(
+    guidance_hours = IntegerField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Extra begeleiding (uren)"),
         validators=[
             Optional(),
@@ -189,7 +189,7 @@ class TrajectoryFollowUpForm(BaseForm):
         _l("Onderwerp"),
         validators=[DataRequired(_l("Geef de opvolgactie een onderwerp.")), Length(max=300), NO_BSN],
     )
-    due_date = DateField(
+    due_date = DateField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Uiterlijk op"),
         default=lambda: today() + timedelta(days=7),
         validators=[DataRequired(_l("Kies een datum voor de opvolgactie."))],
@@ -215,8 +215,8 @@ class TrajectoryFilterForm(BaseForm):
     organisatie = SelectField(_l("Betrokken organisatie"), coerce=int_or_none)
     werkgever = IntegerField(validators=[Optional()])
     accountmanager = IntegerField(validators=[Optional()])
-    gestart_vanaf = DateField(_l("Gestart vanaf"), validators=[Optional()], invalid_value_message=INVALID_DATE)
-    gestart_tot = DateField(_l("Gestart tot en met"), validators=[Optional()], invalid_value_message=INVALID_DATE)
+    gestart_vanaf = DateField(_l("Gestart vanaf"), validators=[Optional()], invalid_value_message=INVALID_DATE)  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
+    gestart_tot = DateField(_l("Gestart tot en met"), validators=[Optional()], invalid_value_message=INVALID_DATE)  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
 
     def set_choices(self, options) -> None:
         everything = ("", _l("Alle"))

@@ -284,6 +284,7 @@ def follow_up(id: int):
     )
     form = _follow_up_form(trajectory, formdata=request.form)
     if form.validate_on_submit():
+        assert form.due_date.data is not None and form.subject.data is not None  # both DataRequired
         try:
             trajectories.add_follow_up(
                 current_user,

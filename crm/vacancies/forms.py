@@ -105,10 +105,10 @@ class VacancyForm(BaseForm):
     learning_path = SelectField(
         _l("Leerweg"), choices=choices([UNKNOWN, *LEARNING_PATH_LABELS.items()]), coerce=none_if_empty
     )
-    start_date = DateField(
+    start_date = DateField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Startdatum"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
     )
-    closing_date = DateField(
+    closing_date = DateField(  # type: ignore[call-arg]  # invalid_value_message is WTForms 3.3; its stubs are 3.2
         _l("Sluitingsdatum"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
     )
     municipality = StringField(
@@ -151,6 +151,7 @@ class VacancyForm(BaseForm):
     def vacancy_data(self) -> VacancyData:
         found = validation.municipality(self.municipality.data)
         erkend = self.erkend_for_qualification.data
+        assert self.title.data is not None and self.positions.data is not None  # required; called after validation
         return VacancyData(
             title=self.title.data,
             positions=self.positions.data,

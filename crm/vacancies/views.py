@@ -148,12 +148,15 @@ def _organisation_options(vacancy: Vacancy | None = None) -> list[Organisation]:
 
 
 def _municipality_options() -> list[tuple[str, str]]:
-    return db.session.execute(
-        select(Municipality.name, Region.name)
-        .join(Region, Region.id == Municipality.region_id)
-        .where(Municipality.active)
-        .order_by(Municipality.name)
-    ).all()
+    return [
+        (name, region_name)
+        for name, region_name in db.session.execute(
+            select(Municipality.name, Region.name)
+            .join(Region, Region.id == Municipality.region_id)
+            .where(Municipality.active)
+            .order_by(Municipality.name)
+        )
+    ]
 
 
 def _render_form(form: VacancyForm, vacancy: Vacancy | None, employer: Employer, **context):
@@ -311,6 +314,7 @@ def transition(id: int):
         message = first_error(form)
     else:
         target = form.naar.data
+        assert target is not None  # DataRequired
         try:
             vacancies.change_status(
                 current_user, vacancy, target, form.reden.data or "", expected_status=form.van.data or None
