@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import DateTimeField, ValidationError
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-WTForms 3.2 (WTForms 3.3)
 from wtforms.validators import Length, Optional, StopValidation
 
 from crm.i18n import lazy_gettext as _l

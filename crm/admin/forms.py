@@ -50,16 +50,18 @@ class UserForm(BaseForm):
     version = HiddenField()  # the user's edit_version the form was opened on
 
 
-def required_date(message):
-    """An empty date field gets ``message`` alone (not also "not a valid date")."""
+class RequiredDate:
+    """An empty date field gets ``message`` alone (not also "not a valid date"). A class, like
+    WTForms' own validators, so that it can carry ``field_flags`` (the input gets ``required``)."""
 
-    def check(_form, field) -> None:
+    def __init__(self, message) -> None:
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, _form, field) -> None:
         if not field.raw_data or not str(field.raw_data[0]).strip():
             field.errors[:] = []
-            raise StopValidation(message)
-
-    check.field_flags = {"required": True}
-    return check
+            raise StopValidation(self.message)
 
 
 class ProgrammePeriodForm(BaseForm):
@@ -71,14 +73,14 @@ class ProgrammePeriodForm(BaseForm):
             NAME,
         ],
     )
-    starts_on = DateField(
+    starts_on = DateField(  # type: ignore[call-arg]  # types-WTForms 3.2 lacks WTForms 3.3's invalid_value_message
         _l("Begindatum"),
-        validators=[required_date(_l("Vul de begindatum in."))],
+        validators=[RequiredDate(_l("Vul de begindatum in."))],
         invalid_value_message=_l("Vul een geldige datum in."),
     )
-    ends_on = DateField(
+    ends_on = DateField(  # type: ignore[call-arg]  # types-WTForms 3.2 lacks WTForms 3.3's invalid_value_message
         _l("Einddatum"),
-        validators=[required_date(_l("Vul de einddatum in."))],
+        validators=[RequiredDate(_l("Vul de einddatum in."))],
         invalid_value_message=_l("Vul een geldige datum in."),
     )
     version = HiddenField()

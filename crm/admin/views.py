@@ -90,6 +90,8 @@ def organisation_edit(id: int | None = None):
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
         version = form.submitted_version()
+        name = form.name.data
+        assert name is not None  # DataRequired
         saved = _save_versioned(
             form,
             Organisation,
@@ -97,7 +99,7 @@ def organisation_edit(id: int | None = None):
             lambda: organisations.save_organisation(
                 current_user,
                 organisation,
-                name=form.name.data,
+                name=name,
                 kind=form.kind.data,
                 active=form.active.data,
                 version=version,
@@ -139,6 +141,8 @@ def partnership_edit(id: int | None = None):
     if form.validate_on_submit():
         version = form.submitted_version()
         members = [o for o in all_orgs if o.id in set(form.member_ids.data or [])]
+        name = form.name.data
+        assert name is not None  # DataRequired
         saved = _save_versioned(
             form,
             Partnership,
@@ -146,7 +150,7 @@ def partnership_edit(id: int | None = None):
             lambda: organisations.save_partnership(
                 current_user,
                 partnership,
-                name=form.name.data,
+                name=name,
                 scope=form.scope.data,
                 region_id=form.region_id.data or None,
                 description=form.description.data or "",
@@ -177,6 +181,7 @@ def programme_period_edit(id: int | None = None):
     form = ProgrammePeriodForm(obj=period)
     if form.validate_on_submit():
         version = form.submitted_version()
+        assert form.name.data is not None  # DataRequired
         try:
             period = programme_periods.save_period(
                 current_user,
@@ -258,6 +263,7 @@ def user_new():
     form = _user_form(None)
     if form.validate_on_submit():
         password = accounts.generate_password()
+        assert form.email.data is not None and form.name.data is not None  # both DataRequired
         try:
             user = accounts.create_user(
                 current_user,
@@ -269,7 +275,7 @@ def user_new():
                 phone=form.phone.data or "",
             )
         except ServiceError as error:
-            form.email.errors.append(str(error))
+            form.email.errors = [*form.email.errors, str(error)]
         else:
             db.session.commit()
             # Shown once on the page itself, never put in the (client-side) session cookie.
@@ -286,6 +292,7 @@ def user_edit(id: int):
     if request.method == "GET":
         form.version.data = str(user.edit_version)
     if form.validate_on_submit():
+        assert form.name.data is not None  # DataRequired
         try:
             accounts.update_user(
                 current_user,
@@ -302,7 +309,7 @@ def user_edit(id: int):
             form.version.data = str(user.edit_version)  # saving again now is a deliberate choice
             flash(_stale_message(user.name), "warning")
         except ServiceError as error:
-            form.role.errors.append(str(error))
+            form.role.errors = [*form.role.errors, str(error)]
         else:
             db.session.commit()
             flash(_("De gebruiker is opgeslagen."), "success")

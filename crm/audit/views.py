@@ -106,7 +106,7 @@ def export(fmt: str):
             audit_log.changes_text(e["rows"]),
             e["ip_address"],
         )
-        for e in audit_log.describe_changes(events)
+        for e in audit_log.describe_changes(list(events))
     )
     headers = ["Tijdstip", "Door", "Actie", "Soort", "Id", "Omschrijving", "Wijzigingen", "IP-adres"]
     result = export_file(fmt, headers, rows, "logboek", "Logboek")

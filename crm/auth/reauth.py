@@ -27,7 +27,9 @@ class ReauthForm(BaseForm):
 def reauthenticate():
     form = ReauthForm()
     if form.validate_on_submit():
-        if verify_password(current_user.password_hash, form.password.data):
+        password = form.password.data
+        assert password is not None  # DataRequired
+        if verify_password(current_user.password_hash, password):
             confirm_password_now()
             return redirect(safe_next(request.args.get("next")))
         audit(

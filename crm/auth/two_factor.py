@@ -73,8 +73,10 @@ def login_code():
         if wait:
             flash(too_many_attempts(wait), "danger")
             return render_template("auth/login_code.html", form=form), 429
-        recovery = two_factor.looks_like_recovery_code(form.code.data)
-        outcome = two_factor.use_second_factor(user, form.code.data)
+        code = form.code.data
+        assert code is not None  # DataRequired
+        recovery = two_factor.looks_like_recovery_code(code)
+        outcome = two_factor.use_second_factor(user, code)
         ip_address = request.remote_addr or ""
         if outcome is two_factor.Outcome.OK:
             accounts.record_login(user, ip_address=ip_address, via="herstelcode" if recovery else "")
@@ -100,7 +102,7 @@ def login_code():
             ip_address=ip_address,
         )
         db.session.commit()
-        form.code.errors.append(_code_refused(outcome, recovery))
+        form.code.errors = [*form.code.errors, _code_refused(outcome, recovery)]
     return render_template("auth/login_code.html", form=form)
 
 
@@ -115,13 +117,17 @@ def two_factor_setup():
         db.session.commit()
     if form.validate_on_submit():
         codes = None
+        code = form.code.data
+        assert code is not None  # DataRequired
         try:
             if enabled:
-                two_factor.disable(current_user, form.password.data, form.code.data, required)
+                password = form.password.data
+                assert password is not None  # DataRequired
+                two_factor.disable(current_user, password, code, required)
             else:
-                codes = two_factor.confirm_enrolment(current_user, form.code.data)
+                codes = two_factor.confirm_enrolment(current_user, code)
         except ServiceError as error:
-            form.code.errors.append(str(error))
+            form.code.errors = [*form.code.errors, str(error)]
         else:
             db.session.commit()
             if codes is not None:  # shown once, on this page itself (never in the session cookie)

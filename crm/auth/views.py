@@ -33,13 +33,14 @@ def login():
         return redirect(url_for("worklist.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = form.email.data
+        email, password = form.email.data, form.password.data
+        assert email is not None and password is not None  # both DataRequired
         wait = throttle.take_attempt(email)
         if wait:
             flash(too_many_attempts(wait), "danger")
             return render_template("auth/login.html", form=form), 429
         ip_address = request.remote_addr or ""
-        user = accounts.authenticate(email, form.password.data, ip_address=ip_address)
+        user = accounts.authenticate(email, password, ip_address=ip_address)
         if user is None:
             db.session.commit()
             flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "danger")
@@ -104,10 +105,12 @@ def profile():
         flash(_("Uw voorkeuren zijn opgeslagen."), "success")
         return redirect(url_for("auth.profile"))
     if password_form.submit_ok("pw"):
+        current, new = password_form.current.data, password_form.new.data
+        assert current is not None and new is not None  # both DataRequired
         try:
-            accounts.change_password(current_user, password_form.current.data, password_form.new.data)
+            accounts.change_password(current_user, current, new)
         except ServiceError as error:
-            password_form.new.errors.append(str(error))
+            password_form.new.errors = [*password_form.new.errors, str(error)]
         else:
             db.session.commit()
             # The password change ended every session, this one included: sign in again here.

@@ -42,11 +42,12 @@ def follow_up_day_choices(none_label):
 class ContactForm(BaseForm):
     """The full contact form on /werkgevers/<id>/contactmoment."""
 
-    occurred_at = DateTimeLocalField(
+    # types-WTForms 3.2 lacks WTForms 3.3's tz and invalid_value_message, and types this default as a time.
+    occurred_at = DateTimeLocalField(  # type: ignore[call-arg]
         _l("Datum en tijd"),
         tz=AMSTERDAM,
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        default=_now_to_the_minute,
+        default=_now_to_the_minute,  # type: ignore[arg-type]
         invalid_value_message=_l("Vul een geldige datum en tijd in."),
         validators=[InputRequired(_l("Vul de datum en tijd van het contact in."))],
     )
@@ -59,7 +60,7 @@ class ContactForm(BaseForm):
     outcome = TextAreaField(_l("Uitkomst / afspraken"), validators=[Optional(), Length(max=5000), NO_BSN])
     vacancy_id = SelectField(_l("Over vacature"), coerce=int, default=0, validate_choice=False)
     visibility = RadioField(_l("Zichtbaarheid"), choices=choices(VISIBILITY_LABELS), default="gedeeld")
-    follow_up_due = DateField(
+    follow_up_due = DateField(  # type: ignore[call-arg]  # types-WTForms 3.2 lacks WTForms 3.3's invalid_value_message
         _l("Opvolgen op"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
     )
     # Left out: the employer's contactpersoon (the service's default).
@@ -145,7 +146,7 @@ class RescheduleForm(BaseForm):
     """Move a follow-up: a quick choice (``days``, from a submit button) or a date."""
 
     days = IntegerField(validators=[Optional(), NumberRange(min=1, max=365)])
-    due_date = DateField(
+    due_date = DateField(  # type: ignore[call-arg]  # types-WTForms 3.2 lacks WTForms 3.3's invalid_value_message
         _l("Nieuwe datum"), validators=[Optional()], invalid_value_message=_l("Vul een geldige datum in.")
     )
     next = HiddenField()

@@ -64,6 +64,7 @@ def log_contact(employer_id: int):
         form.follow_up_owner_id.data = employer.contactpersoon_id
     service_error = None
     if form.validate_on_submit():
+        assert form.summary.data is not None  # DataRequired
         data = ContactData(
             channel=form.channel.data,
             summary=form.summary.data,
@@ -75,6 +76,7 @@ def log_contact(employer_id: int):
         )
         follow_up = None
         if form.follow_up_due.data:
+            assert form.follow_up_subject.data is not None  # ContactForm.validate: a due date needs a subject
             follow_up = FollowUpData(
                 due_date=form.follow_up_due.data,
                 subject=form.follow_up_subject.data,
@@ -204,6 +206,7 @@ def follow_up_reschedule(id: int):
     if not form.validate():
         return _follow_up_answer(first_error(form), False, form.next.data)
     due_date = worklist.rescheduled_date(follow_up, form.days.data) if form.days.data else form.due_date.data
+    assert due_date is not None  # RescheduleForm.validate: without days, a date is required
     subject = follow_up.subject
     try:
         contacts.reschedule_follow_up(current_user, follow_up, due_date)

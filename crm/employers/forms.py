@@ -67,6 +67,7 @@ class EmployerForm(BaseForm):
 
     def employer_data(self) -> EmployerData:
         found = validation.municipality(self.municipality.data)
+        assert self.name.data is not None  # DataRequired; called after validation
         return EmployerData(
             name=self.name.data,
             kvk_number=self.kvk_number.data or None,
@@ -114,6 +115,7 @@ class PersonForm(BaseForm):
     version = HiddenField()
 
     def person_data(self) -> PersonData:
+        assert self.name.data is not None  # DataRequired; called after validation
         return PersonData(
             name=self.name.data,
             function=self.function.data or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -70,7 +71,7 @@ def _user_choices(users: list[User], placeholder: bool = True):
     return choices(pairs + [(u.id, f"{u.name} ({u.organisation.name})") for u in users])
 
 
-def _municipality_options() -> list[tuple[str, str]]:
+def _municipality_options() -> Sequence[tuple[str, str]]:
     return db.session.execute(
         select(Municipality.name, Region.name)
         .join(Region, Region.id == Municipality.region_id)
@@ -158,7 +159,7 @@ def _merged_target(employer: Employer) -> Employer:
     for _hop in range(MAX_MERGE_HOPS):
         if target.merged_into_id is None:
             break
-        target = db.session.get(Employer, target.merged_into_id)
+        target = db.session.get_one(Employer, target.merged_into_id)
     return target
 
 
@@ -332,13 +333,16 @@ def handover(id: int):
         if form.expected_id.data and form.expected_id.data != str(employer.contactpersoon_id):
             error = _(
                 "Deze werkgever is intussen al overgedragen aan %(name)s. Controleer of u nog wilt overdragen.",
-                name=db.session.get(User, employer.contactpersoon_id).name,
+                name=db.session.get_one(User, employer.contactpersoon_id).name,
             )
             form.expected_id.data = str(employer.contactpersoon_id)
         else:
-            new_contactpersoon = db.session.get(User, form.new_contactpersoon_id.data)
+            # A valid choice is an existing user, and the note is DataRequired.
+            new_contactpersoon = db.session.get_one(User, form.new_contactpersoon_id.data)
+            note = form.note.data
+            assert note is not None
             try:
-                employers.hand_over(current_user, employer, new_contactpersoon, form.note.data)
+                employers.hand_over(current_user, employer, new_contactpersoon, note)
             except ServiceError as refused:  # StaleRecord included: someone handed over at the same moment
                 db.session.rollback()  # the refused save is undone here, not in the service
                 error = str(refused)
@@ -383,15 +387,18 @@ def bulk_handover():
     confirm = None
     error = None
     if form.validate_on_submit():
-        source = db.session.get(User, form.source_id.data)
-        target = db.session.get(User, form.target_id.data)
+        # Valid choices are existing users.
+        source = db.session.get_one(User, form.source_id.data)
+        target = db.session.get_one(User, form.target_id.data)
         if source.id == target.id:
             form.target_id.errors = [*form.target_id.errors, _("Kies twee verschillende personen.")]
         elif form.confirmed.data != "1":
             confirm = {"source": source, "target": target, "count": employers.count_employers_of(source)}
         else:
+            note = form.note.data
+            assert note is not None  # DataRequired
             try:
-                moved = employers.bulk_hand_over(current_user, source, target, form.note.data)
+                moved = employers.bulk_hand_over(current_user, source, target, note)
             except ServiceError as refused:
                 error = str(refused)
             else:
@@ -450,7 +457,9 @@ def merge(id: int):
     error = None
     if request.method == "POST":
         if form.validate_on_submit():
-            duplicate = load_employer_or_404(form.duplicate_id.data, current_user)
+            duplicate_id = form.duplicate_id.data
+            assert duplicate_id is not None  # InputRequired
+            duplicate = load_employer_or_404(duplicate_id, current_user)
             try:
                 employers.merge(current_user, keep, duplicate, form.note.data or "")
             except ServiceError as refused:

@@ -35,9 +35,10 @@ class MappingForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if ok and not self.contactpersoon_id.data and "contactpersoon" not in self.mapping():
-            self.contactpersoon_id.errors.append(
-                _("Kies een standaard contactpersoon, of koppel een kolom aan Contactpersoon.")
-            )
+            self.contactpersoon_id.errors = [
+                *self.contactpersoon_id.errors,
+                _("Kies een standaard contactpersoon, of koppel een kolom aan Contactpersoon."),
+            ]
             ok = False
         return ok
 
