@@ -13,9 +13,10 @@ run: install translations migrate demo  ## start web, worker and beat (embedded 
 test: install translations  ## run the whole test suite (CRM_TEST_DATABASE_URL picks the database)
 	$(BIN)/pytest
 
-lint: install
+lint: install  ## ruff (lint and format) and mypy (crm, tasks, config.py: see pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .
