@@ -223,12 +223,14 @@ class Web:
 
     @staticmethod
     def get(path: str, port: int) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("GET", path)
             return connection.getresponse().status == 200
         except OSError:
             return False
+        finally:
+            connection.close()
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -236,12 +238,15 @@ class Web:
         body = None
         if form is not None:
             body, headers["Content-Type"] = urlencode(form), "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        cookie = response.getheader("Set-Cookie")
-        if cookie and cookie.startswith("session="):
-            self.cookie = cookie.split(";", 1)[0]
-        return response.status, response.read().decode()
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            cookie = response.getheader("Set-Cookie")
+            if cookie and cookie.startswith("session="):
+                self.cookie = cookie.split(";", 1)[0]
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
 
     def sign_in(self, token: str, email: str, password: str) -> tuple[int, str]:
         return self.request("POST", "/login", {"email": email, "password": password, "csrf_token": token})
