@@ -194,7 +194,37 @@ def vacancy_case(factories) -> Case:
     )
 
 
-CASES = {"employer": employer_case, "person": person_case, "vacancy": vacancy_case}
+def participant_case(factories) -> Case:
+    gemeente = factories.OrganisationFactory(name="Gemeente Enschede", kind="gemeente")
+    wendy = factories.UserFactory(role="partner", name="Wendy Werkcoach", organisation=gemeente)
+    ahmed = factories.UserFactory(role="accountmanager", name="Ahmed Accountmanager", organisation=gemeente)
+    sanne = factories.ParticipantFactory(
+        first_name="Sanne",
+        last_name="de Vries",
+        birth_year=2004,
+        phone="06 1234 5678",
+        created_by_id=wendy.id,
+        consent_purpose="Begeleiding",
+    )
+    return Case(
+        url=f"/deelnemers/{sanne.id}/bewerken",
+        record=sanne,
+        first=wendy,
+        second=ahmed,
+        x=("phone", "06 8765 4321", "phone"),
+        x_theirs="06 1111 2222",
+        y=("last_name", "de Vries-Jansen", "last_name"),
+        z=("doelgroep", "jongere_zonder_startkwalificatie", "doelgroep"),
+        audit_type="participant",
+    )
+
+
+CASES = {
+    "employer": employer_case,
+    "person": person_case,
+    "vacancy": vacancy_case,
+    "participant": participant_case,
+}
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
