@@ -179,6 +179,7 @@ def save(
         for name in value_fields(form):  # rebase: the stored record plus the user's own changes
             if name not in mine:
                 form[name].process(None, fresh[name].data)
+                form[name].raw_data = []  # shown from data (a number field shows raw_data first)
         open_form(form, getattr(record, version_attr))
         if not conflicting:
             version = getattr(record, version_attr)

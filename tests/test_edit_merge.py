@@ -219,7 +219,27 @@ def participant_case(factories) -> Case:
     )
 
 
+def trajectory_case(factories) -> Case:
+    roc = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    first = factories.UserFactory(role="partner", name="Ria Roc", organisation=roc)
+    second = factories.UserFactory(role="partner", name="Sam School", organisation=roc)
+    trajectory = factories.TrajectoryFactory(qualification_name="Monteur", regeling="LLO", guidance_hours=10)
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=roc, role="school")
+    return Case(
+        url=f"/trajecten/{trajectory.id}/bewerken",
+        record=trajectory,
+        first=first,
+        second=second,
+        x=("qualification_name", "Eerste monteur", "qualification_name"),
+        x_theirs="Monteur werktuigbouw",
+        y=("regeling", "SLIM", "regeling"),
+        z=("guidance_hours", "40", "guidance_hours"),
+        audit_type="trajectory",
+    )
+
+
 CASES = {
+    "trajectory": trajectory_case,
     "employer": employer_case,
     "person": person_case,
     "vacancy": vacancy_case,
