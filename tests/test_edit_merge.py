@@ -238,7 +238,69 @@ def trajectory_case(factories) -> Case:
     )
 
 
+def _admins(factories):
+    return (
+        factories.UserFactory(role="admin", name="Beheerder Bert"),
+        factories.UserFactory(role="admin", name="Beheerder Bea"),
+    )
+
+
+def organisation_case(factories) -> Case:
+    bert, bea = _admins(factories)
+    roc = factories.OrganisationFactory(name="ROC Twente", kind="roc")
+    return Case(
+        url=f"/beheer/organisaties/{roc.id}",
+        record=roc,
+        first=bert,
+        second=bea,
+        x=("name", "ROC van Twente", "name"),
+        x_theirs="ROC Twente (Hengelo)",
+        y=("kind", "kenniscentrum", "kind"),
+        z=("active", None, "active"),
+        audit_type="organisation",
+    )
+
+
+def partnership_case(factories) -> Case:
+    bert, bea = _admins(factories)
+    gemeente = factories.OrganisationFactory(name="Gemeente Enschede", kind="gemeente")
+    roc = factories.OrganisationFactory(name="ROC Twente", kind="roc")
+    akkoord = factories.PartnershipFactory(name="Leerwerkakkoord Twente", description="Samen leren")
+    akkoord.members = [roc, gemeente]
+    return Case(
+        url=f"/beheer/samenwerkingsverbanden/{akkoord.id}",
+        record=akkoord,
+        first=bert,
+        second=bea,
+        x=("name", "Leerwerkakkoord Twente 2027", "name"),
+        x_theirs="Leerwerkakkoord Twente-Achterhoek",
+        y=("description", "Samen leren en werken", "description"),
+        z=("member_ids", [gemeente.id], "members"),
+        audit_type="partnership",
+    )
+
+
+def user_case(factories) -> Case:
+    bert, bea = _admins(factories)
+    karin = factories.UserFactory(role="accountmanager", name="Karin Bos", phone="053 481 2000")
+    return Case(
+        url=f"/beheer/gebruikers/{karin.id}",
+        record=karin,
+        first=bert,
+        second=bea,
+        x=("phone", "06 1234 5678", "phone"),
+        x_theirs="074 305 6800",
+        y=("name", "Karin Bos-Jansen", "name"),
+        z=("role", "coordinator", "role"),
+        version_attr="edit_version",
+        audit_type="user",
+    )
+
+
 CASES = {
+    "organisation": organisation_case,
+    "partnership": partnership_case,
+    "user": user_case,
     "trajectory": trajectory_case,
     "employer": employer_case,
     "person": person_case,

@@ -58,8 +58,13 @@ class _EditForm(HTMLParser):
         elif tag == "select":
             self.select = None
         elif tag == "textarea" and self.textarea is not None and self.current is not None:
-            self.current.append((self.textarea, self.text.removeprefix("\n")))
+            self.current.append((self.textarea, _without_first_newline(self.text)))
             self.textarea = None
+
+
+def _without_first_newline(text: str) -> str:
+    """A browser drops one newline right after <textarea> (WTForms writes one)."""
+    return text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
 
 
 def edit_form_on(page: str) -> MultiDict:

@@ -31,10 +31,10 @@ def flush_versioned(message: str) -> None:
         raise StaleRecord(message) from None
 
 
-def changes_since(record, version: int, actions: Iterable[str]) -> list[AuditEvent]:
+def changes_since(record, version: int, actions: Iterable[str], *, current: int | None = None) -> list[AuditEvent]:
     """The audited changes (``actions``) that brought ``record`` from ``version`` to its current
-    version, oldest first: one event per version step it missed."""
-    missed = record.version - version
+    version (``current``, else ``record.version``), oldest first: one event per version step it missed."""
+    missed = (record.version if current is None else current) - version
     if missed <= 0:
         return []
     events = db.session.scalars(
