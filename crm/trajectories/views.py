@@ -21,7 +21,7 @@ from crm.loading import load_participant_or_404, load_trajectory_or_404
 from crm.models import Employer, Organisation, ProgrammePeriod, Trajectory
 from crm.services import trajectories, versions
 from crm.services.contacts import FollowUpData
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services.errors import ServiceError
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
 from crm.view_helpers import search_term
 
