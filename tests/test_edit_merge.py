@@ -11,6 +11,7 @@ people (two test clients) edit the same record.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -297,7 +298,24 @@ def user_case(factories) -> Case:
     )
 
 
+def programme_period_case(factories) -> Case:
+    bert, bea = _admins(factories)
+    period = factories.ProgrammePeriodFactory(name="2031", starts_on=date(2031, 1, 1), ends_on=date(2031, 12, 31))
+    return Case(
+        url=f"/beheer/programmaperiodes/{period.id}",
+        record=period,
+        first=bert,
+        second=bea,
+        x=("ends_on", "2031-08-31", "ends_on"),
+        x_theirs="2031-06-30",
+        y=("name", "2031 (kort)", "name"),
+        z=("starts_on", "2031-02-01", "starts_on"),
+        audit_type="programme_period",
+    )
+
+
 CASES = {
+    "programme_period": programme_period_case,
     "organisation": organisation_case,
     "partnership": partnership_case,
     "user": user_case,

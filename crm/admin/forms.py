@@ -87,6 +87,7 @@ class ProgrammePeriodForm(BaseForm):
         invalid_value_message=_l("Vul een geldige datum in."),
     )
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

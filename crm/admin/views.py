@@ -20,7 +20,7 @@ from crm.models import Delivery, Organisation, Partnership, ProgrammePeriod, Reg
 from crm.security import recent_password_required
 from crm.services import accounts, organisations, programme_periods, reminders, two_factor, versions
 from crm.services.audit import audit
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services.errors import ServiceError
 from crm.view_helpers import search_term
 
 bp = Blueprint("admin", __name__)
@@ -74,6 +74,8 @@ def _save_versioned(form, record, write: Callable[[int | None], object], reload,
                 ),
                 **merge,
             )
+    except programme_periods.PeriodRefused:
+        raise  # the caller puts it at its field
     except ServiceError as error:
         form.name.errors.append(str(error))
         return edit_merge.Outcome()
@@ -193,38 +195,36 @@ def programme_periods_list():
 def programme_period_edit(id: int | None = None):
     period = _get(ProgrammePeriod, id) if id else None
     form = ProgrammePeriodForm(obj=period)
+    if request.method == "GET" and period is not None:
+        edit_merge.open_form(form, period.version)
+    outcome = edit_merge.Outcome()
     if form.validate_on_submit():
-        version = form.submitted_version()
-        assert form.name.data is not None  # DataRequired
-        try:
-            period = programme_periods.save_period(
+        name = form.name.data
+        assert name is not None  # DataRequired
+
+        def write(version: int | None):
+            return programme_periods.save_period(
                 current_user,
                 period,
-                name=form.name.data,
+                name=form.name.data or name,
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 version=version,
             )
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            period = _get(ProgrammePeriod, id)  # fresh, after a rollback
-            form.version.data = str(period.version)  # saving again now is a deliberate choice
-            flash(
-                _(
-                    "Iemand anders heeft deze programmaperiode intussen gewijzigd. Nu opgeslagen: %(period)s. "
-                    "Uw invoer staat hieronder; sla opnieuw op om die te bewaren.",
-                    period=programme_periods.describe(period),
-                ),
-                "warning",
+
+        try:
+            outcome = _save_versioned(
+                form, period, write, lambda: (period, ProgrammePeriodForm(formdata=None, obj=period))
             )
         except programme_periods.PeriodRefused as refused:
             form[refused.field].errors = [*form[refused.field].errors, str(refused)]
-        else:
-            db.session.commit()
-            flash(_("Programmaperiode %(name)s is opgeslagen.", name=period.name), "success")
+        if outcome.saved:
+            flash(_("Programmaperiode %(name)s is opgeslagen.", name=form.name.data), "success")
             return redirect(url_for("admin.programme_periods_list"))
     usage = programme_periods.usage_of(period) if period is not None else None
-    return render_template("admin/programme_period_form.html", form=form, period=period, usage=usage)
+    return render_template(
+        "admin/programme_period_form.html", form=form, period=period, usage=usage, **_refused(outcome)
+    )
 
 
 @bp.route("/programmaperiodes/<int:id>/verwijderen", methods=["GET", "POST"])
