@@ -20,7 +20,8 @@ user is told that their save was merged with the colleague's change: that is wha
 expects from pressing Opslaan (their changes saved, the colleague's kept), without a second
 round trip. The snapshot is signed with the app's secret key: a tampered or missing snapshot
 counts as "every field differing from the stored record was changed by this user", and each
-such field is marked as a conflict (nothing is saved unseen).
+such field is marked as a conflict (nothing is saved unseen); a valid snapshot's version wins
+over an edited ``version`` field, so that a form cannot be saved blind by editing it.
 """
 
 from __future__ import annotations
@@ -92,17 +93,21 @@ def open_form(form: FlaskForm, version: int) -> None:
     form.opened.data = _serializer().dumps({"v": version, "f": values(form)})
 
 
-def opened_values(form: FlaskForm, version: int) -> dict[str, Any] | None:
-    """The values the posted form showed when it was opened; None when the snapshot is missing,
-    tampered with or was made for another version than the one posted."""
+def opened_snapshot(form: FlaskForm) -> tuple[int, dict[str, Any]] | None:
+    """The version and values the posted form showed when it was opened; None when the snapshot
+    is missing or tampered with."""
     raw = form.opened.raw_data[0] if form.opened.raw_data else ""
     try:
         snapshot = _serializer().loads(raw)
     except BadSignature:
         return None
-    if not isinstance(snapshot, dict) or snapshot.get("v") != version or not isinstance(snapshot.get("f"), dict):
+    if (
+        not isinstance(snapshot, dict)
+        or not isinstance(snapshot.get("v"), int)
+        or not isinstance(snapshot.get("f"), dict)
+    ):
         return None
-    return snapshot["f"]
+    return snapshot["v"], snapshot["f"]
 
 
 def _shown(f, value: Any) -> Any:
@@ -151,8 +156,11 @@ def save(
     (``formdata=None``); ``changes_since(record, version)`` gives the audited changes since;
     ``audit_keys`` maps a form field to the audit trail's key(s) where they differ. Other
     ``ServiceError``s pass through to the view, with ``form`` already rebased when it was."""
-    version = form.submitted_version()
-    opened = opened_values(form, version)
+    snapshot = opened_snapshot(form)
+    # The signed snapshot says which version the form was opened on; a posted ``version`` that
+    # disagrees with it was edited, and the older of the two is the one to check against.
+    version = form.submitted_version() if snapshot is None else min(snapshot[0], form.submitted_version())
+    opened = snapshot[1] if snapshot is not None and snapshot[0] == version else None
     mine_all = values(form)
     first_version = version
     record: Any = None

@@ -331,3 +331,35 @@ CASES = {
 @pytest.mark.parametrize("form", list(CASES))
 def test_two_people_edit_the_same_record(app, session, factories, form, check):
     check(app, CASES[form](factories))
+
+
+@pytest.mark.parametrize("opened", ["garbled", "other-key", "older-version"])
+def test_a_tampered_or_replayed_snapshot_merges_nothing_unseen(app, session, factories, opened):
+    """Without a trustworthy snapshot every field that differs from the stored record counts as
+    changed by both: the save is refused, each such field is marked, nothing is written. A
+    posted version edited to the current one does not save blind: the snapshot's version counts."""
+    from itsdangerous import URLSafeSerializer
+
+    from crm.edit_merge import SALT
+
+    case = employer_case(factories)
+    a, b = _sessions(app, case)
+    assert b.save(phone="053 407 3349").status_code == 302
+    forged = {
+        "garbled": a.form["opened"][:-4] + "AAAA",
+        # claims A opened the form with the phone B saved, so A's old phone would win unseen
+        "other-key": URLSafeSerializer("not the app's key", salt=SALT).dumps(
+            {"v": int(a.form["version"]), "f": {"phone": "053 407 3349"}}
+        ),
+        "older-version": a.form["opened"],  # a snapshot of another version than the one posted
+    }[opened]
+    version = a.form["version"] if opened != "older-version" else str(int(a.form["version"]) + 1)
+    response = a.save(opened=forged, version=version, name="Metaalwerk Oost-Twente")
+    if opened == "older-version":
+        # the signed snapshot wins over an edited version: a stale save, merged (A left the phone be)
+        assert response.status_code == 302
+        assert _stored(case, "phone") == "053 407 3349" and _stored(case, "name") == "Metaalwerk Oost-Twente"
+        return
+    assert response.status_code == 200
+    assert 'data-conflict="phone"' in a.text() and 'data-conflict="name"' in a.text()
+    assert _stored(case, "phone") == "053 407 3349" and _stored(case, "name") == "Metaalwerk Oost"

@@ -5,7 +5,9 @@ organisations, partnerships, programme periods) has ``version_id_col``: an UPDAT
 someone else saved in between matches no row and SQLAlchemy raises ``StaleDataError`` at the
 flush. ``flush_versioned`` turns that into ``StaleRecord``, the service error a view shows. It
 does not roll back: the view (or task, or CLI command) that commits is the one that rolls back,
-before it reads the fresh record to show what changed (``changes_since``).
+before it reads the fresh record to show what changed (``changes_since``). The form side (what
+the user changed, merging onto the stored record, marking fields both changed) is
+``crm.edit_merge``, used by every versioned edit form.
 """
 
 from __future__ import annotations
