@@ -111,7 +111,11 @@ def opened_snapshot(form: FlaskForm) -> tuple[int, dict[str, Any]] | None:
 
 
 def _shown(f, value: Any) -> Any:
-    """A field's data as the user reads it: a select's label, a list joined."""
+    """A field's data as the user reads it: a select's label, a list joined, ja/nee."""
+    if isinstance(value, bool):
+        from flask_babel import gettext as _
+
+        return _("ja") if value else _("nee")
     choices = getattr(f, "choices", None)
     if choices and not callable(choices):
         labels = {}
