@@ -86,11 +86,12 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
-def open_form(form: FlaskForm, version: int) -> None:
-    """Stamp ``form`` with what it shows now (at ``version``): call on every render of an edit
-    form whose values are the stored ones (GET, and after a rebase)."""
+def open_form(form: FlaskForm, version: int, stored: dict[str, Any] | None = None) -> None:
+    """Stamp ``form`` with the stored values at ``version`` (``stored``, else what the form
+    shows now): call on a GET of an edit form; ``save`` calls it after a rebase, with the
+    stored values, so that the user's changes still count as theirs on the next save."""
     form.version.data = str(version)
-    form.opened.data = _serializer().dumps({"v": version, "f": values(form)})
+    form.opened.data = _serializer().dumps({"v": version, "f": values(form) if stored is None else stored})
 
 
 def opened_snapshot(form: FlaskForm) -> tuple[int, dict[str, Any]] | None:
@@ -192,7 +193,7 @@ def save(
             if name not in mine:
                 form[name].process(None, fresh[name].data)
                 form[name].raw_data = []  # shown from data (a number field shows raw_data first)
-        open_form(form, getattr(record, version_attr))
+        open_form(form, getattr(record, version_attr), stored)
         if not conflicting:
             version = getattr(record, version_attr)
             continue

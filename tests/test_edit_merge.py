@@ -107,6 +107,19 @@ def check_overlap_is_marked_and_resaving_writes_only_mine(app, case: Case) -> No
     assert _stored(case, xa) == _text(xv) and _stored(case, ya) == _text(yv) and _stored(case, za) == _text(zv)
 
 
+def check_changes_kept_through_a_refusal_still_count_as_mine(app, case: Case) -> None:
+    """After a refusal the form's new snapshot is the stored record: when B saves yet again
+    (another field) before A saves the refused form, A's changes are still A's and are merged."""
+    a, b = _sessions(app, case)
+    (xf, xv, xa), (yf, yv, ya), (zf, zv, za) = case.x, case.y, case.z
+    assert b.save(**{xf: case.x_theirs}).status_code == 302
+    assert a.save(**{xf: xv, yf: yv}).status_code == 200  # x overlaps: refused, marked
+    b.open()
+    assert b.save(**{zf: zv}).status_code == 302  # B again, another field
+    assert a.save().status_code == 302, a.text()  # merged: nothing overlaps any more
+    assert _stored(case, xa) == _text(xv) and _stored(case, ya) == _text(yv) and _stored(case, za) == _text(zv)
+
+
 def _posted(value) -> list[str]:
     if isinstance(value, list):
         return sorted(str(v) for v in value)
@@ -132,6 +145,7 @@ def check_a_save_without_changes_records_nothing(app, case: Case) -> None:
 CHECKS = [
     check_non_overlapping_changes_both_survive,
     check_overlap_is_marked_and_resaving_writes_only_mine,
+    check_changes_kept_through_a_refusal_still_count_as_mine,
     check_a_save_without_changes_records_nothing,
 ]
 
