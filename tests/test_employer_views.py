@@ -469,9 +469,11 @@ def test_a_stale_person_edit_is_refused_and_overwrites_nothing(client, am, coord
     for version in (str(opened), None):  # the version the form was opened on, or none at all
         posted = {"name": "Petra de Vries", "function": "Recruiter", "csrf_token": token}
         page = text(client.post(url, data={**posted, "version": version} if version else posted))
-        assert "Iemand anders heeft de gegevens van Petra de Vries intussen gewijzigd" in page
-        assert "Nu opgeslagen: Petra de Vries, HR-manager" in page
+        # The refusal names who changed what and when (not just what is stored now).
+        assert "Iemand anders heeft de gegevens van deze persoon intussen gewijzigd" in page
+        assert "Coördinator Carla" in page and "Functie: HR-adviseur → HR-manager" in " ".join(page.split())
         assert 'value="Recruiter"' in page  # the user's own input is kept
+        assert 'data-conflict="function"' in page  # and marked: both changed it
         db.session.refresh(petra)
         assert petra.function == "HR-manager"
 

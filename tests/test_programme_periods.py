@@ -505,7 +505,9 @@ def test_a_stale_edit_is_refused_and_overwrites_nothing(client, admin):
         posted = {**data, "version": version} if version else data
         page = text(client.post(f"/beheer/programmaperiodes/{p2026.id}", data=posted))
         assert "Iemand anders heeft deze programmaperiode intussen gewijzigd" in page
-        assert "Nu opgeslagen: 2026 (01-01-2026 t/m 30-06-2026)" in page
+        # who changed what and when; the field both changed is marked with what is stored now
+        assert "Beheerder Bert" in page and re.search(r"Einddatum: 2026-12-31 (&rarr;|→) 2026-06-30", page)
+        assert 'data-conflict="ends_on"' in page
         db.session.refresh(p2026)
         assert (p2026.name, p2026.ends_on) == ("2026", date(2026, 6, 30))
     with pytest.raises(StaleRecord):

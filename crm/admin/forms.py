@@ -19,6 +19,7 @@ from crm.services.programme_periods import NAME_MAX
 
 class OrganisationForm(BaseForm):
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200), NAME])
     kind = SelectField(_l("Soort"), choices=choices(ORGANISATION_KIND_LABELS))
     active = BooleanField(_l("Actief"), default=True)
@@ -26,6 +27,7 @@ class OrganisationForm(BaseForm):
 
 class PartnershipForm(BaseForm):
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
     name = StringField(_l("Naam"), validators=[DataRequired(_l("Vul een naam in.")), Length(max=200), NAME])
     scope = SelectField(_l("Soort samenwerkingsverband"), choices=choices(PARTNERSHIP_SCOPE_LABELS))
     region_id = SelectField(_l("Arbeidsmarktregio"), coerce=int, validators=[Optional()])
@@ -48,6 +50,7 @@ class UserForm(BaseForm):
     role = SelectField(_l("Rol"), choices=choices(ROLE_LABELS))
     organisation_id = SelectField(_l("Organisatie"), coerce=int)
     version = HiddenField()  # the user's edit_version the form was opened on
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
 
 class RequiredDate:
@@ -84,6 +87,7 @@ class ProgrammePeriodForm(BaseForm):
         invalid_value_message=_l("Vul een geldige datum in."),
     )
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def validate_ends_on(self, field) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

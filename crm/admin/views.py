@@ -11,16 +11,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from crm import permissions
+from crm import edit_merge, permissions
 from crm.admin.forms import OrganisationForm, PartnershipForm, ProgrammePeriodForm, UserForm
 from crm.extensions import db
 from crm.forms import choices
 from crm.lib import mail
 from crm.models import Delivery, Organisation, Partnership, ProgrammePeriod, Region, User
 from crm.security import recent_password_required
-from crm.services import accounts, organisations, programme_periods, reminders, two_factor
+from crm.services import accounts, organisations, programme_periods, reminders, two_factor, versions
 from crm.services.audit import audit
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services.errors import ServiceError
 from crm.view_helpers import search_term
 
 bp = Blueprint("admin", __name__)
@@ -56,31 +56,38 @@ def organisations_list():
     return render_template("admin/organisations.html", rows=rows)
 
 
-def _stale_message(name: str) -> str:
-    return _(
-        "Iemand anders heeft %(name)s intussen gewijzigd. Bekijk de gegevens hieronder (uw invoer) en sla "
-        "opnieuw op om die te bewaren, of open de pagina opnieuw voor wat nu is opgeslagen.",
-        name=name,
-    )
-
-
-def _save_versioned(form, model, id: int | None, save: Callable[[], object]) -> bool:
-    """Run ``save`` and commit; False when it was refused. A stale version is rolled back and
-    the form gets the stored version with the message (saving again is then a deliberate
-    choice); a rule's refusal is shown at the name field."""
+def _save_versioned(form, record, write: Callable[[int | None], object], reload, **merge) -> edit_merge.Outcome:
+    """Create (``record`` None) or save an edit through ``crm.edit_merge`` (a stale save is
+    merged or shown rebased, with what changed) and commit when saved; a rule's refusal is
+    shown at the name field."""
     try:
-        save()
-    except StaleRecord:
-        db.session.rollback()  # the refused save is undone here, not in the service
-        record = _get(model, id)  # fresh, after the rollback
-        form.version.data = str(record.version)
-        flash(_stale_message(record.name), "warning")
-        return False
+        if record is None:
+            write(None)
+            outcome = edit_merge.Outcome(saved=True)
+        else:
+            outcome = edit_merge.save(
+                form,
+                write=write,
+                reload=reload,
+                changes_since=merge.pop(
+                    "changes_since", lambda r, version: versions.changes_since(r, version, ("update",))
+                ),
+                **merge,
+            )
+    except programme_periods.PeriodRefused:
+        raise  # the caller puts it at its field
     except ServiceError as error:
         form.name.errors.append(str(error))
-        return False
-    db.session.commit()
-    return True
+        return edit_merge.Outcome()
+    if outcome.saved:
+        db.session.commit()
+        if outcome.merged:
+            flash(edit_merge.merged_message(outcome.merged), "info")
+    return outcome
+
+
+def _refused(outcome: edit_merge.Outcome) -> dict:
+    return {"changes": outcome.changes, "conflicts": outcome.conflicts}
 
 
 @bp.route("/organisaties/nieuw", methods=["GET", "POST"])
@@ -88,27 +95,29 @@ def _save_versioned(form, model, id: int | None, save: Callable[[], object]) -> 
 def organisation_edit(id: int | None = None):
     organisation = _get(Organisation, id) if id else None
     form = OrganisationForm(obj=organisation)
+    if request.method == "GET" and organisation is not None:
+        edit_merge.open_form(form, organisation.version)
+    outcome = edit_merge.Outcome()
     if form.validate_on_submit():
-        version = form.submitted_version()
         name = form.name.data
         assert name is not None  # DataRequired
-        saved = _save_versioned(
+        outcome = _save_versioned(
             form,
-            Organisation,
-            id,
-            lambda: organisations.save_organisation(
+            organisation,
+            lambda version: organisations.save_organisation(
                 current_user,
                 organisation,
-                name=name,
+                name=form.name.data or name,
                 kind=form.kind.data,
                 active=form.active.data,
                 version=version,
             ),
+            lambda: (organisation, OrganisationForm(formdata=None, obj=organisation)),
         )
-        if saved:
+        if outcome.saved:
             flash(_("De organisatie is opgeslagen."), "success")
             return redirect(url_for("admin.organisations_list"))
-    return render_template("admin/organisation_form.html", form=form, organisation=organisation)
+    return render_template("admin/organisation_form.html", form=form, organisation=organisation, **_refused(outcome))
 
 
 # --- partnerships ------------------------------------------------------------------
@@ -128,41 +137,48 @@ def partnerships_list():
 @bp.route("/samenwerkingsverbanden/<int:id>", methods=["GET", "POST"])
 def partnership_edit(id: int | None = None):
     partnership = _get(Partnership, id) if id else None
-    form = PartnershipForm(obj=partnership)
-    form.region_id.choices = choices(
-        [(0, _("— geen —"))]
-        + [(r.id, f"{r.number}. {r.name}") for r in db.session.scalars(select(Region).order_by(Region.number))]
-    )
     all_orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    form.member_ids.choices = choices((o.id, o.name) for o in all_orgs)
-    if request.method == "GET" and partnership:
-        form.member_ids.data = [o.id for o in partnership.members]
-        form.region_id.data = partnership.region_id or 0
+
+    def partnership_form(**kwargs) -> PartnershipForm:
+        form = PartnershipForm(obj=partnership, **kwargs)
+        form.region_id.choices = choices(
+            [(0, _("— geen —"))]
+            + [(r.id, f"{r.number}. {r.name}") for r in db.session.scalars(select(Region).order_by(Region.number))]
+        )
+        form.member_ids.choices = choices((o.id, o.name) for o in all_orgs)
+        if partnership and (request.method == "GET" or "formdata" in kwargs):
+            form.member_ids.data = [o.id for o in partnership.members]
+            form.region_id.data = partnership.region_id or 0
+        return form
+
+    form = partnership_form()
+    if request.method == "GET" and partnership is not None:
+        edit_merge.open_form(form, partnership.version)
+    outcome = edit_merge.Outcome()
     if form.validate_on_submit():
-        version = form.submitted_version()
-        members = [o for o in all_orgs if o.id in set(form.member_ids.data or [])]
         name = form.name.data
         assert name is not None  # DataRequired
-        saved = _save_versioned(
+        outcome = _save_versioned(
             form,
-            Partnership,
-            id,
-            lambda: organisations.save_partnership(
+            partnership,
+            lambda version: organisations.save_partnership(
                 current_user,
                 partnership,
-                name=name,
+                name=form.name.data or name,
                 scope=form.scope.data,
                 region_id=form.region_id.data or None,
                 description=form.description.data or "",
-                members=members,
+                members=[o for o in all_orgs if o.id in set(form.member_ids.data or [])],
                 active=form.active.data,
                 version=version,
             ),
+            lambda: (partnership, partnership_form(formdata=None)),
+            audit_keys={"member_ids": "members"},
         )
-        if saved:
+        if outcome.saved:
             flash(_("Het samenwerkingsverband is opgeslagen."), "success")
             return redirect(url_for("admin.partnerships_list"))
-    return render_template("admin/partnership_form.html", form=form, partnership=partnership)
+    return render_template("admin/partnership_form.html", form=form, partnership=partnership, **_refused(outcome))
 
 
 # --- programme periods -----------------------------------------------------------------
@@ -179,38 +195,36 @@ def programme_periods_list():
 def programme_period_edit(id: int | None = None):
     period = _get(ProgrammePeriod, id) if id else None
     form = ProgrammePeriodForm(obj=period)
+    if request.method == "GET" and period is not None:
+        edit_merge.open_form(form, period.version)
+    outcome = edit_merge.Outcome()
     if form.validate_on_submit():
-        version = form.submitted_version()
-        assert form.name.data is not None  # DataRequired
-        try:
-            period = programme_periods.save_period(
+        name = form.name.data
+        assert name is not None  # DataRequired
+
+        def write(version: int | None):
+            return programme_periods.save_period(
                 current_user,
                 period,
-                name=form.name.data,
+                name=form.name.data or name,
                 starts_on=form.starts_on.data,
                 ends_on=form.ends_on.data,
                 version=version,
             )
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            period = _get(ProgrammePeriod, id)  # fresh, after a rollback
-            form.version.data = str(period.version)  # saving again now is a deliberate choice
-            flash(
-                _(
-                    "Iemand anders heeft deze programmaperiode intussen gewijzigd. Nu opgeslagen: %(period)s. "
-                    "Uw invoer staat hieronder; sla opnieuw op om die te bewaren.",
-                    period=programme_periods.describe(period),
-                ),
-                "warning",
+
+        try:
+            outcome = _save_versioned(
+                form, period, write, lambda: (period, ProgrammePeriodForm(formdata=None, obj=period))
             )
         except programme_periods.PeriodRefused as refused:
             form[refused.field].errors = [*form[refused.field].errors, str(refused)]
-        else:
-            db.session.commit()
-            flash(_("Programmaperiode %(name)s is opgeslagen.", name=period.name), "success")
+        if outcome.saved:
+            flash(_("Programmaperiode %(name)s is opgeslagen.", name=form.name.data), "success")
             return redirect(url_for("admin.programme_periods_list"))
     usage = programme_periods.usage_of(period) if period is not None else None
-    return render_template("admin/programme_period_form.html", form=form, period=period, usage=usage)
+    return render_template(
+        "admin/programme_period_form.html", form=form, period=period, usage=usage, **_refused(outcome)
+    )
 
 
 @bp.route("/programmaperiodes/<int:id>/verwijderen", methods=["GET", "POST"])
@@ -248,8 +262,8 @@ def users():
     return render_template("admin/users.html", page=page, q=q)
 
 
-def _user_form(user: User | None) -> UserForm:
-    form = UserForm(obj=user)
+def _user_form(user: User | None, **kwargs) -> UserForm:
+    form = UserForm(obj=user, **kwargs)
     form.organisation_id.choices = choices(
         (o.id, o.name)
         for o in db.session.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
@@ -290,31 +304,44 @@ def user_edit(id: int):
     form = _user_form(user)
     form.email.render_kw = {"readonly": True}
     if request.method == "GET":
-        form.version.data = str(user.edit_version)
+        edit_merge.open_form(form, user.edit_version)
+    outcome = edit_merge.Outcome()
     if form.validate_on_submit():
-        assert form.name.data is not None  # DataRequired
         try:
-            accounts.update_user(
-                current_user,
-                user,
-                name=form.name.data,
-                role=form.role.data,
-                organisation=_get(Organisation, form.organisation_id.data),
-                phone=form.phone.data or "",
-                version=form.submitted_version(),
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: accounts.update_user(
+                    current_user,
+                    user,
+                    name=form.name.data or "",
+                    role=form.role.data,
+                    organisation=_get(Organisation, form.organisation_id.data),
+                    phone=form.phone.data or "",
+                    version=version,
+                ),
+                reload=lambda: (user, _user_form(user, formdata=None)),
+                changes_since=lambda record, version: versions.changes_since(
+                    record, version, ("update",), current=record.edit_version
+                ),
+                audit_keys={"organisation_id": "organisation"},
+                version_attr="edit_version",
             )
-        except StaleRecord:
-            db.session.rollback()
-            user = _get(User, id)
-            form.version.data = str(user.edit_version)  # saving again now is a deliberate choice
-            flash(_stale_message(user.name), "warning")
         except ServiceError as error:
             form.role.errors = [*form.role.errors, str(error)]
         else:
-            db.session.commit()
-            flash(_("De gebruiker is opgeslagen."), "success")
-            return redirect(url_for("admin.user_edit", id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, two_factor_on=two_factor.is_enabled(user))
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De gebruiker is opgeslagen."), "success")
+                return redirect(url_for("admin.user_edit", id=user.id))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        two_factor_on=two_factor.is_enabled(user),
+        **_refused(outcome),
+    )
 
 
 @bp.route("/gebruikers/<int:id>/actief", methods=["POST"])

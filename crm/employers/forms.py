@@ -62,8 +62,9 @@ class EmployerForm(BaseForm):
         validators=[InputRequired(_l("Kies een contactpersoon.")), chosen(_l("Kies een contactpersoon."))],
     )
     confirm_duplicate = HiddenField(default="")
-    # Only on the edit form: the version the user started from.
+    # Only on the edit form: the version the user started from and what it showed (crm.edit_merge).
     version = HiddenField()
+    opened = HiddenField()
 
     def employer_data(self) -> EmployerData:
         found = validation.municipality(self.municipality.data)
@@ -88,8 +89,9 @@ class EmployerForm(BaseForm):
         )
 
     @classmethod
-    def for_employer(cls, employer: Employer) -> EmployerForm:
-        """The edit form, filled from the record on GET (``formdata`` wins on POST)."""
+    def for_employer(cls, employer: Employer, **kwargs) -> EmployerForm:
+        """The edit form, filled from the record on GET (``formdata`` wins on POST; pass
+        ``formdata=None`` for the stored values only)."""
         data = EmployerData.from_employer(employer)
         initial = {key: value for key, value in vars(data).items() if key != "municipality_id"}
         initial["size"] = data.size or ""
@@ -98,7 +100,7 @@ class EmployerForm(BaseForm):
         initial["sbi_code"] = data.sbi_code or ""
         initial["municipality"] = employer.municipality.name if employer.municipality else ""
         initial["version"] = str(employer.version)
-        form = cls(data=initial)
+        form = cls(data=initial, **kwargs)
         del form.contactpersoon_id
         del form.confirm_duplicate
         return form
@@ -113,6 +115,7 @@ class PersonForm(BaseForm):
     email = StringField(_l("E-mailadres"), validators=[service_check(validation.email)])
     is_primary = BooleanField(_l("Eerste aanspreekpunt bij de werkgever"))
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def person_data(self) -> PersonData:
         assert self.name.data is not None  # DataRequired; called after validation

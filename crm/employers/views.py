@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm import permissions
+from crm import edit_merge, permissions
 from crm.employers.blueprint import bp
 from crm.employers.forms import BulkHandoverForm, EmployerForm, HandoverForm, MergeForm, PersonForm
 from crm.extensions import db
@@ -22,10 +22,10 @@ from crm.lib.clock import today
 from crm.loading import load_employer_or_404, load_person_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User
 from crm.security import recent_password_required
-from crm.services import audit_log, employers, timeline
+from crm.services import employers, timeline, versions
 from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services.errors import ServiceError
 from crm.services.search import search_clause
 from crm.view_helpers import search_term
 
@@ -199,14 +199,6 @@ FIELD_LABELS = {
 }
 
 
-def _changes_meanwhile(employer: Employer, version: int, form: EmployerForm) -> list[dict]:
-    """What others changed since ``version``: field, old -> new, who, when."""
-    return audit_log.describe_changes(
-        employers.changes_since(employer, version),
-        lambda key: str(form[key].label.text) if key in form else str(FIELD_LABELS.get(key, key)),
-    )
-
-
 @bp.route("/werkgevers/<int:id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(id: int):
@@ -215,25 +207,41 @@ def edit(id: int):
         permissions.can_edit_employer(current_user, employer), _("U mag de gegevens van werkgevers niet wijzigen.")
     )
     form = EmployerForm.for_employer(employer)
-    changes = None
+    if request.method == "GET":
+        edit_merge.open_form(form, employer.version)
+    outcome = None
     kvk_taken = None
     if form.validate_on_submit():
-        version = form.submitted_version()
         try:
-            employers.update_employer(current_user, employer, form.employer_data(), version=version)
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            changes = _changes_meanwhile(employer, version or employer.version, form)
-            form.version.data = str(employer.version)  # re-saving now is a deliberate choice
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: employers.update_employer(
+                    current_user, employer, form.employer_data(), version=version
+                ),
+                reload=lambda: (employer, EmployerForm.for_employer(employer, formdata=None)),
+                changes_since=employers.changes_since,
+                label_for=lambda key: str(form[key].label.text) if key in form else str(FIELD_LABELS.get(key, key)),
+                audit_keys={"municipality": "municipality_id"},
+            )
         except DuplicateKvk as error:
             kvk_taken = _kvk_error(form, error)
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
-            db.session.commit()
-            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=employer.name), "success")
-            return redirect(url_for("employers.detail", id=employer.id))
-    return _render_form(form, employer, changes=changes, kvk_taken=kvk_taken, duplicates=[])
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De gegevens van %(name)s zijn opgeslagen.", name=employer.name), "success")
+                return redirect(url_for("employers.detail", id=employer.id))
+    return _render_form(
+        form,
+        employer,
+        changes=outcome.changes if outcome else None,
+        conflicts=outcome.conflicts if outcome else None,
+        kvk_taken=kvk_taken,
+        duplicates=[],
+    )
 
 
 # --- the employer's own people -----------------------------------------------------------
@@ -273,31 +281,36 @@ def person_edit(id: int, person_id: int):
     _require_people_editor(employer)
     person = load_person_or_404(employer, person_id, current_user)
     form = PersonForm(obj=person)
+    if request.method == "GET":
+        edit_merge.open_form(form, person.version)
+    outcome = None
     if form.validate_on_submit():
-        version = form.submitted_version()
         try:
-            employers.update_person(current_user, person, form.person_data(), version=version)
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            # the stored person, fresh after the rollback
-            person = load_person_or_404(load_employer_or_404(id, current_user), person_id, current_user)
-            form.version.data = str(person.version)  # saving again now is a deliberate choice
-            flash(
-                _(
-                    "Iemand anders heeft de gegevens van %(name)s intussen gewijzigd. Nu opgeslagen: %(now)s. "
-                    "Uw invoer staat hieronder; sla opnieuw op om die te bewaren.",
-                    name=person.name,
-                    now=", ".join(v for v in (person.name, person.function, person.phone, person.email) if v),
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: employers.update_person(
+                    current_user, person, form.person_data(), version=version
                 ),
-                "warning",
+                reload=lambda: (person, PersonForm(formdata=None, obj=person)),
+                changes_since=lambda record, version: versions.changes_since(record, version, ("update",)),
             )
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
-            db.session.commit()
-            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=person.name), "success")
-            return redirect(url_for("employers.detail", id=employer.id) + "#personen")
-    return render_template("employers/person_form.html", form=form, employer=employer, person=person)
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De gegevens van %(name)s zijn opgeslagen.", name=person.name), "success")
+                return redirect(url_for("employers.detail", id=employer.id) + "#personen")
+    return render_template(
+        "employers/person_form.html",
+        form=form,
+        employer=employer,
+        person=person,
+        changes=outcome.changes if outcome else None,
+        conflicts=outcome.conflicts if outcome else None,
+    )
 
 
 @bp.route("/werkgevers/<int:id>/personen/<int:person_id>/verwijderen", methods=["POST"])

@@ -78,6 +78,7 @@ class ParticipantForm(BaseForm):
     )
     # Only on the edit form: the version the user started from.
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def __init__(self, *args, new: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,11 +143,11 @@ class ParticipantForm(BaseForm):
         return self.consent_purpose.data if self.consent_given.data else None
 
     @classmethod
-    def for_participant(cls, participant: Participant, municipality_name: str) -> ParticipantForm:
+    def for_participant(cls, participant: Participant, municipality_name: str, **kwargs) -> ParticipantForm:
         data = ParticipantData.from_participant(participant)
         initial = {key: value for key, value in vars(data).items() if key != "municipality_id"}
         initial["municipality"] = municipality_name
         initial["referring_organisation_id"] = data.referring_organisation_id or 0
         initial["consent_purpose"] = participant.consent_purpose
         initial["version"] = str(participant.version)
-        return cls(data=initial, new=False)
+        return cls(data=initial, new=False, **kwargs)

@@ -15,14 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from crm import permissions
+from crm import edit_merge, permissions
 from crm.extensions import db
 from crm.labels import DOELGROEP_LABELS
 from crm.loading import load_participant_or_404
 from crm.models import Municipality, Organisation, Participant, Region, User
 from crm.participants.forms import ParticipantForm
-from crm.services import audit_log, participants, privacy
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services import participants, privacy
+from crm.services.errors import ServiceError
 from crm.view_helpers import search_term
 
 bp = Blueprint("participants", __name__)
@@ -52,6 +52,7 @@ def _render_form(
     error: str | None = None,
     changes: list[dict] | None = None,
     current: list[tuple[str, object]] | None = None,
+    conflicts: list[dict] | None = None,
 ):
     return render_template(
         "participants/form.html",
@@ -61,6 +62,7 @@ def _render_form(
         error=error,
         changes=changes,
         current=current or [],
+        conflicts=conflicts,
     )
 
 
@@ -147,54 +149,78 @@ def edit(id: int):
     municipality = db.session.get(Municipality, participant.municipality_id) if participant.municipality_id else None
     form = ParticipantForm.for_participant(participant, municipality.name if municipality else "")
     form.set_organisations(_organisations(including=participant.referring_organisation_id))
+    if request.method == "GET":
+        edit_merge.open_form(form, participant.version)
     error = None
-    changes = current = None
+    outcome = None
+    first_version = 0
+
+    def reload():
+        found = db.session.get(Municipality, participant.municipality_id) if participant.municipality_id else None
+        fresh = ParticipantForm.for_participant(participant, found.name if found else "", formdata=None)
+        fresh.set_organisations(_organisations(including=participant.referring_organisation_id))
+        return participant, fresh
+
     if form.validate_on_submit():
-        version = form.submitted_version()
+        first_version = form.submitted_version()
         try:
-            participants.update_participant(
-                current_user,
-                participant,
-                form.participant_data(),
-                version=version,
-                consent_purpose=form.consent_purpose_given(),
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: participants.update_participant(
+                    current_user,
+                    participant,
+                    form.participant_data(),
+                    version=version,
+                    consent_purpose=form.consent_purpose_given(),
+                ),
+                reload=reload,
+                changes_since=participants.changes_since,
+                label_for=_label_for(form),
+                audit_keys={"municipality": "municipality_id", "consent_purpose": "consent"},
+                value_labels=_VALUE_LABELS,
             )
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            participant = load_participant_or_404(id, current_user)  # fresh, after the rollback
-            changes, current = _changes_meanwhile(participant, version or participant.version, form)
-            form.version.data = str(participant.version)  # saving again now is a deliberate choice
         except ServiceError as refused:
             error = str(refused)
         else:
-            db.session.commit()
-            flash(_("De gegevens van %(name)s zijn opgeslagen.", name=participant.full_name), "success")
-            return redirect(url_for("participants.detail", id=participant.id))
-    return _render_form(form, participant, error, changes=changes, current=current)
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De gegevens van %(name)s zijn opgeslagen.", name=participant.full_name), "success")
+                return redirect(url_for("participants.detail", id=participant.id))
+    current = _stored_personal(participant, first_version, form) if outcome and outcome.changes is not None else None
+    return _render_form(
+        form,
+        participant,
+        error,
+        changes=outcome.changes if outcome else None,
+        current=current,
+        conflicts=outcome.conflicts if outcome else None,
+    )
 
 
-def _changes_meanwhile(
-    participant: Participant, version: int, form: ParticipantForm
-) -> tuple[list[dict], list[tuple[str, object]]]:
-    """What others changed since ``version`` (field, old -> new, who, when) and, for the personal
-    fields among them (whose values the audit trail leaves out), what is stored now."""
-    events = participants.changes_since(participant, version)
+_VALUE_LABELS = {"doelgroep": {code: str(text) for code, text in DOELGROEP_LABELS.items()}}
+
+
+def _label_for(form: ParticipantForm):
     labels = {"municipality_id": form.municipality.label.text, "consent": _("Toestemming")}
 
     def label_for(key: str) -> str:
         return str(labels.get(key) or (form[key].label.text if key in form else key))
 
-    described = audit_log.describe_changes(
-        events,
-        label_for,
-        value_labels={"doelgroep": {code: str(text) for code, text in DOELGROEP_LABELS.items()}},
-    )
+    return label_for
+
+
+def _stored_personal(participant: Participant, version: int, form: ParticipantForm) -> list[tuple[str, object]]:
+    """For the personal fields others changed since ``version`` (whose values the audit trail
+    leaves out): what is stored now."""
+    label_for = _label_for(form)
     hidden = []
-    for event in events:
+    for event in participants.changes_since(participant, version):
         for key, (old, _new) in (event.changes or {}).items():
             if old == participants.HIDDEN_VALUE and key != "consent" and key not in hidden:
                 hidden.append(key)
-    return described, [(label_for(key), _current_value(participant, key)) for key in hidden]
+    return [(label_for(key), _current_value(participant, key)) for key in hidden]
 
 
 def _current_value(participant: Participant, key: str) -> object:

@@ -150,15 +150,18 @@ def update_user(
     if user.id == actor.id and role != actor.role:
         raise ServiceError(_("U kunt uw eigen rol niet wijzigen."))
     no_bidi_controls(name)
-    _claim_edit(user, version)
     before = {"name": user.name, "role": user.role, "organisation": user.organisation.name, "phone": user.phone}
+    after = {"name": name.strip(), "role": role, "organisation": organisation.name, "phone": phone.strip()}
+    changes = diff(before, after)
+    if not changes:  # a save that changes nothing records nothing, and leaves the version be
+        if user.edit_version != version:
+            raise StaleRecord(USER_CHANGED)
+        return
+    _claim_edit(user, version)
     user.name, user.role, user.organisation, user.phone = name.strip(), role, organisation, phone.strip()
-    after = {"name": user.name, "role": user.role, "organisation": organisation.name, "phone": user.phone}
     if before["role"] != role or before["organisation"] != organisation.name:
         end_sessions(user)
-    changes = diff(before, after)
-    if changes:
-        audit(actor, "update", user, changes=changes)
+    audit(actor, "update", user, changes=changes)
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

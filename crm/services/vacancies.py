@@ -177,7 +177,8 @@ def _organisations(ids: list[int]) -> list[Organisation]:
 def _audit_values(data: VacancyData, organisations: list[Organisation]) -> dict:
     values = asdict(data)
     del values["organisation_ids"]
-    values["organisations"] = ", ".join(o.name for o in organisations)
+    # a set: the same partners in another order is no change
+    values["organisations"] = ", ".join(sorted(o.name for o in organisations))
     return values
 
 

@@ -5,7 +5,9 @@ organisations, partnerships, programme periods) has ``version_id_col``: an UPDAT
 someone else saved in between matches no row and SQLAlchemy raises ``StaleDataError`` at the
 flush. ``flush_versioned`` turns that into ``StaleRecord``, the service error a view shows. It
 does not roll back: the view (or task, or CLI command) that commits is the one that rolls back,
-before it reads the fresh record to show what changed (``changes_since``).
+before it reads the fresh record to show what changed (``changes_since``). The form side (what
+the user changed, merging onto the stored record, marking fields both changed) is
+``crm.edit_merge``, used by every versioned edit form.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ def flush_versioned(message: str) -> None:
         raise StaleRecord(message) from None
 
 
-def changes_since(record, version: int, actions: Iterable[str]) -> list[AuditEvent]:
+def changes_since(record, version: int, actions: Iterable[str], *, current: int | None = None) -> list[AuditEvent]:
     """The audited changes (``actions``) that brought ``record`` from ``version`` to its current
-    version, oldest first: one event per version step it missed."""
-    missed = record.version - version
+    version (``current``, else ``record.version``), oldest first: one event per version step it missed."""
+    missed = (record.version if current is None else current) - version
     if missed <= 0:
         return []
     events = db.session.scalars(

@@ -91,6 +91,7 @@ class TrajectoryForm(BaseForm):
     org_overig = SelectMultipleField(_l("Andere betrokken organisaties"), coerce=int, default=[])
     # Only on the edit form: the version the user started from.
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def set_choices(self, organisations: list[Organisation], partnerships, periods) -> None:
         none = (0, _l("— geen —"))
@@ -149,14 +150,14 @@ class TrajectoryForm(BaseForm):
         )
 
     @classmethod
-    def for_trajectory(cls, trajectory: Trajectory) -> TrajectoryForm:
+    def for_trajectory(cls, trajectory: Trajectory, **kwargs) -> TrajectoryForm:
         data = TrajectoryData.from_trajectory(trajectory)
         initial = data.scalars()
         for key in ("employer_id", "vacancy_id", "period_id"):
             initial[key] = initial[key] or 0
         initial["crebo"] = data.crebo or ""
         initial["version"] = str(trajectory.version)
-        return cls(data=initial)
+        return cls(data=initial, **kwargs)
 
 
 class TransitionForm(BaseForm):

@@ -13,15 +13,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from crm import permissions
+from crm import edit_merge, permissions
 from crm.extensions import db
 from crm.labels import TRAJECTORY_STATUS_LABELS
 from crm.lib.clock import today
 from crm.loading import load_participant_or_404, load_trajectory_or_404
 from crm.models import Employer, Organisation, ProgrammePeriod, Trajectory
-from crm.services import trajectories
+from crm.services import trajectories, versions
 from crm.services.contacts import FollowUpData
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services.errors import ServiceError
 from crm.trajectories.forms import TrajectoryFilterForm, TrajectoryFollowUpForm, TrajectoryForm, TransitionForm
 from crm.view_helpers import search_term
 
@@ -162,23 +162,44 @@ def edit(id: int):
     _prepare(form, trajectory)
     if request.method == "GET":
         form.fill_involvements(trajectory)
-    error, stale = None, False
+        edit_merge.open_form(form, trajectory.version)
+    error, outcome = None, None
+
+    def reload():
+        fresh = TrajectoryForm.for_trajectory(trajectory, formdata=None)
+        _prepare(fresh, trajectory)
+        fresh.fill_involvements(trajectory)
+        return trajectory, fresh
+
     if form.validate_on_submit():
-        version = form.submitted_version()
         try:
-            trajectories.update_trajectory(current_user, trajectory, form.trajectory_data(), version=version)
-        except StaleRecord as refused:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            error, stale = str(refused), True
-            trajectory = load_trajectory_or_404(id, current_user)
-            form.version.data = str(trajectory.version)  # saving again is now a deliberate choice
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: trajectories.update_trajectory(
+                    current_user, trajectory, form.trajectory_data(), version=version
+                ),
+                reload=reload,
+                changes_since=lambda record, version: versions.changes_since(record, version, ("update", "transition")),
+                audit_keys={name: "involvements" for name in form.data if name.startswith("org_")},
+            )
         except ServiceError as refused:
             error = str(refused)
         else:
-            db.session.commit()
-            flash(_("De gegevens van het traject zijn opgeslagen."), "success")
-            return redirect(url_for("trajectories.detail", id=trajectory.id))
-    return _render_form(form, trajectory.participant, trajectory, error=error, stale=stale)
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De gegevens van het traject zijn opgeslagen."), "success")
+                return redirect(url_for("trajectories.detail", id=trajectory.id))
+    return _render_form(
+        form,
+        trajectory.participant,
+        trajectory,
+        error=error,
+        stale=False,
+        changes=outcome.changes if outcome else None,
+        conflicts=outcome.conflicts if outcome else None,
+    )
 
 
 # --- detail, status and follow-ups ----------------------------------------------------------------

@@ -125,6 +125,7 @@ class VacancyForm(BaseForm):
     organisation_ids = SelectMultipleField(_l("Betrokken partnerorganisaties"), coerce=int, validate_choice=False)
     # Only on the edit form: the version the user started from.
     version = HiddenField()
+    opened = HiddenField()  # what the edit form showed (crm.edit_merge)
 
     def __init__(self, *args, original_closing_date=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -19,14 +19,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from crm import permissions
+from crm import edit_merge, permissions
 from crm.extensions import db
 from crm.labels import EDUCATION_LEVEL_LABELS, LEARNING_PATH_LABELS, VACANCY_STATUS_LABELS
 from crm.lib.clock import today
 from crm.loading import load_employer_or_404, load_vacancy_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
-from crm.services import audit_log, vacancies
-from crm.services.errors import ServiceError, StaleRecord
+from crm.services import vacancies
+from crm.services.errors import ServiceError
 from crm.services.search import search_clause
 from crm.vacancies.forms import (
     CHECKLIST_LABELS,
@@ -260,18 +260,13 @@ def detail(id: int):
     )
 
 
-def _changes_meanwhile(vacancy: Vacancy, version: int, form: VacancyForm) -> list[dict]:
-    """What others changed since ``version``: field, old -> new, who, when."""
+def _label_for(form: VacancyForm):
     labels = {
         "municipality_id": _("Locatie (gemeente)"),
         "organisations": _("Betrokken partners"),
         "status": _("Status"),
     }
-    return audit_log.describe_changes(
-        vacancies.changes_since(vacancy, version),
-        lambda key: labels.get(key) or (str(form[key].label.text) if key in form else key),
-        value_labels={"status": VACANCY_STATUS_LABELS},
-    )
+    return lambda key: labels.get(key) or (str(form[key].label.text) if key in form else key)
 
 
 @bp.route("/vacatures/<int:id>/bewerken", methods=["GET", "POST"])
@@ -281,23 +276,46 @@ def edit(id: int):
     _require_editor(vacancy)
     form = VacancyForm.for_vacancy(vacancy)
     form.set_organisations(_organisation_options(vacancy))
-    changes = None
+    if request.method == "GET":
+        edit_merge.open_form(form, vacancy.version)
+    outcome = None
     error = None
+
+    def reload():
+        fresh = VacancyForm.for_vacancy(vacancy, formdata=None)
+        fresh.set_organisations(_organisation_options(vacancy))
+        return vacancy, fresh
+
     if form.validate_on_submit():
-        version = form.submitted_version()
         try:
-            vacancies.update_vacancy(current_user, vacancy, form.vacancy_data(), version=version)
-        except StaleRecord:
-            db.session.rollback()  # the refused save is undone here, not in the service
-            changes = _changes_meanwhile(vacancy, version or vacancy.version, form)
-            form.version.data = str(vacancy.version)  # saving again now is a deliberate choice
+            outcome = edit_merge.save(
+                form,
+                write=lambda version: vacancies.update_vacancy(
+                    current_user, vacancy, form.vacancy_data(), version=version
+                ),
+                reload=reload,
+                changes_since=vacancies.changes_since,
+                label_for=_label_for(form),
+                audit_keys={"municipality": "municipality_id", "organisation_ids": "organisations"},
+                value_labels={"status": VACANCY_STATUS_LABELS},
+            )
         except ServiceError as refused:
             error = str(refused)
         else:
-            db.session.commit()
-            flash(_("De vacature %(title)s is opgeslagen.", title=vacancy.title), "success")
-            return redirect(url_for("vacancies.detail", id=vacancy.id))
-    return _render_form(form, vacancy, vacancy.employer, error=error, changes=changes)
+            if outcome.saved:
+                db.session.commit()
+                if outcome.merged:
+                    flash(edit_merge.merged_message(outcome.merged), "info")
+                flash(_("De vacature %(title)s is opgeslagen.", title=vacancy.title), "success")
+                return redirect(url_for("vacancies.detail", id=vacancy.id))
+    return _render_form(
+        form,
+        vacancy,
+        vacancy.employer,
+        error=error,
+        changes=outcome.changes if outcome else None,
+        conflicts=outcome.conflicts if outcome else None,
+    )
 
 
 # --- the status workflow -------------------------------------------------------------------
