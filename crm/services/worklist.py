@@ -28,6 +28,8 @@ MAX_FOLLOW_UPS = 200
 FOLLOW_UP_GROUPS = ("today", "overdue", "this_week", "later")
 # Follow-ups shown per group on the worklist itself; the rest behind "meer".
 SHOWN_PER_GROUP = 5
+# Follow-ups per page of "meer" (each carries its done and reschedule forms: ~4 kB).
+GROUP_PAGE_SIZE = 20
 # Groups that start unfolded.
 OPEN_GROUPS = ("today", "overdue")
 # Employers found by the worklist's search box.

@@ -60,7 +60,7 @@ def _follow_up_group(group: str):
     page = db.paginate(
         worklist.follow_ups_in_group_query(current_user, group, on),
         page=request.args.get("pagina", 1, type=int),
-        per_page=current_app.config["PAGE_SIZE"],
+        per_page=worklist.GROUP_PAGE_SIZE,
         error_out=False,
     )
     return render_template(
