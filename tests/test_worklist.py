@@ -8,6 +8,7 @@ import pytest
 from crm.extensions import db
 from crm.lib.clock import today
 from crm.models.base import utcnow
+from crm.services.search import rebuild_search_text
 from tests.conftest import counted_queries as count_queries
 from tests.conftest import login_as
 
@@ -177,7 +178,11 @@ def test_worklist_runs_a_constant_number_of_queries(client, factories, me):
     fresh_session()
     with count_queries() as many:
         html = client.get("/").get_data(as_text=True)
-    assert html.count('class="list-group-item followup"') == 14
+    # 14 open follow-ups: each group shows its first SHOWN_PER_GROUP and counts them all
+    shown = html.count('class="list-group-item followup"')
+    assert 0 < shown < 14 and "meer (nog " in html
+    counts = re.findall(r'<summary><h3 class="h6[^"]*">[^<]*<span class="badge text-bg-secondary">(\d+)</span>', html)
+    assert sum(map(int, counts)) == 14
     assert len(many) == len(few), "\n".join(many)
     # the unread badge is one COUNT on notification
     assert sum("notification" in statement for statement in many) == 1
@@ -253,3 +258,136 @@ def test_one_setting_moves_the_quiet_rule_everywhere(app, client, factories, me,
     made = reminders.create_quiet_employer_follow_ups(now)
     assert [f.employer_id for f in made] == [quiet.id]
     assert made[0].subject.startswith("Al 30 dagen geen contact")
+
+
+# --- bounded at any size, made for the phone (issue 18, section 3) ---
+
+
+def bulk_worklist(me, employers: int, follow_ups: int) -> None:
+    """A large worklist in a few statements: ``employers`` of mine, ``follow_ups`` open ones spread
+    over the due groups (a third overdue, a tenth today, the rest later)."""
+    from sqlalchemy import insert, select
+
+    from crm.models import Employer, FollowUp
+
+    start = db.session.scalar(select(db.func.count(Employer.id))) or 0
+    db.session.execute(
+        insert(Employer),
+        [
+            {
+                "name": f"Werkgever {start + i:05d} B.V.",
+                "status": "actief",
+                "contactpersoon_id": me.id,
+                "last_contact_at": utcnow() - timedelta(days=i % 400),
+            }
+            for i in range(employers)
+        ],
+    )
+    ids = list(db.session.scalars(select(Employer.id).where(Employer.contactpersoon_id == me.id)))
+    on = today()
+    db.session.execute(
+        insert(FollowUp),
+        [
+            {
+                "owner_id": me.id,
+                "employer_id": ids[i % len(ids)],
+                "subject": f"Terugbellen over de intake van leerling {i} en de BBL-plek bij de werkplaats",
+                "due_date": on - timedelta(days=1 + i % 60)
+                if i % 3 == 0
+                else on
+                if i % 10 == 1
+                else on + timedelta(days=i % 90 + 8),
+            }
+            for i in range(follow_ups)
+        ],
+    )
+    db.session.flush()
+
+
+def test_large_worklist_stays_small_and_runs_the_same_queries(client, me):
+    bulk_worklist(me, employers=30, follow_ups=12)
+    login_as(client, me)
+    fresh_session()
+    with count_queries() as few:
+        small = client.get("/").get_data(as_text=True)
+    bulk_worklist(db.session.merge(me), employers=2000, follow_ups=1500)
+    fresh_session()
+    with count_queries() as many:
+        html = client.get("/").get_data(as_text=True)
+    assert len(many) == len(few), "\n".join(many)
+    size = len(html.encode())
+    assert size < 100_000, f"the worklist is {size} bytes"
+    assert len(small.encode()) < 100_000
+    # every group folds, shows its full count and links to the rest
+    for key in ("today", "overdue", "later"):
+        assert f'data-group-section="{key}"' in html
+        assert f'href="/?groep={key}"' in html
+    assert re.search(r'<details class="fu-group" data-group-section="overdue" open>', html)
+    # 1,512 open follow-ups: 504 overdue, 102 today (see bulk_worklist)
+    assert 'Te laat <span class="badge text-bg-secondary">504</span>' in html
+    assert 'Vandaag <span class="badge text-bg-secondary">102</span>' in html
+    assert "meer (nog 499)" in html
+    # my employers: counted, one page of them
+    assert '<span class="badge text-bg-secondary">2030</span>' in html
+    assert html.count('class="employer-row') == 25
+
+
+def test_more_shows_the_whole_group_paged(client, me):
+    bulk_worklist(me, employers=3, follow_ups=90)  # 30 overdue
+    login_as(client, me)
+    fresh_session()
+    first = client.get("/?groep=overdue").get_data(as_text=True)
+    assert "Mijn opvolgacties: Te laat" in first
+    assert first.count('class="list-group-item followup"') == 20
+    assert "Pagina 1 van 2" in first
+    second = client.get("/?groep=overdue&pagina=2").get_data(as_text=True)
+    assert second.count('class="list-group-item followup"') == 10
+    # the actions post without htmx and come back to this page
+    assert 'name="next" value="/?groep=overdue&amp;pagina=2"' in second
+    assert "hx-post" not in second
+
+
+def test_search_box_finds_my_employers_to_log_a_call(client, factories, me):
+    mine = factories.EmployerFactory(name="Dakdekkersbedrijf Kamphuis B.V.", city="Rijssen", contactpersoon=me)
+    factories.EmployerFactory(name="Dakdekkers Oosterhof", contactpersoon=factories.UserFactory())
+    factories.EmployerFactory(name="Bakkerij Nijhof", contactpersoon=me)
+    rebuild_search_text()
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    assert 'role="search"' in html and 'name="zoek"' in html
+    html = client.get("/?zoek=kamphuis").get_data(as_text=True)
+    found = html[html.index('id="find-results"') : html.index('id="my-follow-ups"')]
+    assert "Dakdekkersbedrijf Kamphuis B.V." in found
+    assert f'href="/werkgevers/{mine.id}/snel-contact"' in found
+    assert "Oosterhof" not in found and "Nijhof" not in found
+    # the rows are not on the page twice
+    assert html.count(f'id="employer-{mine.id}"') == 1
+    nothing = client.get("/?zoek=zwembad").get_data(as_text=True)
+    assert "Geen van uw werkgevers past bij" in nothing and "zwembad" in nothing
+
+
+def test_inactive_employers_are_neither_flagged_nor_listed_first(client, factories, me):
+    old = utcnow() - timedelta(days=400)
+    factories.EmployerFactory(name="Aannemer Gestopt", contactpersoon=me, status="inactief", last_contact_at=None)
+    factories.EmployerFactory(name="Bouwbedrijf Slapend", contactpersoon=me, status="inactief", last_contact_at=old)
+    quiet = factories.EmployerFactory(name="Zuivel Stil", contactpersoon=me, last_contact_at=old)
+    factories.EmployerFactory(name="Metaal Recent", contactpersoon=me, last_contact_at=utcnow() - timedelta(days=5))
+    login_as(client, me)
+    html = client.get("/").get_data(as_text=True)
+    names = re.findall(r'id="employer-name-\d+" href="[^"]+">([^<]+)</a>', html)
+    assert names == ["Zuivel Stil", "Metaal Recent", "Aannemer Gestopt", "Bouwbedrijf Slapend"]
+    flagged = re.findall(r'<tbody id="employer-(\d+)" class="employer neglected"', html)
+    assert flagged == [str(quiet.id)]
+
+
+def test_quiet_rule_leaves_inactive_employers_out(app, factories):
+    from sqlalchemy import select
+
+    from crm.models import Employer
+    from crm.services import quiet_employers
+
+    inactive = factories.EmployerFactory(status="inactief", last_contact_at=None)
+    active = factories.EmployerFactory(status="actief", last_contact_at=None)
+    assert not quiet_employers.is_quiet(inactive) and quiet_employers.is_quiet(active)
+    ids = set(db.session.scalars(select(Employer.id).where(quiet_employers.quiet_clause())))
+    assert active.id in ids and inactive.id not in ids

@@ -1,11 +1,18 @@
-"""What a user has to do: open follow-ups and the employers they are contactpersoon for."""
+"""What a user has to do: open follow-ups and the employers they are contactpersoon for.
+
+The worklist is opened on phones, over mobile networks, by account managers with tens of
+thousands of employers and thousands of open follow-ups. So it is bounded: each group of
+follow-ups shows its first few items and its count, from one windowed query; the rest of a
+group is one tap away ("meer"), paged. Whatever the numbers, the page runs the same queries
+and stays small.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from crm import permissions
@@ -13,9 +20,20 @@ from crm.extensions import db
 from crm.labels import CHANNEL_LABELS
 from crm.lib.clock import today
 from crm.models import Employer, FollowUp, User
-from crm.services.quiet_employers import quiet_before
+from crm.services import search
+from crm.services.quiet_employers import is_quiet, quiet_before, quiet_first_order
 
 MAX_FOLLOW_UPS = 200
+# The follow-up groups in the order the worklist shows them: what is due today first.
+FOLLOW_UP_GROUPS = ("today", "overdue", "this_week", "later")
+# Follow-ups shown per group on the worklist itself; the rest behind "meer".
+SHOWN_PER_GROUP = 5
+# Follow-ups per page of "meer" (each carries its done and reschedule forms: ~4 kB).
+GROUP_PAGE_SIZE = 20
+# Groups that start unfolded.
+OPEN_GROUPS = ("today", "overdue")
+# Employers found by the worklist's search box.
+SEARCH_RESULTS = 8
 # Quick choices (days from today) for planning a follow-up in one tap.
 QUICK_FOLLOW_UP_DAYS = (7, 14, 30)
 # Quick choices (days) for moving a follow-up.
@@ -23,10 +41,14 @@ QUICK_RESCHEDULE_DAYS = (1, 7)
 EMPLOYER_SORTS = ("contact", "naam")
 
 
+def _my_open_follow_ups(user: User) -> list[ColumnElement[bool]]:
+    return [FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user)]
+
+
 def open_follow_ups(user: User) -> list[FollowUp]:
     query = (
         select(FollowUp)
-        .where(FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user))
+        .where(*_my_open_follow_ups(user))
         .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
         .order_by(FollowUp.due_date, FollowUp.id)
         .limit(MAX_FOLLOW_UPS)
@@ -53,8 +75,59 @@ def group_by_due(follow_ups: list[FollowUp], on: date | None = None) -> OrderedD
     return groups
 
 
+def _due_group(on: date) -> ColumnElement[str]:
+    """The twin of ``group_by_due`` in SQL: the group key of a follow-up's due date."""
+    end_of_week = on + timedelta(days=6 - on.weekday())
+    return case(
+        (FollowUp.due_date < on, "overdue"),
+        (FollowUp.due_date == on, "today"),
+        (FollowUp.due_date <= end_of_week, "this_week"),
+        else_="later",
+    )
+
+
+def follow_up_heads(user: User, on: date, shown: int = SHOWN_PER_GROUP) -> tuple[dict, dict[str, int]]:
+    """The first ``shown`` open follow-ups of each due group and each group's count, in one
+    query (a window over the groups) plus the loads of what they hang on."""
+    group = _due_group(on)
+    ranked = (
+        select(
+            FollowUp.id.label("id"),
+            group.label("grp"),
+            func.row_number().over(partition_by=group, order_by=(FollowUp.due_date, FollowUp.id)).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .where(*_my_open_follow_ups(user))
+        .subquery()
+    )
+    query = (
+        select(FollowUp, ranked.c.grp, ranked.c.n)
+        .join(ranked, ranked.c.id == FollowUp.id)
+        .where(ranked.c.rn <= shown)
+        .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
+        .order_by(FollowUp.due_date, FollowUp.id)
+    )
+    groups: dict[str, list[FollowUp]] = {key: [] for key in FOLLOW_UP_GROUPS}
+    counts: dict[str, int] = dict.fromkeys(FOLLOW_UP_GROUPS, 0)
+    for follow_up, key, n in db.session.execute(query):
+        groups[key].append(follow_up)
+        counts[key] = n
+    return groups, counts
+
+
+def follow_ups_in_group_query(user: User, key: str, on: date | None = None) -> Select:
+    """All open follow-ups of one due group (the "meer" page), for paging."""
+    return (
+        select(FollowUp)
+        .where(*_my_open_follow_ups(user), _due_group(on or today()) == key)
+        .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
+        .order_by(FollowUp.due_date, FollowUp.id)
+    )
+
+
 def my_employers_query(user: User, sort: str = "contact") -> Select:
-    """The user's employers; by default the longest without contact (or never contacted) first."""
+    """The user's employers; by default the longest without contact (or never contacted) first,
+    inactive employers last (nobody is expected to call them)."""
     query = (
         select(Employer)
         .where(Employer.contactpersoon_id == user.id, Employer.merged_into_id.is_(None))
@@ -62,7 +135,21 @@ def my_employers_query(user: User, sort: str = "contact") -> Select:
     )
     if sort == "naam":
         return query.order_by(Employer.name, Employer.id)
-    return query.order_by(Employer.last_contact_at.asc().nulls_first(), Employer.name, Employer.id)
+    return query.order_by(*quiet_first_order(), Employer.name, Employer.id)
+
+
+def find_my_employers(user: User, term: str, limit: int = SEARCH_RESULTS) -> list[Employer]:
+    """The worklist's search box: the user's own employers matching ``term`` (the search every
+    search box uses), best match first where the database ranks, else by name."""
+    query = (
+        select(Employer)
+        .where(Employer.contactpersoon_id == user.id, Employer.merged_into_id.is_(None))
+        .options(selectinload(Employer.municipality))
+    )
+    query, ranked = search.apply_search(query, term)
+    if not ranked:
+        query = query.order_by(Employer.name, Employer.id)
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def follow_up_date(days: int, on: date | None = None) -> date:
@@ -79,13 +166,14 @@ def rescheduled_date(follow_up: FollowUp, days: int, on: date | None = None) -> 
 
 
 def follow_up_section_context(user: User) -> dict:
-    """What ``worklist/_follow_ups.html`` needs: the user's open follow-ups, grouped by due date."""
-    follow_ups = open_follow_ups(user)
+    """What ``worklist/_follow_ups.html`` needs: the first open follow-ups of each due group,
+    with each group's count."""
     on = today()
+    groups, counts = follow_up_heads(user, on)
     return {
-        "groups": group_by_due(follow_ups, on),
-        "follow_ups_capped": len(follow_ups) >= MAX_FOLLOW_UPS,
-        "max_follow_ups": MAX_FOLLOW_UPS,
+        "groups": groups,
+        "group_counts": counts,
+        "open_groups": OPEN_GROUPS,
         "channels": CHANNEL_LABELS,
         "today": on,
         "reschedule_days": QUICK_RESCHEDULE_DAYS,
@@ -95,4 +183,4 @@ def follow_up_section_context(user: User) -> dict:
 
 def employer_row_context(employer: Employer) -> dict:
     """What ``worklist/_employer.html`` needs for one employer row."""
-    return {"employer": employer, "neglected_before": quiet_before()}
+    return {"employer": employer, "neglected_before": quiet_before(), "is_quiet": is_quiet}
