@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
         pgettext=i18n.template_pgettext,
         npgettext=i18n.template_npgettext,
         quiet_days=quiet_employers.quiet_days,
+        is_quiet=quiet_employers.is_quiet,
     )
 
     @app.template_filter("label")

@@ -488,3 +488,18 @@ def test_region_list_is_offered(signed_in):
     html = get_list(signed_in())
     twente = db.session.scalar(select(Region).where(Region.name == "Twente"))
     assert f'<option value="{twente.id}">Twente</option>' in html
+
+
+def test_an_inactive_employer_is_not_marked_quiet(client, factories):
+    """The quiet rule (crm.services.quiet_employers) leaves inactive employers out, here too."""
+    from crm.models.base import utcnow
+
+    long_ago = utcnow() - timedelta(days=400)
+    factories.EmployerFactory(name="Actief Stil B.V.", last_contact_at=long_ago)
+    factories.EmployerFactory(name="Inactief Stil B.V.", status="inactief", last_contact_at=long_ago)
+    user = factories.UserFactory()
+    login_as(client, user)
+    html = client.get("/werkgevers").get_data(as_text=True)
+    assert html.count("(langer dan 90 dagen geleden)") == 1
+    row = html[html.index("Inactief Stil B.V.") :]
+    assert "text-danger" not in row[: row.index("</tr>")]
