@@ -133,7 +133,7 @@ def new():
         else:
             if form.confirm_duplicate.data != "1":
                 duplicates = employers.find_duplicates(
-                    name=data.name, municipality_id=data.municipality_id, kvk_number=data.kvk_number
+                    name=data.name, municipality_id=data.municipality_id, kvk_number=data.kvk_number, city=data.city
                 )
             if duplicates:
                 form.confirm_duplicate.data = "1"
@@ -484,7 +484,11 @@ def merge(id: int):
         error, duplicate = _("Kies twee verschillende werkgevers."), None
     suggestions = _with_summary(
         employers.find_duplicates(
-            name=keep.name, municipality_id=keep.municipality_id, kvk_number=None, exclude_id=keep.id
+            name=keep.name,
+            municipality_id=keep.municipality_id,
+            kvk_number=None,
+            city=keep.city,
+            exclude_id=keep.id,
         )
     )
     return render_template(
