@@ -48,8 +48,8 @@ class Cell:
 
     @property
     def export_value(self) -> Any:
-        if self.percent and self.value is None:
-            return NO_AMBITION
+        if self.percent:
+            return spreadsheets.Percent(self.value)  # an Excel percentage; "–" without an ambition
         return str(self.value) if self.value is not None and not isinstance(self.value, int | date) else self.value
 
 
