@@ -923,3 +923,28 @@ def test_drill_down_says_which_rows_of_how_many_a_page_shows(client, pipeline_wo
     _total, rows = drill_rows(client, href + "&pagina=99")
     assert len(rows) == total - 25
     assert f"Rij 26–{total} van {total}." in html and "Pagina 2 van 2" in html
+
+
+# --- the English interface ------------------------------------------------------------------
+
+
+def test_pipeline_and_ambition_pages_in_english_have_no_dutch_totals(client, pipeline_world, ambition_world):
+    w = pipeline_world
+    w.cora.locale = "en"
+    db.session.commit()
+    login_as(client, w.cora)
+    for path in ("/pijplijn", "/pijplijn/ambities"):
+        html = client.get(path).get_data(as_text=True)
+        cells = [unescape(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html, re.S)]
+        assert "Total" in cells, path
+        assert "Totaal" not in cells, path
+
+
+def test_pipeline_row_labels_go_through_gettext():
+    """The conversion table's steps are in the catalogue, so the English interface translates them."""
+    from babel.messages.extract import extract_from_file
+
+    messages = {m[1] for m in extract_from_file("python", "crm/review_tables.py", keywords={"_l": None})}
+    messages |= {m[1] for m in extract_from_file("python", "crm/services/pipeline/ambitions.py", keywords={"_l": None})}
+    for label in ("Aangemeld → gestart", "Gestart → afgerond", "Vacatures → vervuld", "Totaal"):
+        assert label in messages, label

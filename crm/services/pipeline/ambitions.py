@@ -152,7 +152,7 @@ def _lines(targets: dict[str, int], realised: dict[str, int]) -> list[AmbitionLi
         AmbitionLine(code_label(TRAJECTORY_KIND_LABELS, kind), kind, targets[kind], realised[kind])
         for kind in TRAJECTORY_KINDS
     ]
-    lines.append(AmbitionLine("Totaal", None, sum(targets.values()), sum(realised.values())))
+    lines.append(AmbitionLine(str(_l("Totaal")), None, sum(targets.values()), sum(realised.values())))
     return lines
 
 
