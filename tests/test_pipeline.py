@@ -948,3 +948,18 @@ def test_pipeline_row_labels_go_through_gettext():
     messages |= {m[1] for m in extract_from_file("python", "crm/services/pipeline/ambitions.py", keywords={"_l": None})}
     for label in ("Aangemeld → gestart", "Gestart → afgerond", "Vacatures → vervuld", "Totaal"):
         assert label in messages, label
+
+
+def test_figures_show_thousands_separators(app):
+    from flask import render_template_string
+
+    from crm.i18n import force_locale
+    from crm.services.pipeline import Cell
+
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert Cell(45984).display == "45.984"
+            assert render_template_string("{{ n|number }}", n=1234567) == "1.234.567"
+        with force_locale("en"):
+            assert Cell(45984).display == "45,984"
+        assert Cell(12).display == "12" and Cell(33, percent=True).display == "33%"
