@@ -963,3 +963,12 @@ def test_figures_show_thousands_separators(app):
         with force_locale("en"):
             assert Cell(45984).display == "45,984"
         assert Cell(12).display == "12" and Cell(33, percent=True).display == "33%"
+
+
+def test_cumulative_chart_months_in_the_users_language(app, ambition_world):
+    from crm.i18n import force_locale
+
+    w = ambition_world
+    with app.test_request_context(), force_locale("en"):
+        (report,) = pipeline.ambition_reports([w.p1.id], w.period.id, on=date(2026, 6, 1))
+    assert report.chart["labels"][2] == "Mar 2025"

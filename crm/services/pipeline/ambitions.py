@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import format_date
 from crm.i18n import lazy_gettext as _l
 from crm.labels import (
     TRAJECTORY_KIND_LABELS,
@@ -177,9 +178,6 @@ def _started_per_day(partnership_ids: list[int], first: date, last: date) -> dic
     return result
 
 
-MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-
-
 def _month_ends(period: ProgrammePeriod) -> list[date]:
     ends, year, month = [], period.starts_on.year, period.starts_on.month
     while True:
@@ -216,7 +214,8 @@ def _cumulative_chart(
         datasets.append(
             {"label": str(_l("%(kind)s: ambitie", kind=name)), "kind": kind, "role": "ambition", "data": ambition}
         )
-    return {"labels": [f"{MONTHS[end.month - 1]} {end.year}" for end in ends], "datasets": datasets}
+    # month names in the user's language: "mrt 2025", "Mar 2025"
+    return {"labels": [format_date(end, "LLL yyyy") for end in ends], "datasets": datasets}
 
 
 # --- entering ambitions -----------------------------------------------------------------------
