@@ -97,6 +97,18 @@ def secret_key(config: type[Config]) -> str:
     raise ConfigError("No secret key: set CRM_SECRET_KEY (a long random value).")
 
 
+def default_base_url() -> str:
+    """The address ``make run`` serves on: ``CRM_HOST`` and ``CRM_PORT`` (crm.embedded), so
+    that links keep working when the port is moved. A wildcard host is not an address a mail
+    reader can open: it becomes this machine's loopback name."""
+    host = env_str("CRM_HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{env_str('CRM_PORT', '5000')}"
+
+
 class Config:
     # Signs sessions and CSRF tokens. Unset, create_app reads (or makes) SECRET_KEY_FILE;
     # a configuration with neither does not start.
@@ -115,7 +127,9 @@ class Config:
     CELERY_BROKER_URL = env("CRM_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
     CELERY_TASK_ALWAYS_EAGER = False
 
-    BASE_URL = env("CRM_BASE_URL", "http://127.0.0.1:5000")
+    # Where the CRM is reached, for links in e-mails and the calendar feed (they are made outside
+    # a request). Unset, the address the embedded default listens on (CRM_HOST, CRM_PORT).
+    BASE_URL = env_str("CRM_BASE_URL", default_base_url())
     TIMEZONE = "Europe/Amsterdam"
 
     SMTP_HOST = env("CRM_SMTP_HOST", "")

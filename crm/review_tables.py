@@ -103,10 +103,10 @@ def _conversion_table(traj: dict[str, dict[str, int]], vac: dict[str, int]) -> T
         return sum(traj[kind][measure] for kind in TRAJECTORY_KINDS)
 
     steps = [
-        ("Aangemeld → gestart", "gestart_ooit", "totaal"),
-        ("Gestart → afgerond", "afgerond", "gestart_ooit"),
-        ("Uitval vóór de start (van aangemeld)", "uitgevallen_voor_start", "totaal"),
-        ("Uitval na de start (van gestart)", "uitgevallen_na_start", "gestart_ooit"),
+        (_l("Aangemeld → gestart"), "gestart_ooit", "totaal"),
+        (_l("Gestart → afgerond"), "afgerond", "gestart_ooit"),
+        (_l("Uitval vóór de start (van aangemeld)"), "uitgevallen_voor_start", "totaal"),
+        (_l("Uitval na de start (van gestart)"), "uitgevallen_na_start", "gestart_ooit"),
     ]
     rows = []
     for label, part, whole in steps:
@@ -121,7 +121,7 @@ def _conversion_table(traj: dict[str, dict[str, int]], vac: dict[str, int]) -> T
                 Cell(percent(p, w), _t(part, **criteria), percent=True),
             ]
         rows.append(row)
-    filled = [Cell("Vacatures → vervuld")]
+    filled = [Cell(_l("Vacatures → vervuld"))]
     filled += [Cell(None), Cell(None), Cell(None), Cell(None), Cell(None), Cell(None)]
     filled += [Cell(vac["vervuld"], _v("vervuld")), Cell(vac["totaal"], _v("totaal"))]
     filled.append(Cell(percent(vac["vervuld"], vac["totaal"]), _v("vervuld"), percent=True))
@@ -146,7 +146,7 @@ def _conversion_table(traj: dict[str, dict[str, int]], vac: dict[str, int]) -> T
 
 def _vacancy_status_table(totals: dict[str, int]) -> Table:
     rows = [[Cell(code_label(VACANCY_STATUS_LABELS, s)), Cell(totals[s], _v(s))] for s in VACANCY_STATUSES]
-    rows.append([Cell("Totaal"), Cell(totals["totaal"], _v("totaal"))])
+    rows.append([Cell(_l("Totaal")), Cell(totals["totaal"], _v("totaal"))])
     return Table(
         key="vacatures", title=_l("Vacatures per status"), headers=[_l("Status"), _l("Aantal")], rows=rows, total=True
     )
@@ -240,7 +240,7 @@ def _account_manager_rows(people: list[tuple[int, dict]], columns: list[tuple[st
         total = [
             Cell(sums[(part, m)], {"lijst": listed, "maat": m}) if listed else Cell(None) for part, m, listed in columns
         ]
-        rows.append([Cell("Totaal"), *total])
+        rows.append([Cell(_l("Totaal")), *total])
     return rows
 
 

@@ -119,6 +119,7 @@ EXPECTED.update(
         "contacts.quick_log /werkgevers/<int:employer_id>/snel-contact": same(SHARED),
         "notifications.read /meldingen/<int:id>/gelezen": {"POST": roles(accountmanager=302, rest=404)},
         "notifications.index /meldingen": {"GET": everyone(200)},
+        "notifications.follow /meldingen/<int:id>": {"GET": roles(accountmanager=302, rest=404)},
         "notifications.read_all /meldingen/alles-gelezen": {"POST": everyone(302)},
         # employers: shared; editing for editors; handover, merge and bulk handover for steering
         "employers.bulk_handover /werkgevers/overdracht": same(STEERING),

@@ -1,5 +1,6 @@
 """Sign-in, sign-out, sessions and passwords."""
 
+import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -171,3 +172,12 @@ def test_preferences_refuse_bad_phone(client, factories):
     ).get_data(as_text=True)
     assert "Vul een geldig telefoonnummer in" in html
     assert user.phone == ""
+
+
+@pytest.mark.parametrize(("minutes", "said"), [(30, "meer dan 30 minuten geleden"), (1, "meer dan 1 minuut geleden")])
+def test_password_confirmation_page_states_the_configured_time(app, client, factories, monkeypatch, minutes, said):
+    monkeypatch.setitem(app.config, "REAUTH_MINUTES", minutes)
+    login_as(client, factories.UserFactory())
+    html = client.get("/herbevestigen").get_data(as_text=True)
+    assert said in html
+    assert "kwartier" not in html

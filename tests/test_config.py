@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from config import ConfigError, ProductionConfig, TestingConfig, config_from_env
@@ -128,3 +130,35 @@ def test_the_log_level_comes_from_one_setting(monkeypatch):
         create_app(Config)
     Config.LOG_LEVEL = "INFO"
     create_app(Config)
+
+
+def test_links_follow_the_port_the_crm_runs_on():
+    """``CRM_PORT=5611 make run``: e-mails and the calendar feed link to port 5611, not 5000."""
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("CRM_BASE_URL", "CRM_HOST")}
+    environment["CRM_PORT"] = "5611"
+    script = (
+        "from config import TestingConfig\n"
+        "from crm import create_app\n"
+        "from crm.lib import mail\n"
+        "from pathlib import Path\nfrom crm.embedded import commands\n"
+        "app = create_app(TestingConfig)\n"
+        "with app.app_context():\n"
+        "    print(mail.absolute_url('/meldingen'))\n"
+        "print(' '.join(commands(Path(app.instance_path))['web']))\n"
+    )
+    output = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "http://127.0.0.1:5611/meldingen" in output
+    assert "127.0.0.1:5611" in output.splitlines()[-1]
+
+
+def test_a_wildcard_host_links_to_the_loopback_address(monkeypatch):
+    monkeypatch.setenv("CRM_PORT", "5611")
+    monkeypatch.setenv("CRM_HOST", "0.0.0.0")  # noqa: S104
+    from config import default_base_url
+
+    assert default_base_url() == "http://127.0.0.1:5611"

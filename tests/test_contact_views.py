@@ -1,12 +1,13 @@
 """Logging contacts (full form and quick log) and handling follow-ups through the web pages."""
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.lib.clock import now_local, today
+from crm.lib.workdays import working_day_on_or_after
 from crm.models import AuditEvent, Contact, FollowUp, Notification
 from crm.models.base import utcnow
 from tests.conftest import csrf_token, login_as
@@ -295,7 +296,7 @@ def test_quick_log_via_htmx_answers_with_row_and_new_follow_up(client, employer,
     assert (contact.channel, contact.summary, contact.author_id) == ("telefoon", "Gebeld", am.id)
     assert utcnow() - contact.occurred_at < timedelta(minutes=1)
     [follow_up] = follow_ups_of(employer)
-    assert follow_up.due_date == today() + timedelta(days=14)
+    assert follow_up.due_date == working_day_on_or_after(today() + timedelta(days=14))
     assert follow_up.owner_id == am.id and follow_up.contact_id == contact.id
     db.session.refresh(employer)
     assert employer.last_contact_at == contact.occurred_at
@@ -323,7 +324,7 @@ def test_quick_log_without_javascript_redirects_to_worklist(client, employer, am
         data={"csrf_token": token, "summary": "Gebeld", "channel": "telefoon", "follow_up_days": "7"},
     )
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert follow_ups_of(employer)[0].due_date == today() + timedelta(days=7)
+    assert follow_ups_of(employer)[0].due_date == working_day_on_or_after(today() + timedelta(days=7))
     html = client.get("/").get_data(as_text=True)
     assert "Contact met Kaasmakerij Tubbergen vastgelegd." in html
     assert "Opvolgen: Gebeld" in html
@@ -371,7 +372,7 @@ def test_partner_quick_log_gives_follow_up_to_contactpersoon(client, employer, a
         headers=HTMX,
     )
     [follow_up] = follow_ups_of(employer)
-    assert follow_up.owner_id == am.id and follow_up.due_date == today() + timedelta(days=30)
+    assert follow_up.owner_id == am.id and follow_up.due_date == working_day_on_or_after(today() + timedelta(days=30))
     kinds = set(db.session.scalars(select(Notification.kind).where(Notification.user_id == am.id)))
     assert kinds == {"contact_logged_by_partner", "follow_up_assigned"}
 
@@ -427,7 +428,7 @@ def test_follow_up_done_with_contact_and_next_follow_up_via_htmx(client, follow_
     assert contact.summary == "Gebeld, plek komt in augustus vrij" and contact.author_id == am.id
     new = [f for f in follow_ups_of(employer) if f.status == "open"]
     assert [(f.subject, f.due_date, f.owner_id) for f in new] == [
-        ("Bellen over BBL-plek", today() + timedelta(days=14), am.id)
+        ("Bellen over BBL-plek", working_day_on_or_after(today() + timedelta(days=14)), am.id)
     ]
     assert f'id="follow-up-{new[0].id}"' in html  # the new one is on the refreshed list
 
@@ -462,7 +463,7 @@ def test_reschedule_quick_choices_start_from_today_when_overdue(client, follow_u
     )
     assert response.status_code == 302
     db.session.refresh(follow_up)
-    assert follow_up.due_date == today() + timedelta(days=expected_from_today)
+    assert follow_up.due_date == working_day_on_or_after(today() + timedelta(days=expected_from_today))
     audit = db.session.scalar(
         select(AuditEvent).where(
             AuditEvent.object_type == "follow_up", AuditEvent.object_id == follow_up.id, AuditEvent.action == "update"
@@ -477,7 +478,7 @@ def test_reschedule_quick_choice_counts_from_due_date_when_in_future(client, fac
     token = csrf_token(client, "/")
     client.post(f"/opvolgacties/{later.id}/verzetten", data={"csrf_token": token, "days": "7"}, headers=HTMX)
     db.session.refresh(later)
-    assert later.due_date == today() + timedelta(days=17)
+    assert later.due_date == working_day_on_or_after(today() + timedelta(days=17))
 
 
 def test_reschedule_to_a_chosen_date_via_htmx(client, follow_up, am):
@@ -552,3 +553,40 @@ def test_unknown_follow_up_is_404_and_get_is_not_allowed(client, follow_up, am):
     token = csrf_token(client, "/")
     assert client.post("/opvolgacties/999999/afronden", data={"csrf_token": token}).status_code == 404
     assert client.get(f"/opvolgacties/{follow_up.id}/afronden").status_code == 405
+
+
+# --- quick due dates land on a working day ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("on", "days", "expected"),
+    [
+        # Friday 18 December 2026 "over 2 weken": Friday 1 January 2027 is nieuwjaarsdag -> Monday 4
+        (date(2026, 12, 18), "14", date(2027, 1, 4)),
+        # Saturday 6 June 2026 + 7 days is a Saturday -> Monday 15 June
+        (date(2026, 6, 6), "7", date(2026, 6, 15)),
+        # Monday 20 April 2026 "over 1 week" is Koningsdag's Monday 27 April -> Tuesday 28 April
+        (date(2026, 4, 20), "7", date(2026, 4, 28)),
+    ],
+)
+def test_quick_log_follow_up_lands_on_a_working_day(client, employer, am, monkeypatch, on, days, expected):
+    monkeypatch.setattr("crm.services.worklist.today", lambda: on)
+    login_as(client, am)
+    token = csrf_token(client, "/")
+    client.post(
+        f"/werkgevers/{employer.id}/snel-contact",
+        data={"csrf_token": token, "summary": "Gebeld", "channel": "telefoon", "follow_up_days": days},
+    )
+    [follow_up] = follow_ups_of(employer)
+    assert follow_up.due_date == expected
+
+
+def test_quick_reschedule_lands_on_a_working_day(client, factories, employer, am, monkeypatch):
+    # due Friday 24 April 2026: "+1 dag" is a Saturday
+    follow_up = factories.FollowUpFactory(owner=am, employer=employer, due_date=date(2026, 4, 24))
+    monkeypatch.setattr("crm.services.worklist.today", lambda: date(2026, 4, 22))
+    login_as(client, am)
+    token = csrf_token(client, "/")
+    client.post(f"/opvolgacties/{follow_up.id}/verzetten", data={"csrf_token": token, "days": "1", "due_date": ""})
+    db.session.refresh(follow_up)
+    assert follow_up.due_date == date(2026, 4, 28)  # Saturday 25, Sunday 26, Koningsdag Monday 27

@@ -186,6 +186,36 @@ def test_similar_name_in_another_municipality_is_not_a_duplicate(client, am, fac
 
 
 @pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        # stored with only Plaats, typed with only Plaats (other case)
+        ({"city": "Enschede", "municipality": None}, {"city": "enschede", "municipality": ""}),
+        # stored with a Gemeente, typed with only the Plaats of that name
+        ({"city": "", "municipality": "Enschede"}, {"city": "Enschede", "municipality": ""}),
+        # stored with only Plaats, typed with Gemeente and the same Plaats
+        ({"city": "Glanerbrug", "municipality": None}, {"city": "Glanerbrug", "municipality": "Enschede"}),
+    ],
+)
+def test_duplicate_warning_also_looks_at_the_place_typed(client, am, factories, stored, typed):
+    where = {
+        "city": stored["city"],
+        "municipality": municipality(stored["municipality"]) if stored["municipality"] else None,
+    }
+    factories.EmployerFactory(name="Bakkerij De Korenbloem B.V.", **where)
+    login_as(client, am)
+    response = post_new(client, am, name="Bakkerij de Korenbloem", **typed)
+    assert response.status_code == 200
+    assert "Bestaat deze werkgever al?" in text(response)
+    assert count(Employer) == 1
+
+
+def test_similar_name_in_another_place_is_not_a_duplicate(client, am, factories):
+    factories.EmployerFactory(name="Bakkerij De Korenbloem B.V.", city="Enschede", municipality=None)
+    login_as(client, am)
+    assert post_new(client, am, name="Bakkerij de Korenbloem", city="Hengelo", municipality="").status_code == 302
+
+
+@pytest.mark.parametrize(
     ("method", "path"),
     [
         ("get", "/werkgevers/nieuw"),

@@ -45,7 +45,8 @@ def test_my_notifications_newest_first_unread_highlighted(client, factories, me)
     html = client.get("/meldingen").get_data(as_text=True)
     assert html.index("Nieuwste melding") < html.index("Middelste melding") < html.index("Oudste melding")
     assert "Melding voor iemand anders" not in html
-    assert '<a href="/werkgevers/42">Nieuwste melding</a>' in html
+    newest = db.session.scalar(select(Notification).filter_by(message="Nieuwste melding"))
+    assert f'<a href="/meldingen/{newest.id}">Nieuwste melding</a>' in html
     items = re.findall(r'<li id="notification-\d+" class="([^"]*)"', html)
     assert ["unread" in classes for classes in items] == [True, True, False]
     assert html.count("Markeer als gelezen") == 2
@@ -104,6 +105,30 @@ def test_mark_read_via_htmx_updates_item_and_badge(client, factories, me):
     assert 'id="nav-unread"' in html and 'hx-swap-oob="true"' in html and badge(html) == "1"
 
 
+def test_opening_a_notification_through_its_link_marks_it_read(client, factories, me):
+    mine = notify(factories, me, "Jeroen had contact met Kaasmakerij Tubbergen", link="/werkgevers/42")
+    notify(factories, me, "Nog een melding")
+    login_as(client, me)
+    html = client.get("/meldingen").get_data(as_text=True)
+    assert badge(html) == "2"
+    href = re.search(r'<a href="([^"]+)">Jeroen had contact', html).group(1)
+    response = client.get(href)
+    assert response.status_code == 302 and response.headers["Location"] == "/werkgevers/42"
+    html = client.get("/meldingen").get_data(as_text=True)
+    assert badge(html) == "1"
+    assert html.count("Markeer als gelezen") == 1
+    db.session.refresh(mine)
+    assert mine.read_at is not None
+
+
+def test_opening_another_users_notification_is_404(client, factories, me):
+    theirs = notify(factories, factories.UserFactory(), "Niet voor u")
+    login_as(client, me)
+    assert client.get(f"/meldingen/{theirs.id}").status_code == 404
+    db.session.refresh(theirs)
+    assert theirs.read_at is None
+
+
 def test_other_users_notification_is_404(client, factories, me):
     theirs = notify(factories, factories.UserFactory(), "Niet voor u")
     login_as(client, me)
@@ -153,8 +178,9 @@ def test_partner_contact_appears_as_notification(client, factories, me):
     login_as(client, me)
     html = client.get("/meldingen").get_data(as_text=True)
     assert "Jeroen Bakker" in html and "Gebeld over stageplekken" in html
-    assert f'href="/werkgevers/{employer.id}"' in html
     assert badge(html) == "1"
+    href = re.search(r'<a href="([^"]+)">Jeroen Bakker', html).group(1)
+    assert client.get(href).headers["Location"] == f"/werkgevers/{employer.id}"
 
 
 def test_notifications_need_sign_in(client):

@@ -662,9 +662,14 @@ def test_xlsx_export_of_the_ambition_table_loads(client, ambition_world):
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[0] == ["Soort", "Ambitie", "Stand", "Procent"]
-    assert values[1] == ["Duaal", 40, 13, 33]
+    # Procent is an Excel percentage: 0.33 shown as 33%, so it sums and charts as one
+    assert values[1] == ["Duaal", 40, 13, 0.33] and sheet["D2"].number_format == "0%"
     assert values[2] == ["EVC", 0, 2, "–"]
-    assert values[3] == ["Totaal", 40, 15, 38]
+    assert values[3] == ["Totaal", 40, 15, 0.38] and sheet["D4"].number_format == "0%"
+    # a frozen header row with an autofilter over the whole table, and columns wide enough
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:D4"
+    assert all(sheet.column_dimensions[c].width >= len(values[0][i]) + 2 for i, c in enumerate("ABCD"))
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "export")) == 1
 
 
@@ -683,6 +688,25 @@ def test_every_table_on_the_pages_exports(client, pipeline_world):
             assert len(list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))) >= 2
 
 
+@pytest.mark.parametrize(
+    ("lijst", "maat", "id_header"),
+    [
+        ("trajecten", "totaal", "Traject-id"),
+        ("vacatures", "totaal", "Vacature-id"),
+        ("opvolgacties", "open", "Opvolgactie-id"),
+        ("werkgevers", "alle", "Werkgever-id"),
+    ],
+)
+def test_drill_down_exports_head_id_columns_as_ids(client, pipeline_world, lijst, maat, id_header):
+    login_as(client, pipeline_world.cora)
+    response = client.get(f"/pijplijn/export?tabel=lijst&formaat=xlsx&lijst={lijst}&maat={maat}", buffered=True)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    header = [c.value for c in sheet[1]]
+    assert header[0] == id_header
+    assert "Werkgever" not in header or header.index("Werkgever") > 0  # "Werkgever" is a name column only
+
+
 def test_drill_down_list_exports_without_participant_names(client, pipeline_world):
     w = pipeline_world
     for trajectory in db.session.scalars(select(Trajectory)):  # names no other column can contain
@@ -690,7 +714,7 @@ def test_drill_down_list_exports_without_participant_names(client, pipeline_worl
     login_as(client, w.cora)
     response = client.get("/pijplijn/export?tabel=lijst&formaat=csv&lijst=trajecten&maat=totaal", buffered=True)
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "Traject" and "Deelnemer" not in rows[0]
+    assert rows[0][0] == "Traject-id" and "Deelnemer" not in rows[0]
     assert len(rows) == 1 + 9
     names = {t.participant.last_name for t in db.session.scalars(select(Trajectory))}
     assert not any(name in ";".join(r) for r in rows for name in names)
@@ -899,3 +923,52 @@ def test_drill_down_says_which_rows_of_how_many_a_page_shows(client, pipeline_wo
     _total, rows = drill_rows(client, href + "&pagina=99")
     assert len(rows) == total - 25
     assert f"Rij 26–{total} van {total}." in html and "Pagina 2 van 2" in html
+
+
+# --- the English interface ------------------------------------------------------------------
+
+
+def test_pipeline_and_ambition_pages_in_english_have_no_dutch_totals(client, pipeline_world, ambition_world):
+    w = pipeline_world
+    w.cora.locale = "en"
+    db.session.commit()
+    login_as(client, w.cora)
+    for path in ("/pijplijn", "/pijplijn/ambities"):
+        html = client.get(path).get_data(as_text=True)
+        cells = [unescape(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html, re.S)]
+        assert "Total" in cells, path
+        assert "Totaal" not in cells, path
+
+
+def test_pipeline_row_labels_go_through_gettext():
+    """The conversion table's steps are in the catalogue, so the English interface translates them."""
+    from babel.messages.extract import extract_from_file
+
+    messages = {m[1] for m in extract_from_file("python", "crm/review_tables.py", keywords={"_l": None})}
+    messages |= {m[1] for m in extract_from_file("python", "crm/services/pipeline/ambitions.py", keywords={"_l": None})}
+    for label in ("Aangemeld → gestart", "Gestart → afgerond", "Vacatures → vervuld", "Totaal"):
+        assert label in messages, label
+
+
+def test_figures_show_thousands_separators(app):
+    from flask import render_template_string
+
+    from crm.i18n import force_locale
+    from crm.services.pipeline import Cell
+
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert Cell(45984).display == "45.984"
+            assert render_template_string("{{ n|number }}", n=1234567) == "1.234.567"
+        with force_locale("en"):
+            assert Cell(45984).display == "45,984"
+        assert Cell(12).display == "12" and Cell(33, percent=True).display == "33%"
+
+
+def test_cumulative_chart_months_in_the_users_language(app, ambition_world):
+    from crm.i18n import force_locale
+
+    w = ambition_world
+    with app.test_request_context(), force_locale("en"):
+        (report,) = pipeline.ambition_reports([w.p1.id], w.period.id, on=date(2026, 6, 1))
+    assert report.chart["labels"][2] == "Mar 2025"

@@ -224,11 +224,67 @@ def test_detail_query_count_does_not_grow_with_the_data(client, factories, me):
     login_as(client, me)
     # employer with its people (joined); the page of the timeline with its total; follow-ups,
     # vacancies, trajectories and contacts on it (one each); participants' visibility; contact
-    # pressure with its people; the contactpersoon history
-    assert len(detail_queries(client, small)) == len(detail_queries(client, large)) == 9
-    # a page of only contacts: employer, page, contacts, pressure, history
+    # pressure with its people; the contactpersoon history; the organisations the timeline
+    # can be filtered on
+    assert len(detail_queries(client, small)) == len(detail_queries(client, large)) == 10
+    # a page of only contacts: employer, page, contacts, pressure, history, organisations
     queries = detail_queries(client, only_contacts)
-    assert len(queries) == 5, "\n\n".join(queries)
-    # and the signed-in user with their organisation and unread count: 6 for the whole page
-    queries = detail_queries(client, only_contacts, layout=True)
     assert len(queries) == 6, "\n\n".join(queries)
+    # and the signed-in user with their organisation and unread count: 7 for the whole page
+    queries = detail_queries(client, only_contacts, layout=True)
+    assert len(queries) == 7, "\n\n".join(queries)
+
+
+# --- filtering by kind and organisation -----------------------------------------------------
+
+
+@pytest.fixture
+def mixed_timeline(factories, me, uwv):
+    """At one employer: UWV's and the gemeente's contacts, follow-ups, a vacancy and a
+    trajectory each involving one of them."""
+    gemeente = factories.OrganisationFactory(name="Gemeente Hengelo", kind="gemeente")
+    jan = factories.UserFactory(name="Jan Gemeente", organisation=gemeente)
+    employer = factories.EmployerFactory(contactpersoon=me)
+    factories.ContactFactory(employer=employer, author=me, summary="UWV belde", occurred_at=ago(hours=1))
+    factories.ContactFactory(employer=employer, author=jan, summary="Gemeente bezocht", occurred_at=ago(hours=2))
+    factories.FollowUpFactory(employer=employer, owner=me, subject="UWV belt terug", created_at=ago(hours=3))
+    factories.FollowUpFactory(employer=employer, owner=jan, subject="Gemeente stuurt offerte", created_at=ago(hours=4))
+    uwv_vacancy = factories.VacancyFactory(employer=employer, title="Lasser BBL", created_at=ago(hours=5))
+    uwv_vacancy.organisations = [uwv]
+    factories.VacancyFactory(employer=employer, title="Monteur", created_at=ago(hours=6))
+    trajectory = factories.TrajectoryFactory(employer=employer, created_at=ago(hours=7))
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=gemeente, role="gemeente")
+    factories.TrajectoryOrganisationFactory(trajectory=trajectory, organisation=uwv, role="uwv")  # so I see it
+    db.session.flush()
+    return employer, gemeente
+
+
+def test_timeline_filtered_by_kind(client, me, mixed_timeline):
+    employer, _gemeente = mixed_timeline
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}?soort=contact"))
+    assert "UWV belde" in page and "Gemeente bezocht" in page
+    assert "UWV belt terug" not in page and "Lasser BBL" not in page
+    assert '<option value="contact" selected>' in page
+    assert len(re.findall(r'data-kind="contact"', page)) == 2 and 'data-kind="vacancy"' not in page
+
+
+def test_timeline_filtered_by_organisation(client, me, uwv, mixed_timeline):
+    employer, gemeente = mixed_timeline
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}?organisatie={gemeente.id}"))
+    kinds = re.findall(r'data-kind="(\w+)"', page)
+    assert kinds == ["contact", "follow_up", "trajectory"]  # the trajectory involves both
+    assert "Gemeente bezocht" in page and "Gemeente stuurt offerte" in page
+    assert "UWV belde" not in page and "Lasser BBL" not in page and "Monteur" not in page
+    page = text(client.get(f"/werkgevers/{employer.id}?organisatie={uwv.id}&soort=vacancy"))
+    assert re.findall(r'data-kind="(\w+)"', page) == ["vacancy"] and "Lasser BBL" in page
+
+
+def test_timeline_filter_with_nothing_found_says_so(client, me, mixed_timeline, factories):
+    employer, _gemeente = mixed_timeline
+    elsewhere = factories.OrganisationFactory(name="ROC van Twente", kind="roc")
+    login_as(client, me)
+    page = text(client.get(f"/werkgevers/{employer.id}?organisatie={elsewhere.id}"))
+    assert "Niets op de tijdlijn voor deze filters." in page
+    assert text(client.get(f"/werkgevers/{employer.id}?soort=onzin")).count('data-kind="') == 7

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request
+from flask import current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import PasswordField
@@ -41,4 +41,5 @@ def reauthenticate():
         )
         db.session.commit()
         flash(_("Het wachtwoord klopt niet."), "danger")
-    return render_template("auth/reauth.html", form=form)
+    # the page names the configured time, whatever it is (not a fixed "kwartier")
+    return render_template("auth/reauth.html", form=form, reauth_minutes=current_app.config["REAUTH_MINUTES"])

@@ -133,7 +133,7 @@ def new():
         else:
             if form.confirm_duplicate.data != "1":
                 duplicates = employers.find_duplicates(
-                    name=data.name, municipality_id=data.municipality_id, kvk_number=data.kvk_number
+                    name=data.name, municipality_id=data.municipality_id, kvk_number=data.kvk_number, city=data.city
                 )
             if duplicates:
                 form.confirm_duplicate.data = "1"
@@ -177,7 +177,15 @@ def detail(id: int):
         )
         return redirect(url_for("employers.detail", id=target.id))
     employer = load_employer_or_404(id, current_user)
-    page = timeline.employer_timeline(current_user, employer.id, request.args.get("pagina", 1, type=int))
+    kind = request.args.get("soort", "")
+    organisation_id = request.args.get("organisatie", type=int)
+    page = timeline.employer_timeline(
+        current_user,
+        employer.id,
+        request.args.get("pagina", 1, type=int),
+        kind=kind if kind in TIMELINE_KINDS else None,
+        organisation_id=organisation_id,
+    )
     pressure, pressure_people = employer_pressure(current_user, employer.id)
     return render_template(
         "employers/detail.html",
@@ -187,7 +195,20 @@ def detail(id: int):
         pressure_people=pressure_people,
         history=employers.contactpersoon_history(employer),
         today=today(),
+        timeline_kinds=TIMELINE_KINDS,
+        timeline_kind=kind if kind in TIMELINE_KINDS else "",
+        timeline_organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        timeline_organisation=organisation_id,
     )
+
+
+# The timeline's kinds as the filter offers them (crm.services.timeline.KINDS).
+TIMELINE_KINDS = {
+    "contact": _l("Contactmomenten"),
+    "follow_up": _l("Opvolgacties"),
+    "vacancy": _l("Vacatures"),
+    "trajectory": _l("Trajecten"),
+}
 
 
 # --- edit ------------------------------------------------------------------------------
@@ -497,7 +518,11 @@ def merge(id: int):
         error, duplicate = _("Kies twee verschillende werkgevers."), None
     suggestions = _with_summary(
         employers.find_duplicates(
-            name=keep.name, municipality_id=keep.municipality_id, kvk_number=None, exclude_id=keep.id
+            name=keep.name,
+            municipality_id=keep.municipality_id,
+            kvk_number=None,
+            city=keep.city,
+            exclude_id=keep.id,
         )
     )
     return render_template(

@@ -2,7 +2,8 @@
 
 The public holidays come from the ``holidays`` package (``holidays.NL``: nieuwjaarsdag,
 Goede Vrijdag, Pasen, Koningsdag, Bevrijdingsdag in lustrum years, Hemelvaart, Pinksteren,
-Kerst). The digest is sent on working days only, and escalation counts working days.
+Kerst). The digest is sent on working days only, escalation counts working days, and the quick due
+dates of follow-ups ("over 2 weken", "+1 week") land on a working day.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ def next_working_day(day: date) -> date:
     while not is_working_day(day):
         day += timedelta(days=1)
     return day
+
+
+def working_day_on_or_after(day: date) -> date:
+    """``day`` itself when it is a working day, else the first working day after it: where a
+    date planned "in two weeks" lands when that falls on a weekend or a public holiday."""
+    return day if is_working_day(day) else next_working_day(day)
 
 
 def working_days_between(start: date, end: date) -> int:

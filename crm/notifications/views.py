@@ -1,5 +1,5 @@
 """Meldingen: the signed-in user's notifications (a partner logged a contact with my employer, a
-follow-up was planned for me...), a page at a time, marked read one by one or all at once. A
+follow-up was planned for me...), a page at a time, marked read one by one, all at once, or by opening one through its link. A
 notification is its recipient's alone (``permissions.can_view_notification``): another
 user's id answers 404."""
 
@@ -29,6 +29,19 @@ def index():
     return render_template(
         "notifications/index.html", page=page, unread_only=unread_only, link_for=notifications.safe_link
     )
+
+
+@bp.route("/meldingen/<int:id>")
+@login_required
+def follow(id: int):
+    """Follow a notification's link: reading what it points at is reading the notification,
+    so it is marked read on the way (a link, so it works from the page and from an e-mail)."""
+    notification = notifications.own_notification(current_user, id)
+    if notification is None:
+        abort(404)
+    notifications.mark_read(current_user, notification)
+    db.session.commit()
+    return redirect(notifications.safe_link(notification.link) or url_for("notifications.index"))
 
 
 @bp.route("/meldingen/<int:id>/gelezen", methods=["POST"])

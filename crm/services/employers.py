@@ -26,6 +26,7 @@ from crm.models import (
     Employer,
     EmployerPerson,
     FollowUp,
+    Municipality,
     Trajectory,
     User,
     Vacancy,
@@ -94,9 +95,19 @@ def core_name(name: str) -> str:
 
 
 def find_duplicates(
-    *, name: str, municipality_id: int | None, kvk_number: str | None, exclude_id: int | None = None, limit: int = 5
+    *,
+    name: str,
+    municipality_id: int | None,
+    kvk_number: str | None,
+    city: str | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
 ) -> list[Employer]:
-    """Employers that may be the same: the same KvK number, or a similar name in the same municipality."""
+    """Employers that may be the same: the same KvK number, or a similar name in the same place.
+
+    The same place is the same municipality (Gemeente) or the same Plaats, and a Plaats typed
+    without a Gemeente also matches the municipality of that name: people often fill in only
+    one of the two."""
     found: list[Employer] = []
     if kvk_number:
         same_kvk = by_kvk(kvk_number, exclude_id)
@@ -104,11 +115,20 @@ def find_duplicates(
             found.append(same_kvk)
     core = core_name(name)
     words = sorted(core.split(), key=len, reverse=True)
-    if municipality_id and words:
+    place = (city or "").strip().lower()
+    same_place = []
+    if municipality_id:
+        same_place.append(Employer.municipality_id == municipality_id)
+    if place:
+        same_place.append(func.lower(Employer.city) == place)
+        same_place.append(
+            Employer.municipality_id.in_(select(Municipality.id).where(func.lower(Municipality.name) == place))
+        )
+    if same_place and words:
         query = (
             select(Employer)
             .where(
-                Employer.municipality_id == municipality_id,
+                or_(*same_place),
                 Employer.merged_into_id.is_(None),
                 or_(*(func.lower(Employer.name).contains(word, autoescape=True) for word in words[:2])),
             )

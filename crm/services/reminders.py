@@ -493,7 +493,7 @@ def _prepare_partner_contacts(delivery: Delivery, user: User) -> Prepared:
             else _("%(count)s contacten van partners met uw werkgevers", count=len(notifications))
         )
         items = [
-            {"message": n.message, "link": mail.absolute_url(safe_link(n.link)) if safe_link(n.link) else ""}
+            {"message": n.message, "link": mail.absolute_url(f"/meldingen/{n.id}") if safe_link(n.link) else ""}
             for n in notifications
         ]
         context = {

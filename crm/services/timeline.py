@@ -9,6 +9,11 @@ mixing all four kinds is five (the fifth: which participants this user may name)
 
 The moment a row sorts on: a contact's ``occurred_at``; for follow-ups, vacancies and
 trajectories the moment they were created.
+
+The timeline can be narrowed to one kind (only the contacts, say) and to one organisation:
+contacts logged by its people, follow-ups owned by its people, vacancies and trajectories it is
+involved in. Filtering leaves parts out of the UNION or adds one condition to each part; the
+statements stay built once per kind of viewer and filter.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from sqlalchemy.orm import joinedload
 from crm import permissions
 from crm.extensions import db
 from crm.lib.paging import PageNumbers
-from crm.models import Contact, FollowUp, Participant, Trajectory, User, Vacancy
+from crm.models import Contact, FollowUp, Participant, Trajectory, TrajectoryOrganisation, User, Vacancy
+from crm.models.vacancies import vacancy_organisation
 
 PER_PAGE = 20
+KINDS = ("contact", "follow_up", "vacancy", "trajectory")
 
 
 @dataclass
@@ -54,6 +61,22 @@ class TimelinePage(PageNumbers):
 
 def _kind(name: str):
     return literal_column(f"'{name}'", String).label("kind")
+
+
+def _organisation_clauses(organisation_id) -> dict[str, Any]:
+    """Per kind: the rows that belong to the organisation."""
+    return {
+        "contact": Contact.organisation_id == organisation_id,
+        "follow_up": FollowUp.owner_id.in_(select(User.id).where(User.organisation_id == organisation_id)),
+        "vacancy": Vacancy.id.in_(
+            select(vacancy_organisation.c.vacancy_id).where(vacancy_organisation.c.organisation_id == organisation_id)
+        ),
+        "trajectory": Trajectory.id.in_(
+            select(TrajectoryOrganisation.trajectory_id).where(
+                TrajectoryOrganisation.organisation_id == organisation_id
+            )
+        ),
+    }
 
 
 def _parts(user: User, employer_id):
@@ -94,14 +117,20 @@ LOADERS = {
 
 
 @functools.lru_cache(maxsize=256)
-def _statements(active: bool, role: str, organisation_id: int) -> tuple[Select, Select]:
+def _statements(
+    active: bool, role: str, organisation_id: int, kinds: tuple[str, ...] = KINDS, by_organisation: bool = False
+) -> tuple[Select, Select]:
     """The page statement and the count statement for viewers with these attributes, the
     employer and the page left as parameters. Built once per kind of viewer, so SQLAlchemy keeps
     their cache keys. The visibility clauses (``crm.permissions``) read only these attributes;
     the stand-in has no others, so a clause that starts reading more fails here, loudly."""
     # A stand-in for a User on purpose (see above): typed as one for the clauses it is passed to.
     viewer = cast(User, SimpleNamespace(active=active, role=role, organisation_id=organisation_id))
-    timeline = union_all(*_parts(viewer, bindparam("employer_id"))).subquery("timeline")
+    parts = dict(zip(KINDS, _parts(viewer, bindparam("employer_id")), strict=True))
+    if by_organisation:
+        clauses = _organisation_clauses(bindparam("organisation_id"))
+        parts = {kind: part.where(clauses[kind]) for kind, part in parts.items()}
+    timeline = union_all(*(parts[kind] for kind in kinds)).subquery("timeline")
     page = (
         select(timeline.c.kind, timeline.c.id, timeline.c.at, func.count().over().label("total"))
         .order_by(timeline.c.at.desc(), timeline.c.kind, timeline.c.id.desc())
@@ -111,19 +140,34 @@ def _statements(active: bool, role: str, organisation_id: int) -> tuple[Select, 
     return page, select(func.count()).select_from(timeline)
 
 
-def employer_timeline(user: User, employer_id: int, page: int = 1, per_page: int = PER_PAGE) -> TimelinePage:
-    """Page ``page`` (1-based) of the employer's timeline as ``user`` may see it; a page past
-    the end (an old link after a merge, say) shows the last page."""
+def employer_timeline(
+    user: User,
+    employer_id: int,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    *,
+    kind: str | None = None,
+    organisation_id: int | None = None,
+) -> TimelinePage:
+    """Page ``page`` (1-based) of the employer's timeline as ``user`` may see it, of one
+    ``kind`` and one organisation when given (an unknown kind is no filter); a page past the
+    end (an old link after a merge, say) shows the last page."""
     page = max(1, page)
-    page_statement, count_statement = _statements(user.active, user.role, user.organisation_id)
+    kinds = (kind,) if kind in KINDS else KINDS
+    page_statement, count_statement = _statements(
+        user.active, user.role, user.organisation_id, kinds, organisation_id is not None
+    )
+    filters = {"employer_id": employer_id}
+    if organisation_id is not None:
+        filters["organisation_id"] = organisation_id
 
     def page_rows(page: int):
-        parameters = {"employer_id": employer_id, "limit": per_page, "offset": (page - 1) * per_page}
+        parameters = {**filters, "limit": per_page, "offset": (page - 1) * per_page}
         return db.session.execute(page_statement, parameters).all()
 
     rows = page_rows(page)
     if not rows and page > 1:
-        total = db.session.scalar(count_statement, {"employer_id": employer_id}) or 0
+        total = db.session.scalar(count_statement, filters) or 0
         page = max(1, ceil(total / per_page))
         rows = page_rows(page)
     total = rows[0].total if rows else 0

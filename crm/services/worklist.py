@@ -19,6 +19,7 @@ from crm import permissions
 from crm.extensions import db
 from crm.labels import CHANNEL_LABELS
 from crm.lib.clock import today
+from crm.lib.workdays import working_day_on_or_after
 from crm.models import Employer, FollowUp, User
 from crm.services import search
 from crm.services.quiet_employers import is_quiet, quiet_before, quiet_first_order
@@ -153,13 +154,15 @@ def find_my_employers(user: User, term: str, limit: int = SEARCH_RESULTS) -> lis
 
 
 def follow_up_date(days: int, on: date | None = None) -> date:
-    """The due date of a follow-up planned ``days`` from today."""
-    return (on or today()) + timedelta(days=days)
+    """The due date of a follow-up planned ``days`` from today, moved on to the first working
+    day when it falls on a weekend or a Dutch public holiday (nobody calls then)."""
+    return working_day_on_or_after((on or today()) + timedelta(days=days))
 
 
 def rescheduled_date(follow_up: FollowUp, days: int, on: date | None = None) -> date:
-    """Move a follow-up ``days`` on: from its due date, or from today when it is already overdue."""
-    return max(follow_up.due_date, on or today()) + timedelta(days=days)
+    """Move a follow-up ``days`` on: from its due date, or from today when it is already overdue;
+    like ``follow_up_date`` it lands on a working day."""
+    return working_day_on_or_after(max(follow_up.due_date, on or today()) + timedelta(days=days))
 
 
 # --- what the worklist's htmx fragments show (also after a quick log or a done follow-up) ---

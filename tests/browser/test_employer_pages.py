@@ -78,3 +78,32 @@ def test_coordinator_hands_over_an_employer(page, live_db):
     expect(newest).to_contain_text("Andere regio-indeling per 1 januari")
     expect(newest).to_contain_text("Carla Coördinator")
     expect(page.locator("#historie tr.assignment")).to_have_count(2)
+
+
+def test_timeline_filtered_by_kind_and_organisation(page, live_db):
+    tag = uuid.uuid4().hex[:6]
+    uwv = factories.OrganisationFactory(name=f"UWV {tag}", kind="uwv")
+    gemeente = factories.OrganisationFactory(name=f"Gemeente Borne {tag}", kind="gemeente")
+    me = factories.UserFactory(email=f"tineke-{tag}@uwv.example", name="Tineke Tijdlijn", organisation=uwv)
+    jan = factories.UserFactory(name="Jan Borne", organisation=gemeente)
+    employer = factories.EmployerFactory(name=f"Houtbewerking Borne {tag}", contactpersoon=me)
+    factories.ContactFactory(employer=employer, author=me, summary="Gebeld over BBL-plekken")
+    factories.ContactFactory(employer=employer, author=jan, summary="Bezoek van de gemeente")
+    factories.FollowUpFactory(employer=employer, owner=me, subject="Offerte nabellen")
+    email, employer_id, gemeente_name = me.email, employer.id, gemeente.name
+    live_db.commit()
+
+    sign_in(page, email)
+    page.goto(f"/werkgevers/{employer_id}")
+    timeline = page.locator("#tijdlijn")
+    expect(timeline.locator(".timeline-item")).to_have_count(3)
+    timeline.get_by_label("Soort").select_option(label="Contactmomenten")
+    timeline.get_by_role("button", name="Filteren").click()
+    expect(timeline.locator(".timeline-item")).to_have_count(2)
+    expect(timeline).not_to_contain_text("Offerte nabellen")
+    timeline.get_by_label("Organisatie").select_option(label=gemeente_name)
+    timeline.get_by_role("button", name="Filteren").click()
+    expect(timeline.locator(".timeline-item")).to_have_count(1)
+    expect(timeline).to_contain_text("Bezoek van de gemeente")
+    timeline.get_by_role("link", name="Wis filters").click()
+    expect(timeline.locator(".timeline-item")).to_have_count(3)

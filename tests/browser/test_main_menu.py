@@ -63,3 +63,25 @@ def test_menu_links_are_readable_focusable_and_mark_the_current_page(page, live_
     assert _contrast(outline_color, background) >= 3, focused
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Mijn werkvoorraad")).to_be_visible()
+
+
+def test_coordinators_menu_fits_one_line_at_1366(browser, live_server, live_db):
+    factories.UserFactory(email="marieke@gemeente.example", name="Marieke Oude Vrielink", role="coordinator")
+    live_db.commit()
+    context = browser.new_context(base_url=live_server, locale="nl-NL", viewport={"width": 1366, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, "marieke@gemeente.example")
+        menu = page.get_by_role("navigation", name="Hoofdmenu")
+        items = menu.locator(".navbar-brand, .nav-link")
+        tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
+        assert items.count() >= 10
+        boxes = [(items.nth(i).inner_text()[:20], items.nth(i).bounding_box()) for i in range(items.count())]
+        height = menu.bounding_box()["height"]
+        assert max(tops) - min(tops) <= 16 and height <= 64, (
+            height,
+            [(t, round(b["x"]), round(b["y"]), round(b["height"])) for t, b in boxes],
+        )
+        assert not page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth")
+    finally:
+        context.close()

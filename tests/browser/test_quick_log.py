@@ -7,6 +7,7 @@ from flask_babel import format_date
 from playwright.sync_api import expect
 
 from crm.lib.clock import today
+from crm.lib.workdays import working_day_on_or_after
 from tests import factories
 from tests.browser.conftest import sign_in
 
@@ -27,7 +28,7 @@ def test_called_follow_up_in_two_weeks_in_three_taps(phone, live_db, live_app):
     employer_id = factories.EmployerFactory(name="Kaasmakerij Tubbergen", contactpersoon=me).id
     live_db.commit()  # and touch no row afterwards: on SQLite a read here would hold the write lock
     with live_app.test_request_context():
-        due = format_date(today() + timedelta(days=14), "d MMM yyyy")
+        due = format_date(working_day_on_or_after(today() + timedelta(days=14)), "d MMM yyyy")
 
     sign_in(phone, "quicklog@uwv.example")
     expect(phone.locator("#my-follow-ups")).to_contain_text("U heeft geen open opvolgacties.")

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import format_date
 from crm.i18n import lazy_gettext as _l
 from crm.labels import (
     TRAJECTORY_KIND_LABELS,
@@ -152,7 +153,7 @@ def _lines(targets: dict[str, int], realised: dict[str, int]) -> list[AmbitionLi
         AmbitionLine(code_label(TRAJECTORY_KIND_LABELS, kind), kind, targets[kind], realised[kind])
         for kind in TRAJECTORY_KINDS
     ]
-    lines.append(AmbitionLine("Totaal", None, sum(targets.values()), sum(realised.values())))
+    lines.append(AmbitionLine(str(_l("Totaal")), None, sum(targets.values()), sum(realised.values())))
     return lines
 
 
@@ -175,9 +176,6 @@ def _started_per_day(partnership_ids: list[int], first: date, last: date) -> dic
         if day is not None:  # always: STARTED and the date range leave out a missing start
             result[kind][day] = count
     return result
-
-
-MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
 def _month_ends(period: ProgrammePeriod) -> list[date]:
@@ -216,7 +214,8 @@ def _cumulative_chart(
         datasets.append(
             {"label": str(_l("%(kind)s: ambitie", kind=name)), "kind": kind, "role": "ambition", "data": ambition}
         )
-    return {"labels": [f"{MONTHS[end.month - 1]} {end.year}" for end in ends], "datasets": datasets}
+    # month names in the user's language: "mrt 2025", "Mar 2025"
+    return {"labels": [format_date(end, "LLL yyyy") for end in ends], "datasets": datasets}
 
 
 # --- entering ambitions -----------------------------------------------------------------------

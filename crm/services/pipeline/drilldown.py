@@ -302,7 +302,16 @@ def drill_export_table(scope: Scope, drill: Drill) -> Table:
     query = _from(select(model), model).where(*visible).options(*OPTIONS[model]).order_by(*ORDER[model])
     rows: list[list[Cell]] = []
     if model is Trajectory:
-        headers = ["Traject", "Soort", "Status", "Werkgever", "Samenwerkingsverband", "Aangemeld", "Gestart", "Einde"]
+        headers = [
+            _l("Traject-id"),
+            _l("Soort"),
+            _l("Status"),
+            _l("Werkgever"),
+            _l("Samenwerkingsverband"),
+            _l("Aangemeld"),
+            _l("Gestart"),
+            _l("Einde"),
+        ]
         for t in db.session.scalars(query).unique():
             rows.append(
                 [
@@ -317,7 +326,15 @@ def drill_export_table(scope: Scope, drill: Drill) -> Table:
                 ]
             )
     elif model is Vacancy:
-        headers = ["Vacature", "Functie", "Werkgever", "Status", "Plaatsen", "Aangemaakt", "Sluitingsdatum"]
+        headers = [
+            _l("Vacature-id"),
+            _l("Functie"),
+            _l("Werkgever"),
+            _l("Status"),
+            _l("Plaatsen"),
+            _l("Aangemaakt"),
+            _l("Sluitingsdatum"),
+        ]
         for v in db.session.scalars(query).unique():
             rows.append(
                 [
@@ -331,7 +348,7 @@ def drill_export_table(scope: Scope, drill: Drill) -> Table:
                 ]
             )
     elif model is FollowUp:
-        headers = ["Opvolgactie", "Onderwerp", "Eigenaar", "Vervaldatum", "Werkgever"]
+        headers = [_l("Opvolgactie-id"), _l("Onderwerp"), _l("Eigenaar"), _l("Vervaldatum"), _l("Werkgever")]
         for f in db.session.scalars(query).unique():
             rows.append(
                 [
@@ -343,7 +360,7 @@ def drill_export_table(scope: Scope, drill: Drill) -> Table:
                 ]
             )
     else:
-        headers = ["Werkgever", "Naam", "Plaats", "Contactpersoon", "Laatste contact"]
+        headers = [_l("Werkgever-id"), _l("Naam"), _l("Plaats"), _l("Contactpersoon"), _l("Laatste contact")]
         for e in db.session.scalars(query).unique():
             rows.append(
                 [

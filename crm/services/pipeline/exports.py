@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import format_decimal
+
 from crm import permissions
 from crm.extensions import db
 from crm.i18n import lazy_gettext as _l
@@ -42,14 +44,17 @@ class Cell:
 
     @property
     def display(self) -> str:
+        """As the page shows it: counts with the language's thousands separator (45.984 in Dutch)."""
         if self.percent:
             return NO_AMBITION if self.value is None else f"{self.value}%"
+        if isinstance(self.value, int) and not isinstance(self.value, bool):
+            return format_decimal(self.value)
         return "" if self.value is None else str(self.value)
 
     @property
     def export_value(self) -> Any:
-        if self.percent and self.value is None:
-            return NO_AMBITION
+        if self.percent:
+            return spreadsheets.Percent(self.value)  # an Excel percentage; "–" without an ambition
         return str(self.value) if self.value is not None and not isinstance(self.value, int | date) else self.value
 
 

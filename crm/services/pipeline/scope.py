@@ -208,7 +208,7 @@ def scope_for(
     partnership_ids = allowed
     if filters.partnership_id is not None:
         if allowed is not None and filters.partnership_id not in allowed:
-            raise PermissionDenied("U bekijkt alleen de samenwerkingsverbanden van uw eigen organisatie.")
+            raise PermissionDenied(_("U bekijkt alleen de samenwerkingsverbanden van uw eigen organisatie."))
         partnership_ids = [filters.partnership_id]
     period = db.session.get(ProgrammePeriod, filters.period_id) if filters.period_id is not None else None
     if filters.period_id is not None and period is None:
