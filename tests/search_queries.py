@@ -77,4 +77,15 @@ QUERIES: list[tuple[str, str, str]] = [
     ("Samira Boerigter", "ICT-diensten Hendriks", "Vriezenveen"),
     ("Agnieszka Pierk", "Elektrotechniek Oude Vrielink & Zn. B.V.", "Delden"),
     ("Ahmet Bouzid dakdekker", "Dakdekkersbedrijf Brummelhuis", "Enschede"),
+    ("ozturk brasserie", "Brasserie Pierik", "Overdinkel"),
+    # harder: words run together, several typos, extra words
+    ("grootkoerkamp bouwmarkt", "Bouwmarkt Groot Koerkamp B.V.", "Enschede"),
+    ("groothandel el amarni", "Groothandel El Amrani B.V.", "Markelo"),
+    ("thuiszorg erve oldenzaal", "Thuiszorg Het Erve", "Oldenzaal"),
+    ("zorgrgoep zonnehoek", "Zorggroep Zonnehoek B.V.", "Enschede"),
+    ("kinderopvang marke tubergen", "Kinderopvang De Marke", "Tubbergen"),
+    ("oude vrielink elektro delden", "Elektrotechniek Oude Vrielink & Zn. B.V.", "Delden"),
+    ("machinefabriek rikkerink enschede", "Machinefabriek Rikkerink & Zn.", "Enschede"),
+    ("lutterzand zorggroep", "Zorggroep Het Lutterzand B.V.", "Enschede"),
+    ("nijhuys elektrotechniek bv", "Nijhuis Elektrotechniek B.V.", "Enschede"),
 ]

@@ -7,9 +7,9 @@ Built to stay fast at 100k employers, with a fixed number of queries per page:
 2. the total: ``count(*)`` over the filtered employers (no joins: region and organisation
    filters are ``IN (subquery)``);
 3. the page's ids only (a deferred join): ``SELECT id ... ORDER BY <sort>, id LIMIT/OFFSET``,
-   so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, this
-   query also counts the matches (``count(*) OVER ()``) and query 2 is left out: the trigram
-   search is the expensive part and runs once;
+   so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, the
+   search's one query (``crm.services.search.search_ids``: trigram candidates, ranked in
+   Python, or in the chosen sort) gives the total and the page's ids, and query 2 is left out;
 4. those rows, with municipality, SBI section, contactpersoon and the contactpersoon's
    organisation joined in (all many-to-one, so one joined query, not four selectins);
 5. the contact pressure of the page: one grouped query (crm.services.contacts).

@@ -239,6 +239,11 @@ def _pair(word: str, stored: str) -> float:
     return 0.0
 
 
+def _with_pairs(words: list[str]) -> list[str]:
+    """The words and each two neighbours written as one ("grootkoerkamp" for "Groot Koerkamp")."""
+    return words + [a + b for a, b in zip(words, words[1:], strict=False)]
+
+
 def score(words: Sequence[str], search_text: str) -> float:
     """The relevance of one employer (0: not a match): the mean over the query words of their
     best match, every word required; a match in the name is worth a tenth more, and a name
@@ -247,8 +252,8 @@ def score(words: Sequence[str], search_text: str) -> float:
     if not words:
         return 0.0
     sections = search_text.split(SECTION)
-    name_words = sections[0].split()
-    other_words = " ".join(sections[1:]).split()
+    name_words = _with_pairs(sections[0].split())
+    other_words = _with_pairs(" ".join(sections[1:]).split())
     total = 0.0
     in_name = 0
     for word in words:
