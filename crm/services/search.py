@@ -8,8 +8,9 @@ How it works (one path for both databases, so the same query finds the same empl
    legal forms and fill words left out (bv, nv, vof, cv, holding, en, zn), postcodes written as
    one word ("7511 AB" → "7511ab"), then a careful phonetic folding of Dutch spelling variants:
    ij/y/ei → "y", ou/au → "au", final dt/d → "t", ph → "f", ck → "k", double letters single.
-2. ``Employer.search_text`` keeps the folded words in sections (name first, then KvK, postcode,
-   place, municipality, the contactpersoon and the employer's people), separated by " | ".
+2. ``Employer.search_text`` keeps the folded words in sections separated by " | ": the name;
+   KvK number and postcode (only searched by a query word that starts with a digit); place and
+   municipality; the contactpersoon; the employer's people.
 3. Candidates come from the database's trigram index: per query word, the rows containing
    any of its 4-grams (words of 8+ letters; 3-grams for shorter ones), all words required.
    SQLite asks the FTS5 trigram table (MATCH), PostgreSQL the pg_trgm GIN index (LIKE).
@@ -94,8 +95,8 @@ def _section(*values: str | None) -> str:
 
 
 def search_texts(employer_ids: list[int] | None = None, *, session: Session | None = None) -> dict[int, str]:
-    """``{employer id: search text}``: the folded name, then KvK number, postcode, place,
-    municipality, contactpersoon and the employer's own people (sections split by " | ").
+    """``{employer id: search text}``: the folded name | KvK number and postcode | place and
+    municipality | contactpersoon | the employer's own people.
     The one computation of the column (``rebuild_search_text`` writes it); ``None``: all.
     ``session``: another than the application's (the migration that introduced this text)."""
     runner: Session | scoped_session = session or db.session
@@ -124,7 +125,8 @@ def search_texts(employer_ids: list[int] | None = None, *, session: Session | No
         employer_id: SECTION.join(
             (
                 _section(name),
-                _section(kvk_number, postcode, city, municipality),
+                _section(kvk_number, postcode),
+                _section(city, municipality),
                 _section(contactpersoon),
                 _section(*people.get(employer_id, [])),
             )
@@ -224,10 +226,10 @@ def _pair(word: str, stored: str) -> float:
         return 0.9 if len(word) >= 2 else 0.5
     if len(word) >= 4 and word in stored:
         return 0.8  # part of a compound: "dekker" in "dakdekkerbedryf"
-    if word.isdigit() or stored.isdigit():
-        return 0.0
+    if word[0].isdigit() or stored[0].isdigit():
+        return 0.0  # KvK numbers and postcodes match whole or by their beginning, never with a typo
     allowed = _allowed(word)
-    if not allowed:
+    if not allowed or len(set(word) - set(stored)) > allowed:  # each edit brings one letter at most
         return 0.0
     distance = _distance(word, stored, allowed)
     if distance <= allowed:
@@ -239,25 +241,37 @@ def _pair(word: str, stored: str) -> float:
     return 0.0
 
 
-class _Matches(dict[str, float]):
-    """Stored word → how well one query word matches it (``_pair``), filled as rows come by:
-    a row's words are then looked up at C speed (``map``), and the vocabulary is small."""
+class _Matches:
+    """How well one query word matches the stored words (``_pair``), for the rows of one search:
+    each distinct stored word is scored once, and a row is then judged with set operations
+    (C speed): the vocabulary is small next to the number of rows."""
 
     def __init__(self, word: str) -> None:
-        super().__init__()
         self.word = word
+        self.seen: set[str] = set()
+        self.accepted: set[str] = set()
+        self.scores: dict[str, float] = {}
+        self.prefixes = frozenset(word[:i] for i in range(2, len(word)))
 
-    def __missing__(self, stored: str) -> float:
-        value = self[stored] = _pair(self.word, stored)
-        return value
+    def _learn(self, stored: Iterable[str]) -> None:
+        for token in stored:
+            self.seen.add(token)
+            if value := _pair(self.word, token):
+                self.accepted.add(token)
+                self.scores[token] = value
 
-
-def _best(matches: _Matches, stored: list[str]) -> float:
-    best = max(map(matches.__getitem__, stored), default=0.0)
-    if best < 1.0 and len(stored) > 1:  # two neighbours written as one ("grootkoerkamp")
-        joined = [a + b for a, b in zip(stored, stored[1:], strict=False)]
-        best = max(best, max(map(matches.__getitem__, joined)))
-    return best
+    def best(self, tokens: list[str], token_set: set[str]) -> float:
+        if unseen := token_set - self.seen:
+            self._learn(unseen)
+        hits = self.accepted & token_set
+        best = max(map(self.scores.__getitem__, hits)) if hits else 0.0
+        if best < 1.0 and not self.prefixes.isdisjoint(token_set):
+            # Two neighbours written as one ("grootkoerkamp"), the first beginning the query word.
+            joined = {a + b for a, b in zip(tokens, tokens[1:], strict=False) if a in self.prefixes}
+            if unseen := joined - self.seen:
+                self._learn(unseen)
+            best = max([best, *(self.scores.get(token, 0.0) for token in joined)])
+        return best
 
 
 def score(words: Sequence[str], search_text: str, matches: Sequence[_Matches] | None = None) -> float:
@@ -271,16 +285,27 @@ def score(words: Sequence[str], search_text: str, matches: Sequence[_Matches] | 
     if matches is None:
         matches = [_Matches(word) for word in words]
     name, _bar, rest = search_text.partition(SECTION)
+    numbers, _bar, rest = rest.partition(SECTION)
     name_words = name.split()
-    other_words = [word for word in rest.split() if word != "|"]
+    name_set = set(name_words)
+    other_words: list[str] | None = None
+    other_set: set[str] = set()
     total = 0.0
     in_name = 0
     for word_matches in matches:
-        best = _best(word_matches, name_words) * 1.1
+        best = word_matches.best(name_words, name_set) * 1.1
         if best:
             in_name += 1
         if best < 1.1:
-            best = max(best, _best(word_matches, other_words))
+            if word_matches.word[0].isdigit():  # KvK number and postcode: a section of their own
+                number_words = numbers.split()
+                best = max(best, word_matches.best(number_words, set(number_words)))
+            else:
+                if other_words is None:
+                    other_words = rest.split()
+                    other_set = set(other_words)
+                    other_set.discard("|")
+                best = max(best, word_matches.best(other_words, other_set))
         if not best:
             return 0.0
         total += best
