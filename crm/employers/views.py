@@ -26,7 +26,7 @@ from crm.services import employers, timeline, versions
 from crm.services.contacts import employer_pressure
 from crm.services.employers import DuplicateKvk
 from crm.services.errors import ServiceError
-from crm.services.search import search_clause
+from crm.services.search import find_employers
 from crm.view_helpers import search_term
 
 MAX_MERGE_HOPS = 20
@@ -455,26 +455,26 @@ def bulk_handover():
 
 
 def _merge_search(keep: Employer, q: str) -> list[Employer]:
-    """Employers matching a name, KvK number or id, for picking the duplicate."""
-    clauses = []
-    clause = search_clause(q)
-    if clause is not None:
-        clauses.append(clause)
+    """Employers matching a name, KvK number or id (the shared employer search, best first),
+    for picking the duplicate."""
     digits = re.sub(r"[\s.\-]", "", q)
     if digits.isdigit() and len(digits) <= 9:
-        clauses.append(Employer.id == int(digits))
-        clauses.append(Employer.kvk_number == digits)
-    if not clauses:
-        return []
-    return list(
-        db.session.scalars(
-            select(Employer)
-            .where(Employer.merged_into_id.is_(None), Employer.id != keep.id, or_(*clauses))
-            .options(*SUMMARY_OPTIONS)
-            .order_by(Employer.name, Employer.id)
-            .limit(MERGE_SEARCH_LIMIT)
+        exact = list(
+            db.session.scalars(
+                select(Employer)
+                .where(
+                    Employer.merged_into_id.is_(None),
+                    Employer.id != keep.id,
+                    or_(Employer.id == int(digits), Employer.kvk_number == digits),
+                )
+                .options(*SUMMARY_OPTIONS)
+                .order_by(Employer.name, Employer.id)
+                .limit(MERGE_SEARCH_LIMIT)
+            )
         )
-    )
+        if exact:
+            return exact
+    return find_employers(q, Employer.id != keep.id, limit=MERGE_SEARCH_LIMIT, options=SUMMARY_OPTIONS)
 
 
 @bp.route("/werkgevers/<int:id>/samenvoegen", methods=["GET", "POST"])

@@ -59,7 +59,8 @@ class Employer(TimestampMixin, Base):
     # Kept by the contact service so lists can sort and filter on it at scale.
     last_contact_at: Mapped[datetime | None] = mapped_column(index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
-    # Lower-case name, KvK, place, municipality and people: what the list searches (crm.services.search).
+    # Folded words of name, KvK, postcode, place, municipality, contactpersoon and people: what every
+    # employer search box searches (crm.services.search).
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(default=1)
 

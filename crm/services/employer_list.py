@@ -7,9 +7,9 @@ Built to stay fast at 100k employers, with a fixed number of queries per page:
 2. the total: ``count(*)`` over the filtered employers (no joins: region and organisation
    filters are ``IN (subquery)``);
 3. the page's ids only (a deferred join): ``SELECT id ... ORDER BY <sort>, id LIMIT/OFFSET``,
-   so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, this
-   query also counts the matches (``count(*) OVER ()``) and query 2 is left out: the trigram
-   search is the expensive part and runs once;
+   so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, the
+   search's one query (``crm.services.search.search_ids``: trigram candidates, ranked in
+   Python, or in the chosen sort) gives the total and the page's ids, and query 2 is left out;
 4. those rows, with municipality, SBI section, contactpersoon and the contactpersoon's
    organisation joined in (all many-to-one, so one joined query, not four selectins);
 5. the contact pressure of the page: one grouped query (crm.services.contacts).
@@ -38,7 +38,7 @@ from crm.models import Employer, Municipality, Organisation, Region, SbiSection,
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.contacts import contact_pressure
-from crm.services.search import apply_search, normalise
+from crm.services.search import normalise, search_ids
 
 SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
 EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.lib.spreadsheets
@@ -109,9 +109,13 @@ def filter_clauses(filters: EmployerFilters, *, now: datetime | None = None) -> 
 
 
 def _filtered(query: Select, filters: EmployerFilters, *, now: datetime | None = None) -> tuple[Select, bool]:
-    """``query`` narrowed by the filters and the search term; True when ranked by relevance."""
-    query = query.where(*filter_clauses(filters, now=now))
-    return apply_search(query, filters.q)
+    """``query`` narrowed by the filters and the search term; True when searched (the order
+    of relevance is ``search_ids``'s, see ``list_page``)."""
+    clauses = filter_clauses(filters, now=now)
+    query = query.where(*clauses)
+    if not normalise(filters.q):
+        return query, False
+    return query.where(Employer.id.in_(search_ids(filters.q, *clauses))), True
 
 
 def _ordered(query: Select, filters: EmployerFilters, ranked: bool) -> Select:
@@ -193,14 +197,15 @@ def list_page(
     now = now or utcnow()
     page = max(1, page)
     if normalise(filters.q):
-        # A search is the expensive part (trigram rechecks): match once, and let the page's
-        # query count the matches too (a window count) instead of a second search for the total.
-        ids, total, ranked = page_ids(filters, page=page, per_page=per_page, now=now, with_total=True)
-        if total is None and page > 1:  # past the last page: count, then show the last page
-            total = count(filters, now=now)
-            page = max(1, ceil(total / per_page))
-            ids, _total, ranked = page_ids(filters, page=page, per_page=per_page, now=now)
-        total = total or 0
+        # A search runs once (crm.services.search: trigram candidates ranked in Python), in one
+        # query: its matches give the total and the page, best first in the default sort,
+        # else in the chosen sort (ordered by the same query).
+        ranked = filters.sort == "naam"
+        ordered = None if ranked else _ordered(_with_municipality(select(Employer.id), filters), filters, False)
+        matches = search_ids(filters.q, *filter_clauses(filters, now=now), ordered=ordered)
+        total = len(matches)
+        page = min(page, max(1, ceil(total / per_page)))
+        ids = matches[(page - 1) * per_page : page * per_page]
     else:
         total = count(filters, now=now)
         page = min(page, max(1, ceil(total / per_page)))

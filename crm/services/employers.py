@@ -38,7 +38,7 @@ from crm.services.contacts import keep_last_contact
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.notifications import notify
 from crm.services.reference import sbi_section_for
-from crm.services.search import refresh_search_text
+from crm.services.search import rebuild_search_text, refresh_search_text
 from crm.services.validation import no_bidi_controls
 
 LEGAL_FORMS = re.compile(r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|c\.?v\.?|holding|groep|vof|bv|nv)\b", re.IGNORECASE)
@@ -251,6 +251,7 @@ def hand_over(actor: User, employer: Employer, new: User, note: str, *, at: date
     )
     employer.contactpersoon_id = new.id
     versions.flush_versioned(_("Deze werkgever is intussen gewijzigd of overgedragen. Vernieuw de pagina."))
+    refresh_search_text(employer)  # the contactpersoon's name is searched
     previous = db.session.get(User, previous_id)
     audit(
         actor,
@@ -303,6 +304,7 @@ def bulk_hand_over(actor: User, source: User, target: User, note: str) -> int:
         .values(contactpersoon_id=target.id, version=Employer.version + 1, updated_at=at)
         .execution_options(synchronize_session=False)
     )
+    rebuild_search_text(ids)  # the contactpersoon's name is searched
     db.session.execute(
         insert(AuditEvent),
         [

@@ -1,30 +1,117 @@
-"""Employer search: one lower-case ``search_text`` per employer (name, KvK number, place,
-municipality, the employer's own people), searched with the database's trigram machinery.
+"""Employer search that forgives: typos, word order, legal forms, punctuation, diacritics and
+Dutch spelling variants, with the same behaviour on SQLite and PostgreSQL.
 
-- PostgreSQL: pg_trgm. A GIN trigram index serves both substring search (ILIKE) and the
-  typo-tolerant word similarity (``%>``), and results are ranked by similarity.
-- SQLite: an FTS5 table with the trigram tokenizer mirrors ``search_text`` (kept in step by
-  triggers, see the migration) and serves substring search for terms of 3+ characters.
+How it works (one path for both databases, so the same query finds the same employers):
+
+1. ``fold`` turns text into comparable words, for the stored text and the query alike: NFKD
+   without diacritics, lower case, punctuation dropped ("B.V." becomes "bv", "&" a space),
+   legal forms and fill words left out (bv, nv, vof, cv, holding, en, zn), postcodes written as
+   one word ("7511 AB" → "7511ab"), then a careful phonetic folding of Dutch spelling variants:
+   ij/y/ei → "y", ou/au → "au", final dt/d → "t", ph → "f", ck → "k", double letters single.
+2. ``Employer.search_text`` keeps the folded words in sections separated by " | ": the name;
+   KvK number and postcode (only searched by a query word that starts with a digit); place and
+   municipality; the contactpersoon; the employer's people.
+3. Candidates come from the database's trigram index: per query word, the rows containing
+   any of its 4-grams (words of 8+ letters; 3-grams for shorter ones), all words required.
+   SQLite asks the FTS5 trigram table (MATCH), PostgreSQL the pg_trgm GIN index (LIKE).
+   Both select exactly the rows containing those substrings.
+4. ``score`` ranks the candidates in Python (identical on both): per query word the best
+   matching stored word (equal, prefix, part of a compound, or within an edit distance of
+   1-2 letters); every query word must match; words matched in the name weigh a little more.
+   Ties go by name. Word pairs are scored once per process (``_pair``, cached): names, places
+   and first names repeat across employers, so a ranking of 10,000 rows stays cheap.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, or_, select, text, update
+from sqlalchemy.orm import Session, scoped_session
 
 from crm.extensions import db
-from crm.models import Employer, EmployerPerson, Municipality
+from crm.models import Employer, EmployerPerson, Municipality, User
+
+MAX_TERM = 100
+SECTION = " | "
+# Left out of names and queries: legal forms and fill words that say nothing about which employer.
+STOPWORDS = frozenset({"bv", "nv", "vof", "cv", "holding", "en", "zn", "and", "ba", "ua"})
+_POSTCODE = re.compile(r"\b(\d{4}) ?([a-z]{2})\b")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+# Spelling variants that sound the same, folded to one spelling (applied in this order).
+_VARIANTS = (
+    ("ij", "y"),
+    ("ei", "y"),
+    ("ou", "au"),
+    ("ph", "f"),
+    ("ck", "k"),
+    ("dt", "t"),
+)
+_DOUBLE = re.compile(r"([a-z])\1+")
 
 
-def search_texts(employer_ids: list[int] | None = None) -> dict[int, str]:
-    """``{employer id: search text}``: name, KvK number, place, municipality and the employer's
-    own people, lower case. The one computation of the column (``rebuild_search_text`` writes it);
-    ``None``: every employer."""
+def normalise(term: str) -> str:
+    """The term as typed, made safe: NFKC (fullwidth letters and digits as plain ones), without
+    control and format characters (a NUL would end an FTS5 query, PostgreSQL refuses it in a
+    text parameter; a zero-width space is invisible), lower case, single spaces, at most
+    MAX_TERM characters."""
+    term = unicodedata.normalize("NFKC", term or "")
+    term = "".join(c for c in term if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(term.lower().split())[:MAX_TERM]
+
+
+@lru_cache(maxsize=50_000)
+def fold_word(word: str) -> str:
+    """One word in its folded spelling (see the module docstring); digits stay as they are."""
+    if word.isdigit():
+        return word
+    for old, new in _VARIANTS:
+        word = word.replace(old, new)
+    if word.endswith("d") and len(word) > 3:
+        word = word[:-1] + "t"
+    return _DOUBLE.sub(r"\1", word)
+
+
+def fold(value: str) -> list[str]:
+    """The words of ``value`` as they are compared: see the module docstring."""
+    value = unicodedata.normalize("NFKD", normalise(value))
+    value = "".join(c for c in value if not unicodedata.combining(c))
+    value = value.replace("ı", "i").replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("ł", "l")
+    value = value.replace(".", "")  # B.V. → bv, V.O.F. → vof; 7.5 is not a term anyone searches
+    words = [word for word in _NON_WORD.sub(" ", value).split() if word not in STOPWORDS]
+    # A postcode as one word ("7511 AB" → "7511ab"), after the legal forms are gone ("9999 BV").
+    value = _POSTCODE.sub(r"\1\2", " ".join(words))
+    return [fold_word(word) for word in value.split()]
+
+
+def _section(*values: str | None) -> str:
+    return " ".join(word for value in values if value for word in fold(value))
+
+
+# --- the stored text --------------------------------------------------------------------------------
+
+
+def search_texts(employer_ids: list[int] | None = None, *, session: Session | None = None) -> dict[int, str]:
+    """``{employer id: search text}``: the folded name | KvK number and postcode | place and
+    municipality | contactpersoon | the employer's own people.
+    The one computation of the column (``rebuild_search_text`` writes it); ``None``: all.
+    ``session``: another than the application's (the migration that introduced this text)."""
+    runner: Session | scoped_session = session or db.session
     query = (
-        select(Employer.id, Employer.name, Employer.kvk_number, Employer.city, Municipality.name)
+        select(
+            Employer.id,
+            Employer.name,
+            Employer.kvk_number,
+            Employer.postcode,
+            Employer.city,
+            Municipality.name,
+            User.name,
+        )
         .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
+        .outerjoin(User, User.id == Employer.contactpersoon_id)
         .order_by(Employer.id)
     )
     person_query = select(EmployerPerson.employer_id, EmployerPerson.name)
@@ -32,13 +119,19 @@ def search_texts(employer_ids: list[int] | None = None) -> dict[int, str]:
         query = query.where(Employer.id.in_(employer_ids))
         person_query = person_query.where(EmployerPerson.employer_id.in_(employer_ids))
     people: dict[int, list[str]] = {}
-    for employer_id, name in db.session.execute(person_query):
+    for employer_id, name in runner.execute(person_query):
         people.setdefault(employer_id, []).append(name)
     return {
-        employer_id: " ".join(
-            p for p in (name, kvk_number or "", city, municipality or "", *people.get(employer_id, [])) if p
-        ).lower()
-        for employer_id, name, kvk_number, city, municipality in db.session.execute(query)
+        employer_id: SECTION.join(
+            (
+                _section(name),
+                _section(kvk_number, postcode),
+                _section(city, municipality),
+                _section(contactpersoon),
+                _section(*people.get(employer_id, [])),
+            )
+        )
+        for employer_id, name, kvk_number, postcode, city, municipality, contactpersoon in runner.execute(query)
     }
 
 
@@ -48,19 +141,23 @@ def refresh_search_text(employer: Employer) -> None:
     rebuild_search_text([employer.id])
 
 
-def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 2000) -> int:
+def rebuild_search_text(
+    employer_ids: Iterable[int] | None = None, batch: int = 2000, *, session: Session | None = None
+) -> int:
     """Write the search text of these employers (None: all), as ``search_texts`` computes it:
-    after an edit of one employer (``refresh_search_text``), bulk inserts and imports."""
+    after an edit of one employer (``refresh_search_text``), a handover, bulk inserts, imports."""
+    runner: Session | scoped_session = session or db.session
     ids = list(employer_ids) if employer_ids is not None else None
     done = 0
     chunks = [ids[i : i + batch] for i in range(0, len(ids), batch)] if ids is not None else [None]
     for chunk in chunks:
-        values = [{"b_id": employer_id, "b_text": text} for employer_id, text in search_texts(chunk).items()]
+        texts = search_texts(chunk, session=session)
+        values = [{"b_id": employer_id, "b_text": text} for employer_id, text in texts.items()]
         for start in range(0, len(values), batch):
             # The Core table, not update(Employer): on a Session a list of parameters would make the
             # latter an ORM bulk update by primary key. SQLAlchemy types ``__table__`` as a
             # FromClause, which update() does not accept, though it is a Table.
-            db.session.execute(
+            runner.execute(
                 update(Employer.__table__)  # type: ignore[arg-type]
                 .where(Employer.__table__.c.id == bindparam("b_id"))
                 .values(search_text=bindparam("b_text")),
@@ -70,39 +167,193 @@ def rebuild_search_text(employer_ids: Iterable[int] | None = None, batch: int = 
     return done
 
 
-MAX_TERM = 100
+# --- candidates -------------------------------------------------------------------------------------
 
 
-def normalise(term: str) -> str:
-    """The term as it is searched: NFKC (fullwidth letters and digits as plain ones), without
-    control and format characters (a NUL ends the FTS5 query string early, and PostgreSQL refuses
-    it in a text parameter; a zero-width space is invisible), lower case, single spaces, at most
-    MAX_TERM characters. FTS5 operators (NEAR, AND, ``*``, ``-``, ``^``) need no treatment: the
-    term is searched as one quoted phrase, so they are ordinary text."""
-    term = unicodedata.normalize("NFKC", term or "")
-    term = "".join(c for c in term if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(term.lower().split())[:MAX_TERM]
+def _grams(word: str) -> list[str]:
+    size = 4 if len(word) >= 8 else 3
+    return list(dict.fromkeys(word[i : i + size] for i in range(len(word) - size + 1)))
 
 
-def search_clause(term: str) -> ColumnElement[bool] | None:
-    term = normalise(term)
-    if not term:
-        return None
+def candidate_clause(words: Sequence[str]) -> ColumnElement[bool] | None:
+    """Employers whose search text holds, for every query word of 3+ letters, one of its
+    4-grams (3-grams for words under 8 letters); when all words are shorter, the words
+    themselves. The same rows on both databases: FTS5's trigram table on SQLite, substring
+    LIKEs served by the pg_trgm GIN index on PostgreSQL."""
+    long_words = [w for w in words if len(w) >= 3]
+    if not long_words:
+        return and_(*(Employer.search_text.contains(w, autoescape=True) for w in words)) if words else None
     if db.engine.dialect.name == "postgresql":
-        return or_(Employer.search_text.contains(term, autoescape=True), Employer.search_text.op("%>")(term))
-    if len(term) >= 3:
-        quoted = '"' + term.replace('"', '""') + '"'
-        fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=quoted)
-        return Employer.id.in_(fts.columns(rowid=Integer))
-    return Employer.search_text.contains(term, autoescape=True)
+        return and_(*(or_(*(Employer.search_text.contains(g, autoescape=True) for g in _grams(w))) for w in long_words))
+    match = " AND ".join("(" + " OR ".join(f'"{g}"' for g in _grams(w)) + ")" for w in long_words)
+    fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=match)
+    return Employer.id.in_(fts.columns(rowid=Integer))
+
+
+# --- ranking ----------------------------------------------------------------------------------------
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, or ``limit + 1`` once above."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _allowed(word: str) -> int:
+    """Typos forgiven in a query word: none up to 3 letters, one up to 5, two from 6."""
+    return 0 if len(word) <= 3 else 1 if len(word) <= 5 else 2
+
+
+@lru_cache(maxsize=500_000)
+def _pair(word: str, stored: str) -> float:
+    """How well query word ``word`` matches one stored word (0: not at all)."""
+    if word == stored:
+        return 1.0
+    if stored.startswith(word):
+        return 0.9 if len(word) >= 2 else 0.5
+    if len(word) >= 4 and word in stored:
+        return 0.8  # part of a compound: "dekker" in "dakdekkerbedryf"
+    if word[0].isdigit() or stored[0].isdigit():
+        return 0.0  # KvK numbers and postcodes match whole or by their beginning, never with a typo
+    allowed = _allowed(word)
+    if not allowed or len(set(word) - set(stored)) > allowed:  # each edit brings one letter at most
+        return 0.0
+    distance = _distance(word, stored, allowed)
+    if distance <= allowed:
+        return 0.85 - 0.1 * distance
+    if len(word) >= 5 and len(stored) > len(word):  # a typo in the first part of a compound
+        distance = _distance(word, stored[: len(word)], allowed)
+        if distance <= allowed:
+            return 0.7 - 0.1 * distance
+    return 0.0
+
+
+class _Matches:
+    """How well one query word matches the stored words (``_pair``), for the rows of one search:
+    each distinct stored word is scored once, and a row is then judged with set operations
+    (C speed): the vocabulary is small next to the number of rows."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+        self.seen: set[str] = set()
+        self.accepted: set[str] = set()
+        self.scores: dict[str, float] = {}
+        self.prefixes = frozenset(word[:i] for i in range(2, len(word)))
+
+    def _learn(self, stored: Iterable[str]) -> None:
+        for token in stored:
+            self.seen.add(token)
+            if value := _pair(self.word, token):
+                self.accepted.add(token)
+                self.scores[token] = value
+
+    def best(self, tokens: list[str], token_set: set[str]) -> float:
+        if unseen := token_set - self.seen:
+            self._learn(unseen)
+        hits = self.accepted & token_set
+        best = max(map(self.scores.__getitem__, hits)) if hits else 0.0
+        if best < 1.0 and not self.prefixes.isdisjoint(token_set):
+            # Two neighbours written as one ("grootkoerkamp"), the first beginning the query word.
+            joined = {a + b for a, b in zip(tokens, tokens[1:], strict=False) if a in self.prefixes}
+            if unseen := joined - self.seen:
+                self._learn(unseen)
+            best = max([best, *(self.scores.get(token, 0.0) for token in joined)])
+        return best
+
+
+def score(words: Sequence[str], search_text: str, matches: Sequence[_Matches] | None = None) -> float:
+    """The relevance of one employer (0: not a match): the mean over the query words of their
+    best match, every word required; a match in the name is worth a tenth more, and a name
+    the query covers more of ranks higher ("techniek bv": "Techniek BV" before "Aannemer
+    Techniek Twente Installaties"). ``matches``: one ``_Matches`` per word, shared by the rows
+    of one search."""
+    if not words:
+        return 0.0
+    if matches is None:
+        matches = [_Matches(word) for word in words]
+    name, _bar, rest = search_text.partition(SECTION)
+    numbers, _bar, rest = rest.partition(SECTION)
+    name_words = name.split()
+    name_set = set(name_words)
+    other_words: list[str] | None = None
+    other_set: set[str] = set()
+    total = 0.0
+    in_name = 0
+    for word_matches in matches:
+        best = word_matches.best(name_words, name_set) * 1.1
+        if best:
+            in_name += 1
+        if best < 1.1:
+            if word_matches.word[0].isdigit():  # KvK number and postcode: a section of their own
+                number_words = numbers.split()
+                best = max(best, word_matches.best(number_words, set(number_words)))
+            else:
+                if other_words is None:
+                    other_words = rest.split()
+                    other_set = set(other_words)
+                    other_set.discard("|")
+                best = max(best, word_matches.best(other_words, other_set))
+        if not best:
+            return 0.0
+        total += best
+    return total / len(matches) + 0.1 * min(1.0, in_name / max(1, len(name_words)))
+
+
+def query_words(term: str) -> list[str]:
+    return list(dict.fromkeys(fold(term)))
+
+
+def search_ids(
+    term: str, *where: ColumnElement[bool], limit: int | None = None, ordered: Select | None = None
+) -> list[int]:
+    """The ids of the employers matching ``term`` (and ``where``), best match first; merged
+    employers included unless ``where`` leaves them out. Empty when the term has no words.
+    ``ordered``: a ``select(Employer.id)`` with its joins and ORDER BY, for another order than
+    relevance (the employer list's sorts): the matches keep that order, in the same one query."""
+    words = query_words(term)
+    clause = candidate_clause(words)
+    if clause is None:
+        return []
+    query = select(Employer.id) if ordered is None else ordered
+    rows = db.session.execute(query.add_columns(Employer.name, Employer.search_text).where(clause, *where))
+    matches = [_Matches(word) for word in words]
+    scored = [(s, name, employer_id) for employer_id, name, text_ in rows if (s := score(words, text_, matches)) > 0]
+    if ordered is None:
+        scored.sort(key=lambda row: (-row[0], row[1], row[2]))
+    ids = [employer_id for _s, _name, employer_id in scored]
+    return ids[:limit] if limit is not None else ids
+
+
+def find_employers(term: str, *where: ColumnElement[bool], limit: int, options: Sequence = ()) -> list[Employer]:
+    """The employers matching ``term`` that are not merged away (and match ``where``), best match
+    first: the lookup of every employer search box (trajectories, vacancies, merging)."""
+    ids = search_ids(term, Employer.merged_into_id.is_(None), *where, limit=limit)
+    if not ids:
+        return []
+    by_id = {e.id: e for e in db.session.scalars(select(Employer).where(Employer.id.in_(ids)).options(*options))}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def apply_search(query: Select, term: str) -> tuple[Select, bool]:
-    """``query`` narrowed to employers matching ``term``; True when results are ranked."""
-    clause = search_clause(term)
-    if clause is None:
+    """``query`` narrowed to employers matching ``term``, best first; True when searched. A
+    term without words (only punctuation or legal forms) finds nothing."""
+    if not normalise(term):
         return query, False
-    query = query.where(clause)
-    if db.engine.dialect.name == "postgresql":
-        return query.order_by(func.word_similarity(normalise(term), Employer.search_text).desc()), True
-    return query, False
+    ids = search_ids(term)
+    if not ids:
+        return query.where(Employer.id.in_([])), True
+    position = case({employer_id: n for n, employer_id in enumerate(ids)}, value=Employer.id)
+    return query.where(Employer.id.in_(ids)).order_by(position), True

@@ -53,7 +53,7 @@ from crm.services.audit import audit, diff, hidden
 from crm.services.contacts import FollowUpData
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.participants import Page, refuse_bsn
-from crm.services.search import search_clause
+from crm.services.search import find_employers
 
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "aangemeld": ("intake", "uitgevallen"),
@@ -239,21 +239,15 @@ def _is_member(user: User, partnership_id: int) -> bool:
 
 
 def employer_options(q: str, *, limit: int = EMPLOYER_OPTIONS_LIMIT) -> list[Employer]:
-    """Employers matching a name, place or KvK number (the shared employer search), for picking one."""
-    clause = search_clause(q or "")
+    """Employers matching a name, place, person or KvK number (the shared employer search), best first."""
     digits = re.sub(r"[\s.\-]", "", q or "")
     if digits.isdigit() and len(digits) == 8:
-        clause = Employer.kvk_number == digits
-    if clause is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(Employer)
-            .where(Employer.merged_into_id.is_(None), clause)
-            .order_by(Employer.name, Employer.id)
-            .limit(limit)
+        return list(
+            db.session.scalars(
+                select(Employer).where(Employer.merged_into_id.is_(None), Employer.kvk_number == digits).limit(limit)
+            )
         )
-    )
+    return find_employers(q or "", limit=limit)
 
 
 def vacancy_options(employer_id: int | None) -> list[Vacancy]:

@@ -27,7 +27,7 @@ from crm.loading import load_employer_or_404, load_vacancy_or_404
 from crm.models import Employer, Municipality, Organisation, Region, User, Vacancy
 from crm.services import vacancies
 from crm.services.errors import ServiceError
-from crm.services.search import search_clause
+from crm.services.search import find_employers
 from crm.vacancies.forms import (
     CHECKLIST_LABELS,
     CHECKLIST_NOT_APPLICABLE_LABELS,
@@ -172,25 +172,20 @@ def _render_form(form: VacancyForm, vacancy: Vacancy | None, employer: Employer,
 
 
 def _employer_matches(q: str) -> list[Employer]:
-    """Employers matching a name, KvK number or place, for picking the employer of a new vacancy."""
-    clauses = []
-    clause = search_clause(q)
-    if clause is not None:
-        clauses.append(clause)
+    """Employers matching a name, KvK number, place or person, best first, for picking the
+    employer of a new vacancy (the shared employer search)."""
+    options = (joinedload(Employer.municipality), joinedload(Employer.contactpersoon))
     digits = re.sub(r"[\s.\-]", "", q)
     if digits.isdigit() and len(digits) == 8:
-        clauses.append(Employer.kvk_number == digits)
-    if not clauses:
-        return []
-    return list(
-        db.session.scalars(
-            select(Employer)
-            .where(Employer.merged_into_id.is_(None), or_(*clauses))
-            .options(joinedload(Employer.municipality), joinedload(Employer.contactpersoon))
-            .order_by(Employer.name, Employer.id)
-            .limit(EMPLOYER_SEARCH_LIMIT)
+        return list(
+            db.session.scalars(
+                select(Employer)
+                .where(Employer.merged_into_id.is_(None), Employer.kvk_number == digits)
+                .options(*options)
+                .limit(EMPLOYER_SEARCH_LIMIT)
+            )
         )
-    )
+    return find_employers(q, limit=EMPLOYER_SEARCH_LIMIT, options=options)
 
 
 @bp.route("/vacatures/nieuw", methods=["GET", "POST"])
