@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from crm.lib.clock import today
 from crm.models.base import utcnow
 from crm.services.search import rebuild_search_text
+from crm.services.worklist import follow_up_date
 from tests import factories
 from tests.browser.conftest import sign_in
 from tests.browser.test_quick_log import Taps
@@ -61,7 +62,8 @@ def test_find_employer_log_a_call_and_follow_up_in_two_weeks(phone, live_db, liv
     target_id = target.id
     live_db.commit()
     with live_app.test_request_context():
-        due = format_date(today() + timedelta(days=14), "d MMM yyyy")
+        # "Over 2 weken" lands on a working day (crm.services.worklist.follow_up_date)
+        due = format_date(follow_up_date(14), "d MMM yyyy")
 
     sign_in(phone, "telefoon@uwv.example")
     # the first screen: the search box, then today's follow-ups and the overdue ones
