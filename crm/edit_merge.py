@@ -33,7 +33,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
+from flask import current_app, flash
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField
@@ -251,3 +251,14 @@ def merged_message(merged: list[dict]) -> str:
             fields=fields,
         )
     return _("Intussen had %(who)s ook iets gewijzigd. Uw wijzigingen zijn daaraan toegevoegd.", who=who)
+
+
+def commit_saved(outcome: Outcome) -> bool:
+    """The view's last step of a save: commit when it was saved, and say whose changes were
+    kept when it was merged. True when saved (the view then flashes its own message)."""
+    if not outcome.saved:
+        return False
+    db.session.commit()
+    if outcome.merged:
+        flash(merged_message(outcome.merged), "info")
+    return True

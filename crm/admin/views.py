@@ -79,10 +79,7 @@ def _save_versioned(form, record, write: Callable[[int | None], object], reload,
     except ServiceError as error:
         form.name.errors.append(str(error))
         return edit_merge.Outcome()
-    if outcome.saved:
-        db.session.commit()
-        if outcome.merged:
-            flash(edit_merge.merged_message(outcome.merged), "info")
+    edit_merge.commit_saved(outcome)
     return outcome
 
 
@@ -329,10 +326,7 @@ def user_edit(id: int):
         except ServiceError as error:
             form.role.errors = [*form.role.errors, str(error)]
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De gebruiker is opgeslagen."), "success")
                 return redirect(url_for("admin.user_edit", id=user.id))
     return render_template(

@@ -249,10 +249,7 @@ def edit(id: int):
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De gegevens van %(name)s zijn opgeslagen.", name=employer.name), "success")
                 return redirect(url_for("employers.detail", id=employer.id))
     return _render_form(
@@ -318,10 +315,7 @@ def person_edit(id: int, person_id: int):
         except ServiceError as error:
             form.name.errors = [*form.name.errors, str(error)]
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De gegevens van %(name)s zijn opgeslagen.", name=person.name), "success")
                 return redirect(url_for("employers.detail", id=employer.id) + "#personen")
     return render_template(

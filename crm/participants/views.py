@@ -182,10 +182,7 @@ def edit(id: int):
         except ServiceError as refused:
             error = str(refused)
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De gegevens van %(name)s zijn opgeslagen.", name=participant.full_name), "success")
                 return redirect(url_for("participants.detail", id=participant.id))
     current = _stored_personal(participant, first_version, form) if outcome and outcome.changes is not None else None

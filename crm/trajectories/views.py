@@ -185,10 +185,7 @@ def edit(id: int):
         except ServiceError as refused:
             error = str(refused)
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De gegevens van het traject zijn opgeslagen."), "success")
                 return redirect(url_for("trajectories.detail", id=trajectory.id))
     return _render_form(

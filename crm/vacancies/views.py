@@ -297,10 +297,7 @@ def edit(id: int):
         except ServiceError as refused:
             error = str(refused)
         else:
-            if outcome.saved:
-                db.session.commit()
-                if outcome.merged:
-                    flash(edit_merge.merged_message(outcome.merged), "info")
+            if edit_merge.commit_saved(outcome):
                 flash(_("De vacature %(title)s is opgeslagen.", title=vacancy.title), "success")
                 return redirect(url_for("vacancies.detail", id=vacancy.id))
     return _render_form(
