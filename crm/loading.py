@@ -5,6 +5,9 @@ Not being allowed to see a record looks the same as it not existing, so ids reve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort
 from sqlalchemy import select
 
@@ -13,19 +16,22 @@ from crm.extensions import db
 from crm.models import Employer, EmployerPerson, FollowUp, Participant, Trajectory, User, Vacancy
 from crm.services import trajectories
 
+T = TypeVar("T")
+
+
+def _or_404(record: T | None, may_view: Callable[[User, T], bool], user: User) -> T:
+    """The record, if it exists and ``user`` may see it; otherwise 404, the same for both."""
+    if record is None or not may_view(user, record):
+        abort(404)
+    return record
+
 
 def load_employer_or_404(employer_id: int, user: User) -> Employer:
-    employer = db.session.get(Employer, employer_id)
-    if employer is None or not permissions.can_view_employer(user, employer):
-        abort(404)
-    return employer
+    return _or_404(db.session.get(Employer, employer_id), permissions.can_view_employer, user)
 
 
 def load_follow_up_or_404(follow_up_id: int, user: User) -> FollowUp:
-    follow_up = db.session.get(FollowUp, follow_up_id)
-    if follow_up is None or not permissions.can_view_follow_up(user, follow_up):
-        abort(404)
-    return follow_up
+    return _or_404(db.session.get(FollowUp, follow_up_id), permissions.can_view_follow_up, user)
 
 
 def load_person_or_404(employer: Employer, person_id: int, user: User) -> EmployerPerson:
@@ -37,22 +43,17 @@ def load_person_or_404(employer: Employer, person_id: int, user: User) -> Employ
 
 
 def load_vacancy_or_404(vacancy_id: int, user: User, *options) -> Vacancy:
-    vacancy = db.session.scalar(select(Vacancy).where(Vacancy.id == vacancy_id).options(*options))
-    if vacancy is None or not permissions.can_view_vacancy(user, vacancy):
-        abort(404)
-    return vacancy
+    return _or_404(
+        db.session.scalar(select(Vacancy).where(Vacancy.id == vacancy_id).options(*options)),
+        permissions.can_view_vacancy,
+        user,
+    )
 
 
 def load_participant_or_404(participant_id: int, user: User) -> Participant:
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or not permissions.can_view_participant(user, participant):
-        abort(404)
-    return participant
+    return _or_404(db.session.get(Participant, participant_id), permissions.can_view_participant, user)
 
 
 def load_trajectory_or_404(trajectory_id: int, user: User) -> Trajectory:
     """With what its page shows (``trajectories.get``)."""
-    trajectory = trajectories.get(trajectory_id)
-    if trajectory is None or not permissions.can_view_trajectory(user, trajectory):
-        abort(404)
-    return trajectory
+    return _or_404(trajectories.get(trajectory_id), permissions.can_view_trajectory, user)
