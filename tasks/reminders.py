@@ -19,7 +19,7 @@ from crm.database import begin_read_only
 from crm.extensions import db
 from crm.lib import mail
 from crm.lib.clock import today
-from crm.services import reminders
+from crm.services import quiet_employers, reminders
 
 # After this many failures of the mail server in a row (not of one message), a send batch stops
 # offering its messages: the server is down, and each further try would fail (or time out) too.
@@ -130,6 +130,6 @@ def send_partner_contacts() -> int:
 def follow_up_quiet_employers() -> int:
     """Nightly: an automatic follow-up for quiet employers (no contact for CRM_QUIET_EMPLOYER_DAYS
     days, crm.services.quiet_employers), once per quiet spell."""
-    created = reminders.create_quiet_employer_follow_ups()
+    created = quiet_employers.create_quiet_employer_follow_ups()
     db.session.commit()
     return len(created)

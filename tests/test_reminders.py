@@ -20,7 +20,7 @@ from crm.lib import mail
 from crm.lib.clock import AMSTERDAM
 from crm.models import AuditEvent, Delivery, FollowUp
 from crm.models.base import utcnow
-from crm.services import reminders
+from crm.services import quiet_employers, reminders
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
 from tests.conftest import csrf_token, login_as
@@ -551,19 +551,19 @@ def test_quiet_employer_gets_one_automatic_follow_up_per_quiet_spell(factories):
     recent = factories.EmployerFactory(last_contact_at=now - timedelta(days=30))  # spoken to recently
     factories.EmployerFactory(status="inactief", last_contact_at=now - timedelta(days=400))
 
-    (created,) = reminders.create_quiet_employer_follow_ups(now)
+    (created,) = quiet_employers.create_quiet_employer_follow_ups(now)
     assert created.employer_id == quiet.id and created.automatic and created.owner_id == quiet.contactpersoon_id
     assert created.due_date == TODAY and "90 dagen" in created.subject
-    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=1)) == []  # open: not again
+    assert quiet_employers.create_quiet_employer_follow_ups(now + timedelta(days=1)) == []  # open: not again
 
     created.status, created.done_at = "afgerond", now + timedelta(days=2)
     db.session.flush()
-    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=3)) == []  # still the same spell
+    assert quiet_employers.create_quiet_employer_follow_ups(now + timedelta(days=3)) == []  # still the same spell
 
     quiet.last_contact_at = now + timedelta(days=4)  # someone called; then it goes quiet again
     db.session.flush()
-    assert reminders.create_quiet_employer_follow_ups(now + timedelta(days=50)) == []
-    again = reminders.create_quiet_employer_follow_ups(now + timedelta(days=95))
+    assert quiet_employers.create_quiet_employer_follow_ups(now + timedelta(days=50)) == []
+    again = quiet_employers.create_quiet_employer_follow_ups(now + timedelta(days=95))
     assert sorted(f.employer_id for f in again) == [quiet.id, recent.id]  # recent: 125 days quiet by then
     automatic = select(func.count()).select_from(FollowUp).where(FollowUp.automatic, FollowUp.employer_id == quiet.id)
     assert db.session.scalar(automatic) == 2

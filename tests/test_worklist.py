@@ -234,7 +234,7 @@ def test_one_setting_moves_the_quiet_rule_everywhere(app, client, factories, me,
     """CRM_QUIET_EMPLOYER_DAYS moves the worklist's mark and its text, the employer list's mark,
     the pipeline's count, its drill-down and their texts, and the nightly automatic follow-up
     together (crm.services.quiet_employers)."""
-    from crm.services import reminders
+    from crm.services import quiet_employers
 
     monkeypatch.setitem(app.config, "QUIET_EMPLOYER_DAYS", 30)
     now = utcnow()
@@ -255,7 +255,7 @@ def test_one_setting_moves_the_quiet_rule_everywhere(app, client, factories, me,
     assert "Geen contact 30+ dagen" in pipeline and "90" not in pipeline.split("Geen contact", 1)[1][:20]
     drill = client.get("/pijplijn/lijst?lijst=werkgevers&maat=geen_contact").get_data(as_text=True)
     assert "geen contact in 30+ dagen" in drill and "Bakkerij Stil" in drill and "Aannemer Druk" not in drill
-    made = reminders.create_quiet_employer_follow_ups(now)
+    made = quiet_employers.create_quiet_employer_follow_ups(now)
     assert [f.employer_id for f in made] == [quiet.id]
     assert made[0].subject.startswith("Al 30 dagen geen contact")
 

@@ -75,7 +75,7 @@ class FollowUp(TimestampMixin, Base):
         Index("ix_follow_up_owner_status_due", "owner_id", "status", "due_date"),
         Index("ix_follow_up_status_due", "status", "due_date"),
         # At most one open automatic "no contact for 90 days" follow-up per employer, whatever
-        # two scans do at once (crm.services.reminders.create_quiet_employer_follow_ups).
+        # two scans do at once (crm.services.quiet_employers.create_quiet_employer_follow_ups).
         Index(
             "uq_follow_up_automatic_open",
             "employer_id",

@@ -53,7 +53,7 @@ from typing import cast
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from sqlalchemy import Table, and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -63,13 +63,12 @@ from crm.i18n import force_locale
 from crm.lib import mail
 from crm.lib.clock import AMSTERDAM
 from crm.lib.workdays import is_working_day
-from crm.models import Delivery, Employer, FollowUp, Notification, User
+from crm.models import Delivery, FollowUp, Notification, User
 from crm.models.base import utcnow
 from crm.services import digest as digests
 from crm.services.audit import audit
 from crm.services.errors import ServiceError
 from crm.services.notifications import safe_link
-from crm.services.quiet_employers import quiet_before, quiet_days
 
 log = logging.getLogger(__name__)
 
@@ -650,56 +649,3 @@ def retry_delivery(actor: User, delivery: Delivery) -> None:
     delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, utcnow()
     audit(actor, "mail_retry", object_type="delivery", object_id=delivery.id, summary=delivery.key)
     db.session.flush()
-
-
-# --- escalation: employers nobody has spoken to ------------------------------------------
-
-
-def create_quiet_employer_follow_ups(now: datetime | None = None, *, limit: int = 1000) -> list[FollowUp]:
-    """An automatic follow-up for the contactpersoon of every employer without any contact for
-    ``QUIET_EMPLOYER_DAYS`` days (``crm.services.quiet_employers``): once per quiet spell. None is made while an automatic one is
-    open, or when one was made after the last contact (it was done, nobody called: no new one
-    until someone logs a contact and the employer goes quiet again). Inactive and merged
-    employers are left alone. Flushes; the caller commits."""
-    now = now or utcnow()
-    last_seen = func.coalesce(Employer.last_contact_at, Employer.created_at)
-    already = exists().where(
-        FollowUp.employer_id == Employer.id,
-        FollowUp.automatic.is_(True),
-        or_(FollowUp.status == "open", FollowUp.created_at >= last_seen),
-    )
-    query = (
-        select(Employer)
-        .join(User, User.id == Employer.contactpersoon_id)
-        .where(
-            Employer.merged_into_id.is_(None),
-            Employer.status != "inactief",
-            User.active,
-            last_seen < quiet_before(now),
-            ~already,
-        )
-        .order_by(Employer.id)
-        .limit(limit)
-    )
-    if _dialect() == "postgresql":
-        query = query.with_for_update(of=Employer, skip_locked=True)
-    today = now.astimezone(AMSTERDAM).date()
-    created = []
-    for employer in db.session.scalars(query):
-        follow_up = FollowUp(
-            owner_id=employer.contactpersoon_id,
-            created_by_id=None,
-            subject=f"Al {quiet_days()} dagen geen contact met {employer.name}: neem contact op"[:300],
-            due_date=today,
-            employer_id=employer.id,
-            automatic=True,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(follow_up)
-        created.append(follow_up)
-    db.session.flush()
-    for follow_up in created:
-        audit(None, "create", follow_up, summary=f"Automatisch: {follow_up.subject}")
-    db.session.flush()
-    return created
