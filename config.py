@@ -115,7 +115,9 @@ class Config:
     SECRET_KEY = env("CRM_SECRET_KEY")
     SECRET_KEY_FILE: Path | None = INSTANCE_DIR / "secret_key"
     SQLALCHEMY_DATABASE_URI = env("CRM_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A database error's message would otherwise quote the statement's values (names, notes)
+    # into the log line that reports it.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"hide_parameters": True}
     SQLALCHEMY_RECORD_QUERIES = False
     # PostgreSQL: the planner's cost of reading a page out of order, for this application's
     # connections (crm.database). The server's default, 4, is meant for spinning disks; on SSD
@@ -204,6 +206,12 @@ class Config:
 
     # Level of the application's own loggers (crm.*, tasks.*): DEBUG, INFO, WARNING, ERROR.
     LOG_LEVEL = env_str("CRM_LOG_LEVEL", "INFO").upper()
+    # "text" (one line per event) or "json" (one JSON object per line), crm.observability.logs.
+    LOG_FORMAT = env_str("CRM_LOG_FORMAT", "text").lower()
+    # /metrics (crm.health): served with "Authorization: Bearer <token>", or on this separate
+    # listener ("host:port", bound by gunicorn next to the public one); neither: not served.
+    METRICS_TOKEN = env("CRM_METRICS_TOKEN", "")
+    METRICS_BIND = env("CRM_METRICS_BIND", "")
 
     TESTING = False
     DEBUG = False

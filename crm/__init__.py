@@ -24,6 +24,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config)
     app.config["SECRET_KEY"] = secret_key(config)
     trust_proxies(app)
+    register_observability(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -33,19 +34,18 @@ def create_app(config: type[Config] | None = None) -> Flask:
     return app
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
-
-
 def configure_logging(config: type[Config]) -> None:
-    """The first step of every process (web, worker, beat, CLI): one format on stderr, and the
-    level of the application's own loggers from ``CRM_LOG_LEVEL``. A host that configured
-    logging already (gunicorn, Celery, pytest) keeps its handlers; only the level is set."""
+    """The first step of every process (web, worker, beat, CLI): one format on stderr
+    (``CRM_LOG_FORMAT``: text or json, with the request id), and the level of the
+    application's own loggers from ``CRM_LOG_LEVEL`` (crm.observability.logs)."""
+    from crm.observability import logs
+
     level = logging.getLevelName(config.LOG_LEVEL)
     if not isinstance(level, int):
         raise ConfigError(f"CRM_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {config.LOG_LEVEL!r}.")
-    logging.basicConfig(format=LOG_FORMAT)
-    for name in ("crm", "tasks", "config"):
-        logging.getLogger(name).setLevel(level)
+    if config.LOG_FORMAT not in ("text", "json"):
+        raise ConfigError(f"CRM_LOG_FORMAT must be text or json, not {config.LOG_FORMAT!r}.")
+    logs.configure(config.LOG_FORMAT, level)
 
 
 def trust_proxies(app: Flask) -> None:
@@ -59,6 +59,14 @@ def trust_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def register_observability(app: Flask) -> None:
+    """Before every other hook: the request id (so their log lines carry it) and the clock."""
+    from crm.observability import logs, metrics
+
+    logs.init_app(app)
+    metrics.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -98,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
+    from crm.health.views import bp as health_bp
     from crm.imports.views import bp as imports_bp
     from crm.notifications.views import bp as notifications_bp
     from crm.pages.views import bp as pages_bp
@@ -125,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(health_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

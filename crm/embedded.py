@@ -9,10 +9,12 @@ the same key and counters from there. Stop with Ctrl-C; if one process dies, all
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -31,13 +33,16 @@ def commands(instance: Path, *, host: str = HOST, port: int = PORT) -> dict[str,
             "2",
             "--bind",
             f"{host}:{port}",
-            "--access-logfile",
-            "-",
+            # Settings (crm/gunicorn_conf.py): the metrics hook, our log format. No access
+            # log: the CRM logs each request itself, without paths or query strings.
+            "--config",
+            "python:crm.gunicorn_conf",
             # gunicorn's control socket defaults to one path per user (~/.gunicorn): a second
             # checkout running beside this one would take it over. Nothing here uses it.
             "--no-control-socket",
             "crm:create_app()",
         ],
+        # Without -Q a worker consumes every queue: mail, bulk, housekeeping and the default.
         "worker": [str(BIN / "celery"), "-A", "tasks.worker", "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [
             str(BIN / "celery"),
@@ -71,15 +76,30 @@ def banner() -> str:
     return "\n".join(lines)
 
 
-def wait_for_web(timeout: float = 30.0) -> None:
-    """Print the banner once the web server answers (it would scroll away under start-up logs)."""
+def wait_until_ready(timeout: float = 60.0) -> str | None:
+    """Wait for ``/readyz`` (database at the newest schema, broker answering) before printing
+    the banner (it would scroll away under start-up logs). Returns what was still failing
+    when the time ran out, or None when ready."""
     deadline = time.monotonic() + timeout
+    last = "the web server did not answer"
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{PORT}/login", timeout=2):  # noqa: S310
-                return
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/readyz", timeout=5):  # noqa: S310
+                return None
+        except urllib.error.HTTPError as error:  # 503: answered, not ready yet
+            last = error.read().decode(errors="replace")
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
+    return last
+
+
+def metrics_directory(instance: Path) -> Path:
+    """Prometheus multi-process mode: an empty folder per start, shared by web and worker."""
+    folder = instance / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
 
 
 def main() -> int:
@@ -87,7 +107,8 @@ def main() -> int:
     instance.mkdir(exist_ok=True)
     config = config_from_env()
     secret_key(config)  # the session key: made here, once, before the processes that read it start
-    processes = {name: subprocess.Popen(cmd) for name, cmd in commands(instance).items()}  # noqa: S603
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory(instance))}
+    processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands(instance).items()}  # noqa: S603
     stopping = False
 
     def stop(*_):
@@ -96,8 +117,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    wait_for_web()
-    print(banner(), flush=True)
+    problem = wait_until_ready()
+    if problem is None:
+        print(banner(), flush=True)
+    elif not stopping:
+        print(f"\n  Werkgeverscrm is niet gereed (/readyz): {problem}\n", flush=True)
     exit_code = 0
     while not stopping:
         for name, process in processes.items():

@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from functools import wraps
 
-from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Request, Response, current_app, flash, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -36,9 +37,24 @@ CSP = "; ".join(
 
 
 TWO_FACTOR_FREE = {"auth.two_factor_setup", "auth.logout", "static", "pages.privacy"}
+# Probes and the metrics scraper (crm/health): no session is read or renewed, no user is
+# loaded (that would be a database query on /livez), and no cookie is sent.
+SESSIONLESS = {"health.livez", "health.readyz", "health.metrics"}
+SESSIONLESS_PATHS = {"/livez", "/readyz", "/metrics"}
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, except on the probes' addresses: there a null session
+    (empty, never written), so a probe neither reads a user's cookie nor sends one back."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path in SESSIONLESS_PATHS:
+            return self.make_null_session(app)  # type: ignore[return-value]
+        return super().open_session(app, request)
 
 
 def register(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     app.before_request(enforce_session_lifetime)
     app.before_request(enforce_two_factor)
     app.after_request(security_headers)
@@ -52,7 +68,9 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config.get("HSTS"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static" and current_user and current_user.is_authenticated:
+    if request.endpoint in SESSIONLESS:
+        response.headers["Cache-Control"] = "no-store"
+    elif request.endpoint != "static" and current_user and current_user.is_authenticated:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -66,7 +84,7 @@ def start_session() -> None:
 
 
 def enforce_session_lifetime():
-    if request.endpoint == "static" or not current_user or not current_user.is_authenticated:
+    if request.endpoint == "static" or request.endpoint in SESSIONLESS or not current_user or not current_user.is_authenticated:
         return None
     now = int(time.time())
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -84,7 +102,7 @@ def enforce_session_lifetime():
 
 def enforce_two_factor():
     """Roles that must use two-factor sign-in get the set-up page until they have done it."""
-    if request.endpoint in TWO_FACTOR_FREE or not current_user or not current_user.is_authenticated:
+    if request.endpoint in TWO_FACTOR_FREE or request.endpoint in SESSIONLESS or not current_user or not current_user.is_authenticated:
         return None
     required = current_app.config["REQUIRE_2FA_ROLES"]
     if two_factor.is_required(current_user, required) and not two_factor.is_enabled(current_user):

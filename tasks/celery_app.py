@@ -1,4 +1,15 @@
-"""The Celery app, bound to a Flask app: every task runs inside that app's context."""
+"""The Celery app, bound to a Flask app: every task runs inside that app's context.
+
+Queues (``queues``): mail, bulk work with files (imports, exports) and nightly housekeeping
+each have their own, next to the default one, so a long import, export or nightly job never
+sits in front of a reminder. A worker started without ``-Q`` consumes them all (the embedded
+default); an installation under load runs one worker per queue (README, operator section).
+Beat's tasks are routed the same way (routing is by task name, when the message is sent).
+
+Signals (``_observe_tasks``): each task run is counted and timed for the metrics, and the
+request id of whoever queued it (``crm_request_id`` message header) is put in the log
+context of the task, so its lines and those of the tasks it queues in turn carry it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +17,38 @@ import sqlite3
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+)
 from flask import Flask, current_app, has_app_context
+from kombu import Queue
 
+from crm.observability import logs, metrics
 from tasks.schedule import beat_schedule
 
 TASK_MODULES = ["tasks.housekeeping", "tasks.privacy", "tasks.reminders"]
+
+# Queue suffixes, after CRM_CELERY_QUEUE (installations that share one Redis keep apart).
+MAIL, BULK, HOUSEKEEPING = "mail", "bulk", "housekeeping"
+ROUTES = {
+    # Nightly, and long on a national installation: never in front of a reminder.
+    "tasks.reminders.follow_up_quiet_employers": HOUSEKEEPING,
+    "tasks.reminders.*": MAIL,
+    "tasks.imports.*": BULK,
+    "tasks.exports.*": BULK,
+    "tasks.housekeeping.*": HOUSEKEEPING,
+    "tasks.privacy.*": HOUSEKEEPING,
+}
+
+
+def queue_names(base: str) -> dict[str, str]:
+    """The installation's queues: ``default`` and one per kind of work."""
+    return {"default": base, **{kind: f"{base}.{kind}" for kind in (MAIL, BULK, HOUSEKEEPING)}}
 
 
 def create_celery(flask_app: Flask) -> Celery[Any]:
@@ -25,6 +62,7 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
 
     config = flask_app.config
     broker_url = config["CELERY_BROKER_URL"]
+    queues = queue_names(config.get("CELERY_QUEUE", "celery"))
     celery = Celery(flask_app.import_name, task_cls=FlaskTask, include=TASK_MODULES)
     celery.conf.update(
         broker_url=broker_url,
@@ -32,7 +70,10 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
         broker_transport_options=_transport_options(broker_url),
         task_always_eager=config["CELERY_TASK_ALWAYS_EAGER"],
         task_ignore_result=True,
-        task_default_queue=config.get("CELERY_QUEUE", "celery"),
+        task_default_queue=queues["default"],
+        task_queues=[Queue(name, routing_key=name) for name in queues.values()],
+        # Routes are tried in order: the first pattern that matches a task's name wins.
+        task_routes=[{pattern: {"queue": queues[kind], "routing_key": queues[kind]} for pattern, kind in ROUTES.items()}],
         # A task is acknowledged after it ran; a killed worker's task is delivered again.
         # Tasks are written to be safe to run twice.
         task_acks_late=True,
@@ -53,7 +94,57 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
         with flask_app.app_context():
             db.engine.dispose(close=False)
 
+    _observe_tasks(config.get("LOG_FORMAT", "text"))
     return celery
+
+
+_observing = False
+_tokens: dict[str, Any] = {}  # task id -> the log context to restore when it ends
+
+
+def _observe_tasks(log_format: str) -> None:
+    """Connect the signal handlers once per process (an app may be made more than once in tests)."""
+    global _observing
+    if _observing:
+        return
+    _observing = True
+
+    @before_task_publish.connect(weak=False)
+    def _carry_request_id(headers=None, **_kwargs) -> None:
+        rid = logs.request_id.get()
+        if rid and headers is not None and logs.TASK_HEADER not in headers:
+            headers[logs.TASK_HEADER] = rid
+
+    @task_prerun.connect(weak=False)
+    def _start(task_id=None, task=None, **_kwargs) -> None:
+        request = getattr(task, "request", None)
+        carried = getattr(request, logs.TASK_HEADER, None) or (getattr(request, "headers", None) or {}).get(
+            logs.TASK_HEADER
+        )
+        rid = carried or task_id
+        if request is not None and getattr(request, "is_eager", False):
+            rid = logs.request_id.get() or rid  # eager: inside the caller, keep its id
+        token = logs.request_id.set(rid)
+        if task_id:
+            _tokens[task_id] = token
+            metrics.task_started(task_id)
+
+    @task_postrun.connect(weak=False)
+    def _finish(task_id=None, task=None, state=None, **_kwargs) -> None:
+        if task_id and task is not None:
+            metrics.task_finished(task_id, task.name, state)
+        token = _tokens.pop(task_id, None) if task_id else None
+        if token is not None:
+            try:
+                logs.request_id.reset(token)
+            except ValueError:  # set in another context
+                logs.request_id.set(None)
+
+    @after_setup_logger.connect(weak=False)
+    @after_setup_task_logger.connect(weak=False)
+    def _our_format(logger=None, **_kwargs) -> None:
+        if logger is not None:
+            logs.format_handlers(logger, log_format)
 
 
 def _transport_options(broker_url: str) -> dict:

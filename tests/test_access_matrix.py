@@ -144,6 +144,10 @@ EXPECTED.update(
         "imports.result /werkgevers/import/<token>/resultaat": {"GET": IMPORT_TOKEN},
         "imports.upload /werkgevers/import": same(STEERING),
         "pages.privacy /privacy": {"GET": PUBLIC},
+        # probes: public, no session; metrics only with a token or on their own listener (none in tests)
+        "health.livez /livez": {"GET": PUBLIC},
+        "health.readyz /readyz": {"GET": PUBLIC},
+        "health.metrics /metrics": {"GET": everyone(404, anonymous=404)},
         # participants: every user registers candidates; a participant is need-to-know
         "participants.detail /deelnemers/<int:id>": {"GET": CASEWORK},
         "participants.edit /deelnemers/<int:id>/bewerken": same(CASEWORK),

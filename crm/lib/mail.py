@@ -321,7 +321,8 @@ def _deliver_smtp(message: Wire) -> None:
         smtp.sendmail(envelope_from, [message.recipient], message.data)
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _reply in error.recipients.values()]
-        text = "; ".join(f"{addr}: {code} {_decode(reply)}" for addr, (code, reply) in error.recipients.items())
+        # One recipient per message: the reply alone (the address stays out of logs and the audit).
+        text = "; ".join(f"{code} {_decode(reply)}" for code, reply in error.recipients.values())
         _keep_or_discard(smtp, closing=421 in codes)
         if codes and all(500 <= code < 600 for code in codes):
             raise PermanentFailure(text) from error

@@ -32,7 +32,7 @@ from sqlalchemy import insert
 from crm import ROOT
 from crm.extensions import db
 from crm.models import Employer, FollowUp, Organisation, User
-from tasks.celery_app import _transport_options
+from tasks.celery_app import _transport_options, queue_names
 
 CELERY = str(Path(sys.executable).parent / "celery")
 
@@ -230,11 +230,16 @@ class Cluster:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*noload.*", category=DeprecationWarning)
             with self.client.connection_for_write() as connection:
-                connection.default_channel.queue_declare(self.queue)
+                for queue in self.queues():
+                    connection.default_channel.queue_declare(queue)
 
-    def worker(self, name: str = "w1", concurrency: int = 2) -> Process:
+    def queues(self) -> list[str]:
+        """The default queue and the mail, bulk and housekeeping ones (tasks/celery_app.py)."""
+        return list(queue_names(self.queue).values())
+
+    def worker(self, name: str = "w1", concurrency: int = 2, queues: list[str] | None = None) -> Process:
         args = [CELERY, "-A", "tasks.worker", "worker", "--loglevel", "INFO", "--pool", "prefork"]
-        args += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", self.queue]
+        args += ["--concurrency", str(concurrency), "-n", f"{name}@%h", "-Q", ",".join(queues or self.queues())]
         args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         process = Process(name, args, self.env, self.workdir).start()
         self.processes.append(process)
@@ -247,8 +252,10 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def send(self, task: str, *args) -> None:
-        self.client.send_task(f"tasks.reminders.{task}", args=args)
+    def send(self, task: str, *args, queue: str | None = None, headers: dict | None = None) -> None:
+        """Send ``tasks.reminders.<task>`` (or a full task name) to the default queue, or to ``queue``."""
+        name = task if "." in task else f"tasks.reminders.{task}"
+        self.client.send_task(name, args=args, queue=queue or self.queue, headers=headers)
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes)
@@ -268,7 +275,8 @@ class Cluster:
                     os.killpg(process.popen.pid, signal.SIGKILL)
         try:
             with self.client.connection_for_write() as connection:
-                connection.default_channel.queue_delete(self.queue)
+                for queue in self.queues():
+                    connection.default_channel.queue_delete(queue)
         except Exception:  # noqa: BLE001, S110 - best effort: the queue name is unique anyway
             pass
         self.client.close()
