@@ -13,6 +13,7 @@ context of the task, so its lines and those of the tasks it queues in turn carry
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
@@ -99,6 +100,7 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
 
 
 _observing = False
+task_log = logging.getLogger("tasks.run")
 _tokens: dict[str, Any] = {}  # task id -> the log context to restore when it ends
 
 
@@ -128,11 +130,20 @@ def _observe_tasks(log_format: str) -> None:
         if task_id:
             _tokens[task_id] = token
             metrics.task_started(task_id)
+        task_log.debug("Task %s[%s] started", getattr(task, "name", "?"), task_id, extra={"task": getattr(task, "name", "?")})
 
     @task_postrun.connect(weak=False)
     def _finish(task_id=None, task=None, state=None, **_kwargs) -> None:
         if task_id and task is not None:
-            metrics.task_finished(task_id, task.name, state)
+            seconds = metrics.task_finished(task_id, task.name, state)
+            task_log.debug(
+                "Task %s[%s] %s in %.3f s",
+                task.name,
+                task_id,
+                state,
+                seconds,
+                extra={"task": task.name, "state": state or "", "duration_ms": round(seconds * 1000, 1)},
+            )
         token = _tokens.pop(task_id, None) if task_id else None
         if token is not None:
             try:

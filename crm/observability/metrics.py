@@ -155,12 +155,16 @@ def task_started(task_id: str) -> None:
     _task_started[task_id] = time.perf_counter()
 
 
-def task_finished(task_id: str, task_name: str, state: str | None) -> None:
+def task_finished(task_id: str, task_name: str, state: str | None) -> float:
+    """Count the run and observe its time; returns the seconds it took (0 when unknown)."""
     started = _task_started.pop(task_id, None)
     outcome = OUTCOMES.get(state or "", "failed" if state else "succeeded")
     TASK_RUNS.labels(task_name, outcome).inc()
-    if started is not None:
-        TASK_SECONDS.labels(task_name).observe(time.perf_counter() - started)
+    if started is None:
+        return 0.0
+    seconds = time.perf_counter() - started
+    TASK_SECONDS.labels(task_name).observe(seconds)
+    return seconds
 
 
 # --- the mail queue, at scrape time -----------------------------------------------------
