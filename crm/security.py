@@ -49,7 +49,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path in SESSIONLESS_PATHS:
-            return self.make_null_session(app)  # type: ignore[return-value]
+            return self.make_null_session(app)
         return super().open_session(app, request)
 
 
@@ -68,9 +68,10 @@ def security_headers(response: Response) -> Response:
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config.get("HSTS"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint in SESSIONLESS:
-        response.headers["Cache-Control"] = "no-store"
-    elif request.endpoint != "static" and current_user and current_user.is_authenticated:
+    # The probes first: on them, current_user is never loaded.
+    if request.endpoint in SESSIONLESS or (
+        request.endpoint != "static" and current_user and current_user.is_authenticated
+    ):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,7 +85,12 @@ def start_session() -> None:
 
 
 def enforce_session_lifetime():
-    if request.endpoint == "static" or request.endpoint in SESSIONLESS or not current_user or not current_user.is_authenticated:
+    if (
+        request.endpoint == "static"
+        or request.endpoint in SESSIONLESS
+        or not current_user
+        or not current_user.is_authenticated
+    ):
         return None
     now = int(time.time())
     idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -102,7 +108,12 @@ def enforce_session_lifetime():
 
 def enforce_two_factor():
     """Roles that must use two-factor sign-in get the set-up page until they have done it."""
-    if request.endpoint in TWO_FACTOR_FREE or request.endpoint in SESSIONLESS or not current_user or not current_user.is_authenticated:
+    if (
+        request.endpoint in TWO_FACTOR_FREE
+        or request.endpoint in SESSIONLESS
+        or not current_user
+        or not current_user.is_authenticated
+    ):
         return None
     required = current_app.config["REQUIRE_2FA_ROLES"]
     if two_factor.is_required(current_user, required) and not two_factor.is_enabled(current_user):

@@ -74,7 +74,9 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
         task_default_queue=queues["default"],
         task_queues=[Queue(name, routing_key=name) for name in queues.values()],
         # Routes are tried in order: the first pattern that matches a task's name wins.
-        task_routes=[{pattern: {"queue": queues[kind], "routing_key": queues[kind]} for pattern, kind in ROUTES.items()}],
+        task_routes=[
+            {pattern: {"queue": queues[kind], "routing_key": queues[kind]} for pattern, kind in ROUTES.items()}
+        ],
         # A task is acknowledged after it ran; a killed worker's task is delivered again.
         # Tasks are written to be safe to run twice.
         task_acks_late=True,
@@ -130,7 +132,9 @@ def _observe_tasks(log_format: str) -> None:
         if task_id:
             _tokens[task_id] = token
             metrics.task_started(task_id)
-        task_log.debug("Task %s[%s] started", getattr(task, "name", "?"), task_id, extra={"task": getattr(task, "name", "?")})
+        task_log.debug(
+            "Task %s[%s] started", getattr(task, "name", "?"), task_id, extra={"task": getattr(task, "name", "?")}
+        )
 
     @task_postrun.connect(weak=False)
     def _finish(task_id=None, task=None, state=None, **_kwargs) -> None:

@@ -74,7 +74,7 @@ def test_a_sane_request_id_is_kept_and_returned(client):
     assert response.headers["X-Request-ID"] == "lb-7f3a.2026:01"
 
 
-@pytest.mark.parametrize("incoming", [None, "", "a" * 65, "x\"} FAKE LOG LINE", "naam jan@example.nl", "-leading"])
+@pytest.mark.parametrize("incoming", [None, "", "a" * 65, 'x"} FAKE LOG LINE', "naam jan@example.nl", "-leading"])
 def test_an_absent_or_insane_request_id_is_replaced(client, incoming):
     headers = {} if incoming is None else {"X-Request-ID": incoming}
     returned = client.get("/login", headers=headers).headers["X-Request-ID"]
@@ -176,7 +176,9 @@ def test_request_metrics_per_endpoint_method_and_status_class(client, factories,
 
     def count(body):
         try:
-            return sample(body, "crm_http_request_duration_seconds_count", endpoint="auth.login", method="GET", status="2xx")
+            return sample(
+                body, "crm_http_request_duration_seconds_count", endpoint="auth.login", method="GET", status="2xx"
+            )
         except AssertionError:
             return 0.0
 
@@ -218,7 +220,9 @@ def test_the_mail_queue_state_is_read_at_scrape_time(client, factories, metrics_
     owner = factories.UserFactory()
     db.session.add_all(
         [
-            Delivery(key="t:1", kind="due", user_id=owner.id, status="pending", created_at=utcnow() - timedelta(hours=2)),
+            Delivery(
+                key="t:1", kind="due", user_id=owner.id, status="pending", created_at=utcnow() - timedelta(hours=2)
+            ),
             Delivery(key="t:2", kind="due", user_id=owner.id, status="pending", created_at=utcnow()),
             Delivery(key="t:3", kind="due", user_id=owner.id, status="failed"),
             Delivery(key="t:4", kind="due", user_id=owner.id, status="sent"),

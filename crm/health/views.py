@@ -31,7 +31,7 @@ from crm.observability.metrics import render
 
 bp = Blueprint("health", __name__)
 
-BROKER_TIMEOUT = 2.0  # seconds: a readiness probe must answer before the prober gives up
+BROKER_TIMEOUT = 2  # seconds: a readiness probe must answer before the prober gives up
 
 
 @bp.route("/livez")

@@ -193,8 +193,12 @@ class MailQueueCollector(Collector):
             if oldest.tzinfo is None:  # SQLite returns naive UTC
                 now = now.replace(tzinfo=None)
             age = max(0.0, (now - oldest).total_seconds())
-        yield GaugeMetricFamily("crm_mail_pending", "E-mails waiting to be sent (status pending).", counts.get("pending", 0))
-        yield GaugeMetricFamily("crm_mail_failed", "E-mails given up for good (status failed).", counts.get("failed", 0))
+        yield GaugeMetricFamily(
+            "crm_mail_pending", "E-mails waiting to be sent (status pending).", counts.get("pending", 0)
+        )
+        yield GaugeMetricFamily(
+            "crm_mail_failed", "E-mails given up for good (status failed).", counts.get("failed", 0)
+        )
         yield GaugeMetricFamily(
             "crm_mail_oldest_pending_age_seconds", "Age of the oldest pending e-mail (0 when none is pending).", age
         )
@@ -212,5 +216,5 @@ def render() -> tuple[bytes, dict[str, Any]]:
     queue = CollectorRegistry()
     queue.register(MailQueueCollector())
     collectors.append(queue)
-    body = b"".join(generate_latest(c) for c in collectors)  # type: ignore[arg-type]
+    body = b"".join(generate_latest(c) for c in collectors)
     return body, {"Content-Type": CONTENT_TYPE_LATEST}

@@ -1,0 +1,90 @@
+"""Metrics in multi-process mode under the real gunicorn (``make run``'s command, two
+workers): requests answered by either worker are added up in one ``/metrics`` answer, which
+is served on the separate metrics listener only; the public one says 404."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import time
+
+import pytest
+
+from crm import ROOT
+from crm.embedded import commands
+from tests.conftest import migrated_app, side_database_url
+from tests.worker.harness import free_port
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def web(tmp_path, tmp_path_factory):
+    url = side_database_url(tmp_path_factory, "gunicorn_metrics")
+    migrated_app(url)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    public, private = free_port(), free_port()
+    command = commands(tmp_path, host="127.0.0.1", port=public)["web"] + ["--bind", f"127.0.0.1:{private}"]
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("CRM_")},
+        "CRM_CONFIG": "development",
+        "CRM_INSTANCE_DIR": str(tmp_path),
+        "CRM_DATABASE_URL": url,
+        "CRM_BROKER_URL": "memory://",
+        "CRM_METRICS_BIND": f"127.0.0.1:{private}",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
+    log = (tmp_path / "web.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(public, "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, (tmp_path / "web.log").read_text()
+            time.sleep(0.3)
+        else:
+            raise AssertionError((tmp_path / "web.log").read_text())
+        yield public, private, metrics_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def login_count(body: str) -> float:
+    total = 0.0
+    for line in body.splitlines():
+        if line.startswith("crm_http_request_duration_seconds_count{") and 'endpoint="auth.login"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_both_workers_requests_add_up_on_the_metrics_listener(web):
+    public, private, metrics_dir = web
+    for _ in range(30):
+        assert get(public, "/login")[0] == 200
+    assert get(public, "/metrics")[0] == 404, "the public listener must not serve metrics"
+    status, body = get(private, "/metrics")
+    assert status == 200
+    assert login_count(body) == 30
+    assert 'method="GET"' in body and 'status="2xx"' in body
+    assert "crm_http_request_db_statements_bucket" in body and "crm_mail_pending 0.0" in body
+    writers = {path.name.rsplit("_", 1)[1] for path in metrics_dir.glob("histogram_*.db")}
+    assert len(writers) == 2, f"one worker answered everything ({writers}): the sum proves nothing"
