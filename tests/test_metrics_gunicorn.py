@@ -13,6 +13,7 @@ import pytest
 
 from crm import ROOT
 from crm.embedded import commands
+from crm.extensions import db
 from tests.conftest import migrated_app, side_database_url
 from tests.worker.harness import free_port
 
@@ -30,7 +31,8 @@ def get(port: int, path: str) -> tuple[int, str]:
 @pytest.fixture
 def web(tmp_path, tmp_path_factory):
     url = side_database_url(tmp_path_factory, "gunicorn_metrics")
-    migrated_app(url)
+    with migrated_app(url).app_context():
+        db.engine.dispose()  # gunicorn's workers open their own connections
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     public, private = free_port(), free_port()
