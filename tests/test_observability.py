@@ -233,3 +233,21 @@ def test_the_mail_queue_state_is_read_at_scrape_time(client, factories, metrics_
     assert sample(body, "crm_mail_pending") == 2
     assert sample(body, "crm_mail_failed") == 1
     assert 7200 <= sample(body, "crm_mail_oldest_pending_age_seconds") < 7200 + 600
+
+
+def test_a_failing_task_is_counted_as_failed(app, client, metrics_token):
+    celery = create_celery(app)
+
+    @celery.task(name="crm_test.always_fails")
+    def always_fails():
+        raise RuntimeError("boom")
+
+    try:
+        result = always_fails.delay()
+        assert result.failed()
+        body = scrape(client, metrics_token)
+    finally:
+        celery.tasks.unregister("crm_test.always_fails")
+    assert sample(body, "crm_task_runs_total", task="crm_test.always_fails", outcome="failed") == 1
+    with pytest.raises(AssertionError):
+        sample(body, "crm_task_runs_total", task="crm_test.always_fails", outcome="succeeded")
