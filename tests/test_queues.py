@@ -60,3 +60,30 @@ def test_installations_sharing_a_broker_keep_their_queues_apart(app):
     finally:
         app.config["CELERY_QUEUE"] = saved
         create_celery(app)
+
+
+def test_a_task_queued_during_a_request_carries_its_request_id(app):
+    """The publishing side of the request id (before_task_publish): the message a request
+    queues has the id in its headers; the worker side is in tests/worker/test_queue_isolation.py."""
+    from crm.observability import logs
+
+    saved = app.config["CELERY_TASK_ALWAYS_EAGER"], app.config["CELERY_BROKER_URL"]
+    app.config.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="memory://")
+    try:
+        celery = create_celery(app)
+        token = logs.request_id.set("req-publish")
+        try:
+            celery.send_task("tasks.housekeeping.purge_read_notifications")
+        finally:
+            logs.request_id.reset(token)
+        celery.send_task("tasks.housekeeping.purge_read_notifications")  # outside a request: no id
+        queue = f"{celery.conf.task_default_queue}.housekeeping"
+        with celery.connection_for_read() as connection:
+            simple = connection.SimpleQueue(queue)
+            first, second = simple.get(timeout=2), simple.get(timeout=2)
+            simple.close()
+    finally:
+        app.config.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
+        create_celery(app)
+    assert first.headers["crm_request_id"] == "req-publish"
+    assert "crm_request_id" not in second.headers
