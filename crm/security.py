@@ -6,6 +6,8 @@
   data and, for some, personal data of participants; browsers must not keep them.
 - Sessions end after ``SESSION_IDLE_MINUTES`` without a request and ``SESSION_ABSOLUTE_HOURS``
   after sign-in, whatever happens in between.
+- The probes (``/livez``, ``/readyz``, ``/metrics``) get no session at all: a load balancer
+  calling them every second must neither load a user nor keep a session alive.
 """
 
 from __future__ import annotations
