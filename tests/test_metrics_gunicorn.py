@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import subprocess
 import time
 
@@ -64,9 +65,10 @@ def web(tmp_path, tmp_path_factory):
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the master and its workers
+            process.wait(timeout=10)
         log.close()
 
 
