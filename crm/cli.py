@@ -1,4 +1,4 @@
-"""``flask crm ...`` commands: reference data, first admin, demo data."""
+"""``flask crm ...`` commands: reference data, first admin, demo data, the pipeline tallies."""
 
 from __future__ import annotations
 
@@ -59,3 +59,23 @@ def seed_demo(employers: int, if_empty: bool) -> None:
     report = seed(employers=employers, if_empty=if_empty, echo=click.echo)
     db.session.commit()
     click.echo(report)
+
+
+@crm_cli.command("rebuild-tallies")
+def rebuild_tallies() -> None:
+    """Recompute the trajectory tallies of the pipeline pages from the trajectories.
+
+    Triggers keep them in step with every change (crm/models/tallies.py); this is for after a
+    restore of only some tables, or to check: it prints how many tally rows differed."""
+    from crm.models import tallies
+
+    connection = db.session.connection()
+    before = tallies.stored_counts(connection)
+    fresh = tallies.fresh_counts(connection)
+    differing = sum(
+        len(set(stored) ^ set(new)) + sum(1 for key in set(stored) & set(new) if stored[key] != new[key])
+        for stored, new in zip(before, fresh, strict=True)
+    )
+    rows, start_rows = tallies.rebuild(connection)
+    db.session.commit()
+    click.echo(f"Tallies rebuilt: {rows} group rows, {start_rows} start-date rows; {differing} differed.")
