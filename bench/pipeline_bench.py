@@ -208,7 +208,7 @@ def signed_in_client(app, user: User):
     return client
 
 
-def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
+def run(app, runs: int = 15, explain: bool = False, only: str = "") -> list[dict]:
     with app.app_context():
         upgrade(db.engine)
         coordinator = db.session.scalar(select(User).where(User.email == "coordinator@demo.werkgeverscrm.nl"))
@@ -251,6 +251,7 @@ def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
         ("coordinator", "/partners/<ROC>", f"/partners/{roc}"),
         ("coordinator", "/partners/<ROC>?toon=werkgevers", f"/partners/{roc}?toon=werkgevers"),
     ]
+    cases = [case for case in cases if case[1].startswith(only)]
     results = []
     print(f"\n{trajectories} trajectories; {runs} rounds over all cases, page and bare SQL interleaved; medians in ms")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
@@ -404,6 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=15, help="timed runs per case (median reported)")
     parser.add_argument("--employers", type=int, default=EMPLOYERS, help="employers for the demo seed")
     parser.add_argument("--trajectories", type=int, default=TRAJECTORIES, help="trajectories in all")
+    parser.add_argument("--only", default="", help="time only the cases whose label starts with this")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each page")
     parser.add_argument(
         "--indexes",
@@ -419,7 +421,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.what in ("run", "all"):
         if args.indexes != "keep":
             proposed_indexes(app, args.indexes)
-        run(app, runs=args.runs, explain=args.explain)
+        run(app, runs=args.runs, explain=args.explain, only=args.only)
     if args.what == "check":
         check(app)
     if args.what == "writes":
