@@ -338,7 +338,8 @@ def check(app) -> None:
         fresh = tallies.fresh_counts(connection)
         took = time.perf_counter() - start
         stored = tallies.stored_counts(connection)
-        for name, new, kept in zip(("trajectory_tally", "trajectory_start_tally"), fresh, stored, strict=True):
+        for name in fresh:
+            new, kept = fresh[name], stored[name]
             differing = len(set(new) ^ set(kept)) + sum(1 for key in set(new) & set(kept) if new[key] != kept[key])
             log(
                 f"{name}: {len(kept)} rows (of {sum(kept.values())} trajectories), {differing} differ from a fresh count"

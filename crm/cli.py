@@ -70,12 +70,10 @@ def rebuild_tallies() -> None:
     from crm.models import tallies
 
     connection = db.session.connection()
-    before = tallies.stored_counts(connection)
-    fresh = tallies.fresh_counts(connection)
-    differing = sum(
-        len(set(stored) ^ set(new)) + sum(1 for key in set(stored) & set(new) if stored[key] != new[key])
-        for stored, new in zip(before, fresh, strict=True)
-    )
-    rows, start_rows = tallies.rebuild(connection)
+    before, fresh = tallies.stored_counts(connection), tallies.fresh_counts(connection)
+    written = tallies.rebuild(connection)
     db.session.commit()
-    click.echo(f"Tallies rebuilt: {rows} group rows, {start_rows} start-date rows; {differing} differed.")
+    for table, rows in written.items():
+        stored, new = before[table], fresh[table]
+        differing = len(set(stored) ^ set(new)) + sum(1 for key in set(stored) & set(new) if stored[key] != new[key])
+        click.echo(f"Tallies rebuilt: {table}: {rows} rows; {differing} differed.")

@@ -26,10 +26,10 @@ from tests.factories import password_hash
 
 def assert_tallies_fresh() -> None:
     connection = db.session.connection()
-    stored, stored_starts = tally_module.stored_counts(connection)
-    fresh, fresh_starts = tally_module.fresh_counts(connection)
-    assert stored == fresh
-    assert stored_starts == fresh_starts
+    stored, fresh = tally_module.stored_counts(connection), tally_module.fresh_counts(connection)
+    assert set(stored) == {"trajectory_tally", "trajectory_month_tally", "trajectory_start_tally"}
+    for table in stored:
+        assert stored[table] == fresh[table], table
 
 
 class Scene:
@@ -167,6 +167,7 @@ def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories)
     db.session.flush()
     connection = db.session.connection()
     connection.execute(text("UPDATE trajectory_tally SET n = n + 5"))
+    connection.execute(text("UPDATE trajectory_month_tally SET n = n + 5"))
     connection.execute(text("DELETE FROM trajectory_start_tally"))
     with pytest.raises(AssertionError):
         assert_tallies_fresh()

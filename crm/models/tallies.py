@@ -1,15 +1,18 @@
 """Trajectory counts kept up to date in the database: the summary rows the coordinator's pages
 read instead of grouping a million trajectories on every request (crm.services.pipeline).
 
-Two tables:
+Three tables:
 
 - ``trajectory_tally``: the number of trajectories per (partnership, employer's contactpersoon,
-  region key, kind, status, has a start date, ``involvement_key``, month registered). These are
-  exactly the columns /pijplijn groups and filters on, so every number of that page is a sum of
-  tally rows (the period filter reads whole months here and the few hours at its edges from the
-  trajectories themselves, see ``crm.services.pipeline.review``). The region key is the
-  employer's municipality, or for a trajectory without employer the participant's, as the
-  region filter reads it; 0 stands for "none" (a unique key needs no NULLs).
+  region key, kind, status, has a start date, ``involvement_key``). These are exactly the
+  columns /pijplijn groups and filters on, so every number of that page is a sum of tally rows.
+  The region key is the employer's municipality, or for a trajectory without employer the
+  participant's, as the region filter reads it; 0 stands for "none" (a unique key needs no
+  NULLs). At a million trajectories of the benchmark: ~5,500 rows.
+- ``trajectory_month_tally``: the same per month registered (UTC), for the period filter: whole
+  months from here, the hour or two at a period's ends from the trajectories themselves
+  (``crm.services.pipeline.scope.period_split``). ~87,000 rows there: the month multiplies
+  the groups, which is why the page without a period filter reads the table without it.
 - ``trajectory_start_tally``: started trajectories (the Stand rule, ``STARTED``) per
   (partnership, kind, actual start date): the ambition table and its charts.
 
@@ -54,9 +57,10 @@ TALLY_KEY = (
     "status",
     "has_start",
     "involvement_key",
-    "created_month",
 )
+MONTH_KEY = (*TALLY_KEY, "created_month")
 START_KEY = ("partnership_id", "kind", "actual_start")
+GROUP_TALLIES = {"trajectory_tally": TALLY_KEY, "trajectory_month_tally": MONTH_KEY}
 
 
 class TrajectoryTally(Base):
@@ -67,6 +71,21 @@ class TrajectoryTally(Base):
     partnership_id: Mapped[int] = mapped_column(Integer)
     contactpersoon_id: Mapped[int] = mapped_column(Integer)  # 0: no employer
     municipality_id: Mapped[int] = mapped_column(Integer)  # 0: none
+    kind: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(15))
+    has_start: Mapped[bool] = mapped_column(Boolean(create_constraint=False))
+    involvement_key: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class TrajectoryMonthTally(Base):
+    """Trajectories per pipeline group and month registered. Written only by triggers."""
+
+    __tablename__ = "trajectory_month_tally"
+    __table_args__ = (PrimaryKeyConstraint(*MONTH_KEY, name="pk_trajectory_month_tally"),)
+    partnership_id: Mapped[int] = mapped_column(Integer)
+    contactpersoon_id: Mapped[int] = mapped_column(Integer)
+    municipality_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(15))
     has_start: Mapped[bool] = mapped_column(Boolean(create_constraint=False))
@@ -89,7 +108,6 @@ class TrajectoryStartTally(Base):
 # --- the SQL, per dialect ---------------------------------------------------------------------
 
 _STARTED_SQL = ", ".join(f"'{s}'" for s in STARTED_STATUSES)
-_KEY_LIST = ", ".join(TALLY_KEY)
 _START_LIST = ", ".join(START_KEY)
 
 
@@ -102,33 +120,37 @@ def _month(column: str, dialect: str) -> str:
     return f"CAST(strftime('%Y%m', {column}) AS INTEGER)"
 
 
-def _group_select(rows: str, sign: str, dialect: str, *, employer: str = "e", participant: str = "p") -> str:
-    """SELECT of the tally key and a count from ``rows`` (aliased r, with a ``sign`` column or
-    expression) joined to its employer and participant."""
-    return f"""
-        SELECT r.partnership_id,
-               coalesce({employer}.contactpersoon_id, 0),
-               CASE WHEN r.employer_id IS NULL THEN coalesce({participant}.municipality_id, 0)
-                    ELSE coalesce({employer}.municipality_id, 0) END,
-               r.kind, r.status, r.actual_start IS NOT NULL, r.involvement_key,
-               {_month("r.created_at", dialect)},
-               sum({sign})"""
+def _positions(key: tuple) -> str:
+    return ", ".join(str(i) for i in range(1, len(key) + 1))
 
 
-def _upsert(table: str, keys: str) -> str:
-    return f" ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + excluded.n"
-
-
-def fresh_tally_sql(dialect: str) -> str:
-    """The tally computed from scratch: a GROUP BY over every trajectory."""
-    return (
-        _group_select("trajectory", "1", dialect)
-        + """
-        FROM trajectory r
-        LEFT JOIN employer e ON e.id = r.employer_id
-        LEFT JOIN participant p ON p.id = r.participant_id AND r.employer_id IS NULL
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""
+def _group_columns(key: tuple, dialect: str, *, contactpersoon: str, municipality: str) -> str:
+    """The key's columns for trajectory rows ``r``: the employer-derived two given as SQL."""
+    columns = (
+        f"r.partnership_id, {contactpersoon}, {municipality},"
+        " r.kind, r.status, r.actual_start IS NOT NULL, r.involvement_key"
     )
+    return columns + (f", {_month('r.created_at', dialect)}" if "created_month" in key else "")
+
+
+_JOINED_CONTACTPERSOON = "coalesce(e.contactpersoon_id, 0)"
+_JOINED_MUNICIPALITY = (
+    "CASE WHEN r.employer_id IS NULL THEN coalesce(p.municipality_id, 0) ELSE coalesce(e.municipality_id, 0) END"
+)
+_JOINS = """
+        LEFT JOIN employer e ON e.id = r.employer_id
+        LEFT JOIN participant p ON p.id = r.participant_id AND r.employer_id IS NULL"""
+
+
+def _upsert(table: str, key: tuple) -> str:
+    return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n"
+
+
+def fresh_sql(table: str, dialect: str) -> str:
+    """A group tally computed from scratch: a GROUP BY over every trajectory."""
+    key = GROUP_TALLIES[table]
+    columns = _group_columns(key, dialect, contactpersoon=_JOINED_CONTACTPERSOON, municipality=_JOINED_MUNICIPALITY)
+    return f"SELECT {columns}, count(*) FROM trajectory r {_JOINS} GROUP BY {_positions(key)}"
 
 
 FRESH_START_SQL = f"""
@@ -138,12 +160,7 @@ FRESH_START_SQL = f"""
 
 
 # PostgreSQL: statement-level triggers with transition tables; each branch feeds signed rows
-# (+1 new, -1 old) through one grouped upsert, in key order (fewer deadlocks between writers).
-
-
-def _pg_changed(sources: list[tuple[int, str]], columns: str) -> str:
-    return " UNION ALL ".join(f"SELECT {sign} AS sign, {columns} FROM {table}" for sign, table in sources)
-
+# (+1 new, -1 old) through one grouped upsert per tally, in key order (fewer deadlocks).
 
 _TRAJECTORY_COLUMNS = (
     "partnership_id, employer_id, participant_id, kind, status, actual_start, involvement_key, created_at"
@@ -151,29 +168,28 @@ _TRAJECTORY_COLUMNS = (
 
 
 def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
-    changed = _pg_changed(sources, _TRAJECTORY_COLUMNS)
-    tally = (
-        "INSERT INTO trajectory_tally AS t ("
-        + _KEY_LIST
-        + ", n)"
-        + _group_select("r", "r.sign", "postgresql")
-        + f"""
-        FROM ({changed}) r
-        LEFT JOIN employer e ON e.id = r.employer_id
-        LEFT JOIN participant p ON p.id = r.participant_id AND r.employer_id IS NULL
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"""
-        + _upsert("t", _KEY_LIST)
+    changed = " UNION ALL ".join(
+        f"SELECT {sign} AS sign, {_TRAJECTORY_COLUMNS} FROM {table}" for sign, table in sources
     )
-    starts = (
+    statements = []
+    for table, key in GROUP_TALLIES.items():
+        columns = _group_columns(
+            key, "postgresql", contactpersoon=_JOINED_CONTACTPERSOON, municipality=_JOINED_MUNICIPALITY
+        )
+        statements.append(
+            f"INSERT INTO {table} AS t ({', '.join(key)}, n) SELECT {columns}, sum(r.sign) FROM ({changed}) r {_JOINS}"
+            f" GROUP BY {_positions(key)} HAVING sum(r.sign) <> 0 ORDER BY {_positions(key)}" + _upsert("t", key)
+        )
+    statements.append(
         f"INSERT INTO trajectory_start_tally AS t ({_START_LIST}, n)"
         f" SELECT r.partnership_id, r.kind, r.actual_start, sum(r.sign) FROM ({changed}) r"
         f" WHERE r.actual_start IS NOT NULL AND r.status IN ({_STARTED_SQL})"
-        " GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3" + _upsert("t", _START_LIST)
+        " GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3" + _upsert("t", START_KEY)
     )
-    return tally + ";\n" + starts + ";"
+    return ";\n".join(statements) + ";"
 
 
-def _pg_moved(owner: str, columns: str, changed_when: str, join: str) -> str:
+def _pg_moved(owner: str, changed_when: str) -> str:
     """When an employer's contactpersoon or municipality, or a participant's municipality,
     changes: its trajectories' counts move from the old key to the new one."""
     changed = (
@@ -181,24 +197,20 @@ def _pg_moved(owner: str, columns: str, changed_when: str, join: str) -> str:
         f" UNION ALL SELECT 1, n.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed_when}"
     )
     if owner == "employer":
-        body = (
-            _group_select("r", "x.sign", "postgresql", employer="x", participant="p")
-            + f" FROM ({changed}) x JOIN trajectory r ON {join}"
-            " LEFT JOIN participant p ON false"
+        contactpersoon, municipality = "coalesce(x.contactpersoon_id, 0)", "coalesce(x.municipality_id, 0)"
+        join = "r.employer_id = x.id"
+    else:  # trajectories without employer count in their participant's municipality
+        contactpersoon, municipality = "0", "coalesce(x.municipality_id, 0)"
+        join = "r.participant_id = x.id AND r.employer_id IS NULL"
+    statements = []
+    for table, key in GROUP_TALLIES.items():
+        columns = _group_columns(key, "postgresql", contactpersoon=contactpersoon, municipality=municipality)
+        statements.append(
+            f"INSERT INTO {table} AS t ({', '.join(key)}, n) SELECT {columns}, sum(x.sign)"
+            f" FROM ({changed}) x JOIN trajectory r ON {join}"
+            f" GROUP BY {_positions(key)} HAVING sum(x.sign) <> 0 ORDER BY {_positions(key)}" + _upsert("t", key)
         )
-    else:
-        body = (
-            _group_select("r", "x.sign", "postgresql", employer="e", participant="x")
-            + f" FROM ({changed}) x JOIN trajectory r ON {join}"
-            " LEFT JOIN employer e ON false"
-        )
-    return (
-        f"INSERT INTO trajectory_tally AS t ({_KEY_LIST}, n)"
-        + body
-        + " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING sum(x.sign) <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
-        + _upsert("t", _KEY_LIST)
-        + ";"
-    )
+    return ";\n".join(statements) + ";"
 
 
 def _pg_function(name: str, branches: dict[str, str]) -> str:
@@ -220,20 +232,10 @@ def _pg_up() -> list[str]:
                 "UPDATE": _pg_trajectory_delta([(1, "new_rows"), (-1, "old_rows")]),
             },
         ),
-        _pg_function(
-            "trajectory_tally_employer",
-            {"UPDATE": _pg_moved("employer", "", employer_changed, "r.employer_id = x.id")},
-        ),
+        _pg_function("trajectory_tally_employer", {"UPDATE": _pg_moved("employer", employer_changed)}),
         _pg_function(
             "trajectory_tally_participant",
-            {
-                "UPDATE": _pg_moved(
-                    "participant",
-                    "",
-                    "n.municipality_id IS DISTINCT FROM o.municipality_id",
-                    "r.participant_id = x.id AND r.employer_id IS NULL",
-                )
-            },
+            {"UPDATE": _pg_moved("participant", "n.municipality_id IS DISTINCT FROM o.municipality_id")},
         ),
     ]
     for op, transitions in (
@@ -270,23 +272,28 @@ PG_DOWN = [
 
 
 def _sqlite_row(row: str, sign: str) -> str:
-    tally = (
-        f"INSERT INTO trajectory_tally ({_KEY_LIST}, n) SELECT {row}.partnership_id,"
-        f" coalesce((SELECT contactpersoon_id FROM employer WHERE id = {row}.employer_id), 0),"
-        f" CASE WHEN {row}.employer_id IS NULL"
+    contactpersoon = f"coalesce((SELECT contactpersoon_id FROM employer WHERE id = {row}.employer_id), 0)"
+    municipality = (
+        f"CASE WHEN {row}.employer_id IS NULL"
         f" THEN coalesce((SELECT municipality_id FROM participant WHERE id = {row}.participant_id), 0)"
-        f" ELSE coalesce((SELECT municipality_id FROM employer WHERE id = {row}.employer_id), 0) END,"
-        f" {row}.kind, {row}.status, {row}.actual_start IS NOT NULL, {row}.involvement_key,"
-        f" {_month(f'{row}.created_at', 'sqlite')}, {sign} WHERE true" + _upsert("trajectory_tally", _KEY_LIST) + ";"
+        f" ELSE coalesce((SELECT municipality_id FROM employer WHERE id = {row}.employer_id), 0) END"
     )
-    starts = (
+    statements = []
+    for table, key in GROUP_TALLIES.items():
+        columns = _group_columns(key, "sqlite", contactpersoon=contactpersoon, municipality=municipality)
+        statements.append(
+            f"INSERT INTO {table} ({', '.join(key)}, n) SELECT {columns.replace('r.', row + '.')}, {sign} WHERE true"
+            + _upsert(table, key)
+            + ";"
+        )
+    statements.append(
         f"INSERT INTO trajectory_start_tally ({_START_LIST}, n)"
         f" SELECT {row}.partnership_id, {row}.kind, {row}.actual_start, {sign}"
         f" WHERE {row}.actual_start IS NOT NULL AND {row}.status IN ({_STARTED_SQL})"
-        + _upsert("trajectory_start_tally", _START_LIST)
+        + _upsert("trajectory_start_tally", START_KEY)
         + ";"
     )
-    return tally + "\n" + starts
+    return "\n".join(statements)
 
 
 def _sqlite_moved(owner: str, row: str, sign: str) -> str:
@@ -296,13 +303,14 @@ def _sqlite_moved(owner: str, row: str, sign: str) -> str:
     else:
         contactpersoon, municipality = "0", f"coalesce({row}.municipality_id, 0)"
         where = f"r.participant_id = {row}.id AND r.employer_id IS NULL"
-    return (
-        f"INSERT INTO trajectory_tally ({_KEY_LIST}, n) SELECT r.partnership_id, {contactpersoon}, {municipality},"
-        f" r.kind, r.status, r.actual_start IS NOT NULL, r.involvement_key, {_month('r.created_at', 'sqlite')},"
-        f" {sign} * count(*) FROM trajectory r WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
-        + _upsert("trajectory_tally", _KEY_LIST)
-        + ";"
-    )
+    statements = []
+    for table, key in GROUP_TALLIES.items():
+        columns = _group_columns(key, "sqlite", contactpersoon=contactpersoon, municipality=municipality)
+        statements.append(
+            f"INSERT INTO {table} ({', '.join(key)}, n) SELECT {columns}, {sign} * count(*)"
+            f" FROM trajectory r WHERE {where} GROUP BY {_positions(key)}" + _upsert(table, key) + ";"
+        )
+    return "\n".join(statements)
 
 
 _GROUPED_COLUMNS = (
@@ -352,35 +360,47 @@ def drop_triggers(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
-def rebuild(connection: Connection) -> tuple[int, int]:
-    """Recompute both tallies from the trajectories (after a restore, or to check them).
-    On PostgreSQL the trajectory table is locked against writes meanwhile, so no change slips
-    between the delete and the fresh count. Returns the numbers of rows written."""
+ALL_TALLIES = (*GROUP_TALLIES, "trajectory_start_tally")
+
+
+def _fresh(table: str, dialect: str) -> str:
+    return FRESH_START_SQL if table == "trajectory_start_tally" else fresh_sql(table, dialect)
+
+
+def _key_of(table: str) -> tuple:
+    return START_KEY if table == "trajectory_start_tally" else GROUP_TALLIES[table]
+
+
+def rebuild(connection: Connection) -> dict[str, int]:
+    """Recompute every tally from the trajectories (after a restore, or to check them).
+    On PostgreSQL the tables they count are locked against writes meanwhile, so no change slips
+    between the delete and the fresh count. Returns the number of rows written per tally."""
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.execute(text("LOCK TABLE trajectory, employer, participant IN SHARE MODE"))
-    connection.execute(text("DELETE FROM trajectory_tally"))
-    connection.execute(text("DELETE FROM trajectory_start_tally"))
-    tally = connection.execute(text(f"INSERT INTO trajectory_tally ({_KEY_LIST}, n) {fresh_tally_sql(dialect)}"))
-    starts = connection.execute(text(f"INSERT INTO trajectory_start_tally ({_START_LIST}, n) {FRESH_START_SQL}"))
-    return tally.rowcount, starts.rowcount
+    written = {}
+    for table in ALL_TALLIES:
+        connection.execute(text(f"DELETE FROM {table}"))
+        key = ", ".join(_key_of(table))
+        written[table] = connection.execute(text(f"INSERT INTO {table} ({key}, n) {_fresh(table, dialect)}")).rowcount
+    return written
 
 
-def fresh_counts(connection: Connection) -> tuple[dict[tuple, int], dict[tuple, int]]:
-    """Both tallies as a fresh GROUP BY over the trajectories has them (key -> count)."""
-    fresh = {tuple(row[:-1]): row[-1] for row in connection.execute(text(fresh_tally_sql(connection.dialect.name)))}
-    fresh_starts = {tuple(row[:-1]): row[-1] for row in connection.execute(text(FRESH_START_SQL))}
-    return fresh, fresh_starts
-
-
-def stored_counts(connection: Connection) -> tuple[dict[tuple, int], dict[tuple, int]]:
-    """Both tallies as stored, rows of 0 left out (key -> count)."""
-    tally = {
-        tuple(row[:-1]): row[-1]
-        for row in connection.execute(text(f"SELECT {_KEY_LIST}, n FROM trajectory_tally WHERE n <> 0"))
+def fresh_counts(connection: Connection) -> dict[str, dict[tuple, int]]:
+    """Every tally as a fresh GROUP BY over the trajectories has it (table -> key -> count)."""
+    dialect = connection.dialect.name
+    return {
+        table: {tuple(row[:-1]): row[-1] for row in connection.execute(text(_fresh(table, dialect)))}
+        for table in ALL_TALLIES
     }
-    starts = {
-        tuple(row[:-1]): row[-1]
-        for row in connection.execute(text(f"SELECT {_START_LIST}, n FROM trajectory_start_tally WHERE n <> 0"))
+
+
+def stored_counts(connection: Connection) -> dict[str, dict[tuple, int]]:
+    """Every tally as stored, rows of 0 left out (table -> key -> count)."""
+    return {
+        table: {
+            tuple(row[:-1]): row[-1]
+            for row in connection.execute(text(f"SELECT {', '.join(_key_of(table))}, n FROM {table} WHERE n <> 0"))
+        }
+        for table in ALL_TALLIES
     }
-    return tally, starts

@@ -8,7 +8,7 @@ involved organisation, account manager, period of start). The drill-down list
 number always has that number of records.
 
 At national size (a million trajectories) the trajectory counts of /pijplijn and the ambition
-table are summed from tallies (``trajectory_tally``, ``trajectory_start_tally``: counts per
+table are summed from tallies (``trajectory_tally`` and the others: counts per
 group, kept by database triggers in the same transaction as every change; crm/models/tallies.py)
 instead of grouping every trajectory; the drill-down still lists the trajectories themselves,
 and tests/test_pipeline.py checks that both agree.

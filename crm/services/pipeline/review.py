@@ -21,6 +21,7 @@ from crm.models import (
     FollowUp,
     Organisation,
     Trajectory,
+    TrajectoryMonthTally,
     TrajectoryTally,
     User,
     Vacancy,
@@ -107,22 +108,15 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
     + ``rol``) lists it, without joining every involvement row. With a period filter the tally
     gives the whole months and the trajectories themselves the hour or two at each end
     (:func:`.scope.period_split`), added or subtracted."""
-    keys = (
-        func.nullif(TrajectoryTally.contactpersoon_id, 0).label("user_id"),
-        TrajectoryTally.kind,
-        TrajectoryTally.involvement_key,
-        TrajectoryTally.status,
-        TrajectoryTally.has_start,
-    )
-    tally = select(*keys, func.sum(TrajectoryTally.n).label("n")).where(*tally_clauses(scope))
     parts = []
     if scope.period is None:
-        parts.append(tally.group_by(*keys).having(func.sum(TrajectoryTally.n) > 0))
+        parts.append(_tally_groups(scope, TrajectoryTally).having(func.sum(TrajectoryTally.n) > 0))
     else:
         split = period_split(scope.period)
         if split.months is not None:
             first, last = split.months
-            parts.append(tally.where(TrajectoryTally.created_month.between(first, last)).group_by(*keys))
+            months = _tally_groups(scope, TrajectoryMonthTally)
+            parts.append(months.where(TrajectoryMonthTally.created_month.between(first, last)))
         for start, end, sign in split.slices:
             parts.append(_trajectory_slice(scope, start, end, sign))
     groups = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
@@ -169,6 +163,18 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
         if any(profiles.values())
     }
     return per_am, list(per_org.values())
+
+
+def _tally_groups(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTally]):
+    """The groups of :func:`_trajectory_counts`, summed from the rows of ``tally`` in scope."""
+    keys = (
+        func.nullif(tally.contactpersoon_id, 0).label("user_id"),
+        tally.kind,
+        tally.involvement_key,
+        tally.status,
+        tally.has_start,
+    )
+    return select(*keys, func.sum(tally.n).label("n")).where(*tally_clauses(scope, tally)).group_by(*keys)
 
 
 def _trajectory_slice(scope: Scope, start, end, sign: int):

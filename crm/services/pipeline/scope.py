@@ -41,6 +41,7 @@ from crm.models import (
     Participant,
     ProgrammePeriod,
     Trajectory,
+    TrajectoryMonthTally,
     TrajectoryTally,
     User,
     Vacancy,
@@ -357,23 +358,23 @@ def employer_measure(scope: Scope, measure: str) -> ColumnElement[bool] | None:
 # --- the same filters on the tally (crm.models.tallies) ----------------------------------------
 
 
-def tally_clauses(scope: Scope) -> list[ColumnElement[bool]]:
-    """:func:`trajectory_clauses` on ``trajectory_tally`` rows, but the period (see
-    :func:`period_split`). The tally keeps the employer's contactpersoon and the region key (the
+def tally_clauses(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTally]) -> list[ColumnElement[bool]]:
+    """:func:`trajectory_clauses` on the rows of ``tally`` (``trajectory_tally`` or, for the
+    months of a period filter, ``trajectory_month_tally``), but the period (see :func:`period_split`). The tally keeps the employer's contactpersoon and the region key (the
     employer's municipality, or the participant's for a trajectory without employer) on each
     row, so every filter is a condition on the row, as on the trajectories."""
     f = scope.filters
     clauses: list[ColumnElement[bool]] = []
     if scope.partnership_ids is not None:
-        clauses.append(TrajectoryTally.partnership_id.in_(scope.partnership_ids) if scope.partnership_ids else false())
+        clauses.append(tally.partnership_id.in_(scope.partnership_ids) if scope.partnership_ids else false())
     if f.region_id is not None:
-        clauses.append(TrajectoryTally.municipality_id.in_(scope.municipality_ids))
+        clauses.append(tally.municipality_id.in_(scope.municipality_ids))
     if f.organisation_id is not None:
-        clauses.append(trajectory_involves(f.organisation_id, key=TrajectoryTally.involvement_key))
+        clauses.append(trajectory_involves(f.organisation_id, key=tally.involvement_key))
     if f.account_manager_id is not None:
         # 0 is the tally's "no employer"; on the trajectories "am=0" names no employer at all
         am = f.account_manager_id
-        clauses.append(TrajectoryTally.contactpersoon_id == am if am != NONE_ID else false())
+        clauses.append(tally.contactpersoon_id == am if am != NONE_ID else false())
     return clauses
 
 
