@@ -253,3 +253,101 @@ def test_two_transactions_counting_into_one_group_lose_no_count(race_app):
         assert n == 3
         assert_tallies_fresh()
         db.session.remove()
+
+
+@pytest.mark.parametrize("first", ["move", "add"])
+def test_a_trajectory_added_while_its_employer_moves_is_counted_where_it_ends_up(race_app, first):
+    """An employer's municipality changes (the employer form) while a trajectory is added for
+    it, in two transactions at once, in either order: the new trajectory is counted under the
+    region the employer ends up in, not the one the adding transaction saw first."""
+    from crm.models import Organisation, Partnership, User
+
+    with race_app.app_context():
+        org = Organisation(name=f"ROC {first}", kind="roc")
+        partnership = Partnership(name=f"Verhuizing {first}", scope="regionaal", members=[org])
+        user = User(
+            email=f"am-{first}@race.example",
+            name="Am",
+            role="accountmanager",
+            organisation=org,
+            password_hash=password_hash(),
+        )
+        places = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id).limit(2)))
+        employer = Employer(
+            name=f"Verhuisbedrijf {first}", status="actief", contactpersoon=user, municipality_id=places[0]
+        )
+        participant = Participant(first_name="P", last_name=first, doelgroep="werkzoekende")
+        db.session.add_all([partnership, employer, participant])
+        db.session.flush()
+        db.session.add(Trajectory(kind="duaal", participant=participant, employer=employer, partnership=partnership))
+        db.session.commit()
+        employer_id, participant_id, partnership_id = employer.id, participant.id, partnership.id
+        db.session.remove()
+
+    holding = threading.Event()
+    outcomes: list[str] = []
+
+    def move(hold: bool) -> None:
+        with race_app.app_context():
+            try:
+                if not hold:
+                    holding.wait(10)
+                db.session.get(Employer, employer_id).municipality_id = places[1]
+                db.session.flush()
+                if hold:
+                    holding.set()
+                    threading.Event().wait(0.5)
+                db.session.commit()
+                outcomes.append("moved")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    def add(hold: bool) -> None:
+        with race_app.app_context():
+            try:
+                if not hold:
+                    holding.wait(10)
+                db.session.add(
+                    Trajectory(
+                        kind="duaal",
+                        participant_id=participant_id,
+                        employer_id=employer_id,
+                        partnership_id=partnership_id,
+                    )
+                )
+                db.session.flush()
+                if hold:
+                    holding.set()
+                    threading.Event().wait(0.5)
+                db.session.commit()
+                outcomes.append("added")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=move, args=(first == "move",)),
+        threading.Thread(target=add, args=(first == "add",)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["added", "moved"], outcomes
+    with race_app.app_context():
+        counted = dict(
+            db.session.execute(
+                select(tally_module.TrajectoryTally.municipality_id, db.func.sum(tally_module.TrajectoryTally.n))
+                .where(tally_module.TrajectoryTally.partnership_id == partnership_id)
+                .group_by(tally_module.TrajectoryTally.municipality_id)
+                .having(db.func.sum(tally_module.TrajectoryTally.n) != 0)
+            ).all()
+        )
+        assert counted == {places[1]: 2}
+        assert_tallies_fresh()
+        db.session.remove()

@@ -28,6 +28,9 @@ statement: *the tally equals a fresh GROUP BY over the current rows*.
 **Concurrency.** Every change is an ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n``:
 two transactions counting into the same row both add (PostgreSQL locks the row for the second
 until the first ends; SQLite's write lock serialises them). Never a read-then-write. On
+PostgreSQL a trajectory change also share-locks the employer (or participant) it is counted
+under, so it waits for a concurrent hand-over or move of that employer and counts under its
+outcome, and a hand-over waits for trajectory changes of that employer in progress. On
 PostgreSQL the triggers are per statement with transition tables (a bulk insert of 900,000
 rows is one grouped upsert, its rows in key order); on SQLite per row.
 
@@ -171,7 +174,16 @@ def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
     changed = " UNION ALL ".join(
         f"SELECT {sign} AS sign, {_TRAJECTORY_COLUMNS} FROM {table}" for sign, table in sources
     )
-    statements = []
+    # Share-lock the employers (and, without employer, participants) the rows are counted
+    # under: a concurrent hand-over or move holds them, so this waits for it and the upserts
+    # below (each with a fresh snapshot) count under its outcome. Without the lock, a
+    # trajectory added during a hand-over would be counted under the old account manager while
+    # the hand-over moved only the trajectories it saw: a count in the wrong group for good.
+    statements = [
+        f"PERFORM 1 FROM employer WHERE id IN (SELECT employer_id FROM ({changed}) r) ORDER BY id FOR SHARE",
+        f"PERFORM 1 FROM participant WHERE id IN (SELECT participant_id FROM ({changed}) r"
+        " WHERE employer_id IS NULL) ORDER BY id FOR SHARE",
+    ]
     for table, key in GROUP_TALLIES.items():
         columns = _group_columns(
             key, "postgresql", contactpersoon=_JOINED_CONTACTPERSOON, municipality=_JOINED_MUNICIPALITY
