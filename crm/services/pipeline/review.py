@@ -106,8 +106,8 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
     ``involvement_key``; the few hundred groups are summed here. Per organisation, a trajectory
     counts once for each (organisation, role) in its key, exactly as the drill-down (``betrokken``
     + ``rol``) lists it, without joining every involvement row. With a period filter the tally
-    gives the whole months and the trajectories themselves the hour or two at each end
-    (:func:`.scope.period_split`), added or subtracted."""
+    gives the whole months (``trajectory_month_tally``) and the trajectories themselves the hour
+    or two at each end (:func:`.scope.period_split`), added or subtracted, in the same statement."""
     parts = []
     if scope.period is None:
         parts.append(_tally_groups(scope, TrajectoryTally).having(func.sum(TrajectoryTally.n) > 0))
