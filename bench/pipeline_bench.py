@@ -5,6 +5,13 @@ pages) on PostgreSQL with 100,000 trajectories. Target: < 150 ms per page.
     .venv/bin/python bench/pipeline_bench.py run      # time the pages (median) against their bare SQL
     .venv/bin/python bench/pipeline_bench.py all      # both
     .venv/bin/python bench/pipeline_bench.py run --explain   # also print EXPLAIN ANALYZE of the slowest query
+    .venv/bin/python bench/pipeline_bench.py check    # the tallies against a fresh GROUP BY, and their size
+    .venv/bin/python bench/pipeline_bench.py writes   # what the tally triggers add to a write
+
+At national size (1,000,000 trajectories, bench/PIPELINE.md), in a database of its own:
+
+    CRM_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_pipe \
+        .venv/bin/python bench/pipeline_bench.py seed --trajectories 1000000
 
 The database comes from ``CRM_BENCH_DATABASE_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test_hh_bench``, created when missing). ``seed``
@@ -201,7 +208,7 @@ def signed_in_client(app, user: User):
     return client
 
 
-def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
+def run(app, runs: int = 15, explain: bool = False, only: str = "") -> list[dict]:
     with app.app_context():
         upgrade(db.engine)
         coordinator = db.session.scalar(select(User).where(User.email == "coordinator@demo.werkgeverscrm.nl"))
@@ -244,6 +251,7 @@ def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
         ("coordinator", "/partners/<ROC>", f"/partners/{roc}"),
         ("coordinator", "/partners/<ROC>?toon=werkgevers", f"/partners/{roc}?toon=werkgevers"),
     ]
+    cases = [case for case in cases if case[1].startswith(only)]
     results = []
     print(f"\n{trajectories} trajectories; {runs} rounds over all cases, page and bare SQL interleaved; medians in ms")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
@@ -316,12 +324,89 @@ def run(app, runs: int = 15, explain: bool = False) -> list[dict]:
     return results
 
 
+# --- the tallies --------------------------------------------------------------------------------
+
+
+def check(app) -> None:
+    """The stored tallies against a fresh GROUP BY over every trajectory (crm/models/tallies.py)."""
+    from crm.models import tallies
+
+    with app.app_context():
+        upgrade(db.engine)
+        connection = db.session.connection()
+        start = time.perf_counter()
+        fresh = tallies.fresh_counts(connection)
+        took = time.perf_counter() - start
+        stored = tallies.stored_counts(connection)
+        for name in fresh:
+            new, kept = fresh[name], stored[name]
+            differing = len(set(new) ^ set(kept)) + sum(1 for key in set(new) & set(kept) if new[key] != kept[key])
+            log(
+                f"{name}: {len(kept)} rows (of {sum(kept.values())} trajectories), {differing} differ from a fresh count"
+            )
+        log(f"fresh GROUP BY of both took {took * 1000:.0f} ms")
+        db.session.rollback()
+
+
+def writes(app, rounds: int = 5, count: int = 200) -> None:
+    """What the tally triggers add to writes: ``count`` single-row statements of each kind, with
+    the triggers and with them disabled, alternately, each in a transaction rolled back."""
+    import random
+
+    with app.app_context():
+        upgrade(db.engine)
+        engine = db.engine
+        ids = list(db.session.scalars(select(Trajectory.id).order_by(Trajectory.id)))
+        employer_ids = list(
+            db.session.scalars(select(Trajectory.employer_id).distinct().where(Trajectory.employer_id.is_not(None)))
+        )
+        users = list(db.session.scalars(select(Employer.contactpersoon_id).distinct()))
+        db.session.remove()
+    rng = random.Random(7)
+    statements = {
+        "trajectory: text field (no grouped column)": (
+            "UPDATE trajectory SET regeling = regeling || 'x' WHERE id = :id",
+            lambda: {"id": rng.choice(ids)},
+        ),
+        "trajectory: status change": (
+            "UPDATE trajectory SET status = CASE status WHEN 'aangemeld' THEN 'intake' ELSE 'aangemeld' END "
+            "WHERE id = :id AND status IN ('aangemeld', 'intake')",
+            lambda: {"id": rng.choice(ids)},
+        ),
+        "employer: hand-over (all its trajectories)": (
+            "UPDATE employer SET contactpersoon_id = :user WHERE id = :id",
+            lambda: {"id": rng.choice(employer_ids), "user": rng.choice(users)},
+        ),
+    }
+    results: dict[tuple[str, bool], list[float]] = {}
+    for _ in range(rounds):
+        for label, (sql, params) in statements.items():
+            for triggers in (True, False):
+                with engine.connect() as conn:
+                    trans = conn.begin()
+                    if not triggers:
+                        conn.execute(text("ALTER TABLE trajectory DISABLE TRIGGER USER"))
+                        conn.execute(text("ALTER TABLE employer DISABLE TRIGGER USER"))
+                    statement = text(sql)
+                    start = time.perf_counter()
+                    for _i in range(count):
+                        conn.execute(statement, params())
+                    results.setdefault((label, triggers), []).append((time.perf_counter() - start) / count)
+                    trans.rollback()
+    print(f"\nms per statement, median of {rounds} rounds of {count}; load average {os.getloadavg()[0]:.2f}\n")
+    print("| statement | with tally triggers | without | ratio |\n|---|---|---|---|")
+    for label in statements:
+        on, off = statistics.median(results[(label, True)]), statistics.median(results[(label, False)])
+        print(f"| {label} | {on * 1000:.2f} | {off * 1000:.2f} | {on / off:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("seed", "run", "all"))
+    parser.add_argument("what", choices=("seed", "run", "all", "check", "writes"))
     parser.add_argument("--runs", type=int, default=15, help="timed runs per case (median reported)")
     parser.add_argument("--employers", type=int, default=EMPLOYERS, help="employers for the demo seed")
     parser.add_argument("--trajectories", type=int, default=TRAJECTORIES, help="trajectories in all")
+    parser.add_argument("--only", default="", help="time only the cases whose label starts with this")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of each page")
     parser.add_argument(
         "--indexes",
@@ -337,7 +422,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.what in ("run", "all"):
         if args.indexes != "keep":
             proposed_indexes(app, args.indexes)
-        run(app, runs=args.runs, explain=args.explain)
+        run(app, runs=args.runs, explain=args.explain, only=args.only)
+    if args.what == "check":
+        check(app)
+    if args.what == "writes":
+        writes(app)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``flask crm ...`` commands: reference data, first admin, demo data."""
+"""``flask crm ...`` commands: reference data, first admin, demo data, the pipeline tallies."""
 
 from __future__ import annotations
 
@@ -59,3 +59,21 @@ def seed_demo(employers: int, if_empty: bool) -> None:
     report = seed(employers=employers, if_empty=if_empty, echo=click.echo)
     db.session.commit()
     click.echo(report)
+
+
+@crm_cli.command("rebuild-tallies")
+def rebuild_tallies() -> None:
+    """Recompute the trajectory tallies of the pipeline pages from the trajectories.
+
+    Triggers keep them in step with every change (crm/models/tallies.py); this is for after a
+    restore of only some tables, or to check: it prints how many tally rows differed."""
+    from crm.models import tallies
+
+    connection = db.session.connection()
+    before, fresh = tallies.stored_counts(connection), tallies.fresh_counts(connection)
+    written = tallies.rebuild(connection)
+    db.session.commit()
+    for table, rows in written.items():
+        stored, new = before[table], fresh[table]
+        differing = len(set(stored) ^ set(new)) + sum(1 for key in set(stored) & set(new) if stored[key] != new[key])
+        click.echo(f"Tallies rebuilt: {table}: {rows} rows; {differing} differed.")

@@ -909,6 +909,47 @@ def test_period_filter_counts_registrations_in_the_period(client, world, factori
     assert row(tables(client, f"/pijplijn?periode={w.period.id}")["trajecten"], "Totaal") == ["1", "0", "1"]
 
 
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on"),
+    [
+        (PERIOD_START, PERIOD_END),  # whole months: the tally, and an hour at each end
+        (date(2025, 7, 16), date(2026, 1, 15)),  # mid-month, in summer time: slices added and subtracted
+        (date(2025, 12, 30), date(2026, 1, 2)),  # shorter than a month: all from the trajectories
+    ],
+)
+def test_period_filter_at_the_edges_counts_exactly_what_the_drill_down_lists(
+    client, world, factories, starts_on, ends_on
+):
+    """The pipeline reads whole months from the tally and the rest from the trajectories
+    (pipeline.scope.period_split): registrations an hour either side of each local midnight
+    are counted where the drill-down lists them."""
+    w = world
+    period = factories.ProgrammePeriodFactory(name="Rand", starts_on=starts_on, ends_on=ends_on)
+    moments = []
+    for day in (starts_on, ends_on + timedelta(days=1), date(2025, 10, 1)):
+        midnight = pipeline.scope._local_midnight(day).astimezone(UTC)
+        moments += [midnight - timedelta(minutes=30), midnight, midnight + timedelta(minutes=30)]
+    moments.append(datetime(2025, 12, 31, 23, 30, tzinfo=UTC))  # in the tally's December, local 2026
+    for number, moment in enumerate(moments):
+        employer = (w.e_anna, w.e_bram)[number % 2]
+        trajectory(factories, w.p1, status="aangemeld", employer=employer, orgs=(w.roc,), created_at=moment)
+    lo = pipeline.scope._local_midnight(starts_on)
+    hi = pipeline.scope._local_midnight(ends_on + timedelta(days=1))
+    expected = sum(1 for moment in moments if lo <= moment < hi)
+    login_as(client, w.cora)
+    page = tables(client, f"/pijplijn?periode={period.id}")
+    assert row(page["trajecten"], "Totaal")[0] == str(expected)
+    checked = 0
+    for key in ("trajecten", "conversie", "per_organisatie", "per_accountmanager"):
+        for cells in page.get(key, []):
+            for text, href in cells[1:]:
+                if href and re.fullmatch(r"\d+", text):
+                    total, rows = drill_rows(client, href)
+                    assert total == int(text) == len(rows), (key, cells[0][0], href)
+                    checked += 1
+    assert checked > 5
+
+
 def test_drill_down_says_which_rows_of_how_many_a_page_shows(client, pipeline_world, factories):
     w = pipeline_world
     for n in range(30):

@@ -9,6 +9,7 @@ from crm.models.notifications import Notification
 from crm.models.organisations import Organisation, Partnership, partnership_member
 from crm.models.participants import Participant
 from crm.models.reference import Municipality, Region, SbiSection
+from crm.models.tallies import TrajectoryMonthTally, TrajectoryStartTally, TrajectoryTally
 from crm.models.trajectories import (
     Ambition,
     ProgrammePeriod,
@@ -40,7 +41,10 @@ __all__ = [
     "SbiSection",
     "Trajectory",
     "TrajectoryOrganisation",
+    "TrajectoryMonthTally",
+    "TrajectoryStartTally",
     "TrajectoryStatusChange",
+    "TrajectoryTally",
     "User",
     "Vacancy",
     "VacancyStatusChange",

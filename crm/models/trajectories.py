@@ -102,6 +102,7 @@ class Trajectory(TimestampMixin, Base):
         Index("ix_trajectory_partnership_participant", "partnership_id", "participant_id"),
         Index("ix_trajectory_kind_status", "kind", "status"),
         Index("ix_trajectory_actual_start", "actual_start"),
+        Index("ix_trajectory_created_at", "created_at"),  # the period filter's edges (crm.models.tallies)
         Index(
             "ix_trajectory_pipeline",
             *(
@@ -189,11 +190,13 @@ def parse_involvement_key(key: str) -> list[tuple[int, str]]:
     return pairs
 
 
-def involves(organisation_id: int, role: str | None = None) -> ColumnElement[bool]:
+def involves(organisation_id: int, role: str | None = None, *, key=None) -> ColumnElement[bool]:
     """SQL: the trajectory involves the organisation (in that role), read from the key:
-    ",3:school,7:uwv," contains ",3:" (or ",3:school,"). No join of the involvement rows."""
+    ",3:school,7:uwv," contains ",3:" (or ",3:school,"). No join of the involvement rows.
+    ``key``: another column holding such a key (the tally's), by default the trajectory's."""
     pair = f",{organisation_id}:" if role is None else f",{organisation_id}:{role},"
-    return (literal(",") + Trajectory.involvement_key + literal(",")).contains(pair, autoescape=True)
+    column = Trajectory.involvement_key if key is None else key
+    return (literal(",") + column + literal(",")).contains(pair, autoescape=True)
 
 
 def write_involvement_keys(connection: Connection, trajectory_ids: Iterable[int]) -> dict[int, str]:

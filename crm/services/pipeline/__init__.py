@@ -7,6 +7,12 @@ involved organisation, account manager, period of start). The drill-down list
 (:func:`drilldown`) applies exactly the same conditions as a ``WHERE``, so the list behind a
 number always has that number of records.
 
+At national size (a million trajectories) the trajectory counts of /pijplijn and the ambition
+table are summed from tallies (``trajectory_tally`` and the others: counts per
+group, kept by database triggers in the same transaction as every change; crm/models/tallies.py)
+instead of grouping every trajectory; the drill-down still lists the trajectories themselves,
+and tests/test_pipeline.py checks that both agree.
+
 Who sees what (``permissions.can_review_pipeline``): coordinators review the partnerships their
 organisation is a member of, admins every partnership. Counts carry no personal data; the
 drill-down lists only trajectories the user may see (``permissions.visible_trajectories_clause``)

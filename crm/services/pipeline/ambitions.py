@@ -3,7 +3,7 @@
 A partnership steers on how many duaal and EVC trajectories it realised against the ambition it
 set for a programme period. The rules, as the pages state them:
 
-- *Stand*: trajectories of the partnership whose actual start date lies in the programme period
+- *Stand* (read from the start tally, crm/models/tallies.py): trajectories of the partnership whose actual start date lies in the programme period
   (``starts_on`` .. ``ends_on``, both included) and whose status is gestart, afgerond or
   uitgevallen (``STARTED``): a trajectory that dropped out after it started still counts; one
   that dropped out before its start (no actual start date) does not.
@@ -38,7 +38,7 @@ from crm.models import (
     AuditEvent,
     Partnership,
     ProgrammePeriod,
-    Trajectory,
+    TrajectoryStartTally,
     User,
 )
 from crm.models.trajectories import TRAJECTORY_KINDS
@@ -46,7 +46,6 @@ from crm.services.audit import audit
 from crm.services.audit_log import actor_names
 from crm.services.errors import ServiceError, StaleRecord
 from crm.services.pipeline.exports import code_label, percent
-from crm.services.pipeline.scope import STARTED
 
 
 @dataclass
@@ -107,18 +106,19 @@ def ambition_reports(
     ):
         targets[(a_partnership, a_period, kind)] = target
 
+    # The Stand from the start tally (crm/models/tallies.py: started trajectories per
+    # partnership, kind and start date, kept by triggers): a few thousand rows, not every trajectory.
     realised: dict[tuple[int, int, str], int] = {}
+    tally = TrajectoryStartTally
     stand = (
-        select(Trajectory.partnership_id, ProgrammePeriod.id, Trajectory.kind, func.count())
-        .select_from(Trajectory)
+        select(tally.partnership_id, ProgrammePeriod.id, tally.kind, func.sum(tally.n))
+        .select_from(tally)
         .join(
             ProgrammePeriod,
-            and_(
-                Trajectory.actual_start >= ProgrammePeriod.starts_on, Trajectory.actual_start <= ProgrammePeriod.ends_on
-            ),
+            and_(tally.actual_start >= ProgrammePeriod.starts_on, tally.actual_start <= ProgrammePeriod.ends_on),
         )
-        .where(STARTED, Trajectory.partnership_id.in_(ids or [-1]), ProgrammePeriod.id.in_(period_ids))
-        .group_by(Trajectory.partnership_id, ProgrammePeriod.id, Trajectory.kind)
+        .where(tally.partnership_id.in_(ids or [-1]), ProgrammePeriod.id.in_(period_ids))
+        .group_by(tally.partnership_id, ProgrammePeriod.id, tally.kind)
     )
     for r_partnership, r_period, kind, count in db.session.execute(stand):
         realised[(r_partnership, r_period, kind)] = count
@@ -158,17 +158,19 @@ def _lines(targets: dict[str, int], realised: dict[str, int]) -> list[AmbitionLi
 
 
 def _started_per_day(partnership_ids: list[int], first: date, last: date) -> dict[str, dict[date, int]]:
-    """Started trajectories (the Stand rule) per kind and start date: one grouped query."""
+    """Started trajectories (the Stand rule) per kind and start date: one grouped query, on the
+    start tally."""
     result: dict[str, dict[date, int]] = {kind: {} for kind in TRAJECTORY_KINDS}
+    tally = TrajectoryStartTally
     query = (
-        select(Trajectory.kind, Trajectory.actual_start, func.count())
+        select(tally.kind, tally.actual_start, func.sum(tally.n))
         .where(
-            STARTED,
-            Trajectory.partnership_id.in_(partnership_ids or [-1]),
-            Trajectory.actual_start >= first,
-            Trajectory.actual_start <= last,
+            tally.partnership_id.in_(partnership_ids or [-1]),
+            tally.actual_start >= first,
+            tally.actual_start <= last,
         )
-        .group_by(Trajectory.kind, Trajectory.actual_start)
+        .group_by(tally.kind, tally.actual_start)
+        .having(func.sum(tally.n) > 0)
     )
     for kind, day, count in db.session.execute(query):
         if isinstance(day, str):  # SQLite may hand back text for a grouped date

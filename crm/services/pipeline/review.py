@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 
 from crm.extensions import db
 from crm.models import (
@@ -21,6 +21,8 @@ from crm.models import (
     FollowUp,
     Organisation,
     Trajectory,
+    TrajectoryMonthTally,
+    TrajectoryTally,
     User,
     Vacancy,
 )
@@ -37,6 +39,8 @@ from crm.services.pipeline.scope import (
     employer_measure,
     follow_up_clauses,
     follow_up_measure,
+    period_split,
+    tally_clauses,
     trajectory_clauses,
     vacancy_clauses,
     with_employer,
@@ -94,28 +98,28 @@ def review(scope: Scope) -> PipelineReview:
 
 def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
     """Trajectory counts per (employer's contactpersoon, kind) and per (involved organisation,
-    role), from ONE grouped query over the trajectories in scope.
+    role), from ONE grouped query over the tally rows in scope (``trajectory_tally``, kept by
+    triggers in the same transaction as every trajectory change: crm/models/tallies.py).
 
     Every trajectory measure depends only on the status and whether there is a start date
     (``_measure_holds``), so the query groups by those, the contactpersoon, the kind and the
     ``involvement_key``; the few hundred groups are summed here. Per organisation, a trajectory
     counts once for each (organisation, role) in its key, exactly as the drill-down (``betrokken``
-    + ``rol``) lists it, without joining every involvement row."""
-    keys = (
-        Employer.contactpersoon_id.label("user_id"),
-        Trajectory.kind,
-        Trajectory.involvement_key,
-        Trajectory.status,
-        Trajectory.actual_start.is_not(None).label("has_start"),
-    )
-    groups = (
-        select(*keys, func.count().label("n"))
-        .select_from(Trajectory)
-        .outerjoin(Employer, Employer.id == Trajectory.employer_id)
-        .where(*trajectory_clauses(scope))
-        .group_by(*keys)
-        .subquery()
-    )
+    + ``rol``) lists it, without joining every involvement row. With a period filter the tally
+    gives the whole months (``trajectory_month_tally``) and the trajectories themselves the hour
+    or two at each end (:func:`.scope.period_split`), added or subtracted, in the same statement."""
+    parts = []
+    if scope.period is None:
+        parts.append(_tally_groups(scope, TrajectoryTally).having(func.sum(TrajectoryTally.n) > 0))
+    else:
+        split = period_split(scope.period)
+        if split.months is not None:
+            first, last = split.months
+            months = _tally_groups(scope, TrajectoryMonthTally)
+            parts.append(months.where(TrajectoryMonthTally.created_month.between(first, last)))
+        for start, end, sign in split.slices:
+            parts.append(_trajectory_slice(scope, start, end, sign))
+    groups = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     # The account managers' names are joined to the few hundred groups, not to every trajectory.
     query = select(
         groups.c.user_id,
@@ -142,9 +146,12 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
             for m in names
         }
 
+    # A group whose slices cancel out (all its trajectories in the hour after the period) has
+    # no trajectory in scope: it gets no row, as on the trajectories.
     per_am = [
         {"user_id": user_id, "name": name, "kind": kind, **measures(profiles, TRAJECTORY_MEASURES)}
         for (user_id, name, kind), profiles in am_profiles.items()
+        if any(profiles.values())
     ]
     per_org = {
         (organisation_id, role): {
@@ -153,8 +160,41 @@ def _trajectory_counts(scope: Scope) -> tuple[list[dict], list[dict]]:
             **measures(profiles, ORG_TRAJECTORY_MEASURES),
         }
         for (organisation_id, role), profiles in org_profiles.items()
+        if any(profiles.values())
     }
     return per_am, list(per_org.values())
+
+
+def _tally_groups(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTally]):
+    """The groups of :func:`_trajectory_counts`, summed from the rows of ``tally`` in scope."""
+    keys = (
+        func.nullif(tally.contactpersoon_id, 0).label("user_id"),
+        tally.kind,
+        tally.involvement_key,
+        tally.status,
+        tally.has_start,
+    )
+    return select(*keys, func.sum(tally.n).label("n")).where(*tally_clauses(scope, tally)).group_by(*keys)
+
+
+def _trajectory_slice(scope: Scope, start, end, sign: int):
+    """The groups of :func:`_trajectory_counts` for the trajectories registered in [start, end),
+    counted ``sign`` times, read from the trajectories themselves (on ``ix_trajectory_created_at``)."""
+    keys = (
+        Employer.contactpersoon_id.label("user_id"),
+        Trajectory.kind,
+        Trajectory.involvement_key,
+        Trajectory.status,
+        Trajectory.actual_start.is_not(None).label("has_start"),
+    )
+    return (
+        select(*keys, (func.count() * sign).label("n"))
+        .select_from(Trajectory)
+        .outerjoin(Employer, Employer.id == Trajectory.employer_id)
+        .where(*trajectory_clauses(replace(scope, period=None)))
+        .where(Trajectory.created_at >= start, Trajectory.created_at < end)
+        .group_by(*keys)
+    )
 
 
 def _vacancy_counts(scope: Scope) -> tuple[list[dict], list[dict]]:

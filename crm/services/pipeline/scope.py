@@ -23,7 +23,7 @@ The filter rules, as the pages state them:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from flask_babel import LazyString
@@ -41,6 +41,8 @@ from crm.models import (
     Participant,
     ProgrammePeriod,
     Trajectory,
+    TrajectoryMonthTally,
+    TrajectoryTally,
     User,
     Vacancy,
     partnership_member,
@@ -351,3 +353,70 @@ def employer_measure(scope: Scope, measure: str) -> ColumnElement[bool] | None:
     if measure == "nooit_contact":
         return Employer.last_contact_at.is_(None)
     return None
+
+
+# --- the same filters on the tally (crm.models.tallies) ----------------------------------------
+
+
+def tally_clauses(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTally]) -> list[ColumnElement[bool]]:
+    """:func:`trajectory_clauses` on the rows of ``tally`` (``trajectory_tally`` or, for the
+    months of a period filter, ``trajectory_month_tally``), but the period (see :func:`period_split`). The tally keeps the employer's contactpersoon and the region key (the
+    employer's municipality, or the participant's for a trajectory without employer) on each
+    row, so every filter is a condition on the row, as on the trajectories."""
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = []
+    if scope.partnership_ids is not None:
+        clauses.append(tally.partnership_id.in_(scope.partnership_ids) if scope.partnership_ids else false())
+    if f.region_id is not None:
+        clauses.append(tally.municipality_id.in_(scope.municipality_ids))
+    if f.organisation_id is not None:
+        clauses.append(trajectory_involves(f.organisation_id, key=tally.involvement_key))
+    if f.account_manager_id is not None:
+        # 0 is the tally's "no employer"; on the trajectories "am=0" names no employer at all
+        am = f.account_manager_id
+        clauses.append(tally.contactpersoon_id == am if am != NONE_ID else false())
+    return clauses
+
+
+@dataclass(frozen=True)
+class PeriodSplit:
+    """ "Registered in the period" as whole months of the tally plus thin slices of the
+    trajectories: count = tally months ``months`` (first, last as yyyymm; None: none) + each
+    ``(start, end, sign)`` slice of ``created_at`` from the trajectories, added (+1) or
+    subtracted (-1). A period runs from local midnight to local midnight, the tally's months
+    from UTC midnight: the slices are the hour or two in between (or a whole slice of the
+    period when it is shorter than a month)."""
+
+    months: tuple[int, int] | None
+    slices: list[tuple[datetime, datetime, int]]
+
+
+def _month_start(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def _next_month(moment: datetime) -> datetime:
+    return datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _nearest_month_boundary(moment: datetime) -> datetime:
+    start, following = _month_start(moment), _next_month(moment)
+    return start if moment - start <= following - moment else following
+
+
+def period_split(period: ProgrammePeriod) -> PeriodSplit:
+    """Split a period's [local midnight of the first day, local midnight after the last) into
+    whole UTC months [A, B) and the slices [lo, A) and [B, hi), each signed (negative when A
+    lies before lo, or B after hi): [lo, hi) = [A, B) + [lo, A) + [B, hi) as signed intervals."""
+    lo = _local_midnight(period.starts_on).astimezone(UTC)
+    hi = _local_midnight(period.ends_on + timedelta(days=1)).astimezone(UTC)
+    a, b = _nearest_month_boundary(lo), _nearest_month_boundary(hi)
+    if a >= b:
+        return PeriodSplit(None, [(lo, hi, 1)])
+    slices = []
+    if lo != a:
+        slices.append((lo, a, 1) if lo < a else (a, lo, -1))
+    if hi != b:
+        slices.append((b, hi, 1) if b < hi else (hi, b, -1))
+    last = b - timedelta(days=1)
+    return PeriodSplit((a.year * 100 + a.month, last.year * 100 + last.month), slices)
