@@ -72,10 +72,25 @@ DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_national"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
 PASSWORD = "werkgevers-demo-2026"  # the published demo password (crm.demo.data)
 DOMAIN = "demo.werkgeverscrm.nl"
-ACCOUNT_MANAGERS = ("accountmanager", "henk.scholten", "fatma.yilmaz", "wouter.lansink", "jeroen.mensink", "linda.brinkhuis")
+ACCOUNT_MANAGERS = (
+    "accountmanager",
+    "henk.scholten",
+    "fatma.yilmaz",
+    "wouter.lansink",
+    "jeroen.mensink",
+    "linda.brinkhuis",
+)
 COORDINATORS = ("coordinator", "petra.hofstede")
 # Full-text searches of bench/SEARCH.md: 'bouw' matches 10% of the employers.
-SEARCHES = ("bouw", "rikkerink", "hoveniersbedrjf", "dakdekersbedrijf kampuis", "Kamphuis Dakdekkers", "Bas Kleinsman", "7527 VA")
+SEARCHES = (
+    "bouw",
+    "rikkerink",
+    "hoveniersbedrjf",
+    "dakdekersbedrijf kampuis",
+    "Kamphuis Dakdekkers",
+    "Bas Kleinsman",
+    "7527 VA",
+)
 LIST_SORTS = ("", "", "contact_oud", "gemeente", "nieuw")
 
 # The pages of the mix, in the order of the tables, with the p95 target of issue 20 (ms).
@@ -218,7 +233,9 @@ class User:
         self.client, self.kind, self.email, self.world = client, kind, email, world
         self.rng = random.Random(seed)
 
-    async def timed(self, recorder: Recorder, page: str, method: str, path: str, expect: int, form=None) -> Response | None:
+    async def timed(
+        self, recorder: Recorder, page: str, method: str, path: str, expect: int, form=None
+    ) -> Response | None:
         start = time.perf_counter()
         try:
             response = await self.client.request(method, path, form)
@@ -243,7 +260,9 @@ class User:
                 query["sorteer"] = sort
             await self.timed(recorder, page, "GET", "/werkgevers?" + urllib.parse.urlencode(query), 200)
         elif page == "search":
-            await self.timed(recorder, page, "GET", "/werkgevers?" + urllib.parse.urlencode({"q": rng.choice(SEARCHES)}), 200)
+            await self.timed(
+                recorder, page, "GET", "/werkgevers?" + urllib.parse.urlencode({"q": rng.choice(SEARCHES)}), 200
+            )
         elif page == "employer":
             await self.timed(recorder, page, "GET", f"/werkgevers/{self.employer()}", 200)
         elif page == "pipeline":
@@ -419,7 +438,10 @@ def world_from_db(url: str) -> World:
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        employers = [r[0] for r in conn.execute("SELECT id FROM employer WHERE merged_into_id IS NULL AND id % 47 = 0 ORDER BY id")]
+        employers = [
+            r[0]
+            for r in conn.execute("SELECT id FROM employer WHERE merged_into_id IS NULL AND id % 47 = 0 ORDER BY id")
+        ]
         own: dict[str, list[int]] = defaultdict(list)
         rows = conn.execute(
             'SELECT u.email, e.id FROM employer e JOIN "user" u ON u.id = e.contactpersoon_id '
@@ -459,7 +481,8 @@ def measure(checkout: Checkout, workers: int, args, world: World) -> dict:
         seed = 1000 * workers
         users = [User(c, "am", e, world, seed + i) for i, (c, e) in enumerate(zip(am_clients, am_emails, strict=True))]
         coordinators = [
-            User(c, "coordinator", e, world, seed + 100 + i) for i, (c, e) in enumerate(zip(co_clients, co_emails, strict=True))
+            User(c, "coordinator", e, world, seed + 100 + i)
+            for i, (c, e) in enumerate(zip(co_clients, co_emails, strict=True))
         ]
         mix_users = users[:ams_n] + coordinators
         mixes = [AM_MIX] * ams_n + [COORDINATOR_MIX] * coordinators_n
@@ -468,10 +491,14 @@ def measure(checkout: Checkout, workers: int, args, world: World) -> dict:
         alone = {}
         for page in args.alone:
             log(f"  {checkout.label}, {workers} process(es): {page} alone, {args.alone_seconds:.0f} s")
-            alone[page] = summarise(asyncio.run(drive(users, [((page, 1),)] * users_n, 2, args.alone_seconds))).get(page, EMPTY)
+            alone[page] = summarise(asyncio.run(drive(users, [((page, 1),)] * users_n, 2, args.alone_seconds))).get(
+                page, EMPTY
+            )
         log(f"  {checkout.label}, {workers} process(es): ceiling {ceiling}, {args.alone_seconds:.0f} s")
         anonymous = [Anonymous(server.port, ceiling) for _ in range(users_n)]
-        alone["ceiling"] = summarise(asyncio.run(drive(anonymous, [(("ceiling", 1),)] * users_n, 2, args.alone_seconds))).get("ceiling", EMPTY)
+        alone["ceiling"] = summarise(
+            asyncio.run(drive(anonymous, [(("ceiling", 1),)] * users_n, 2, args.alone_seconds))
+        ).get("ceiling", EMPTY)
         result["alone"] = alone
     result.update(ceiling_path=ceiling, load_before=load_before, load_after=os.getloadavg()[0])
     if "_failures" in result["mix"]:
@@ -515,7 +542,9 @@ def prepare(label: str, ref: str, parent: Path) -> Checkout:
 
 def compile_translations(python: Path, path: Path) -> None:
     """The .mo files are not in git (``make translations``)."""
-    subprocess.run([str(python.parent / "pybabel"), "compile", "-d", "crm/translations"], cwd=path, check=True, capture_output=True)
+    subprocess.run(
+        [str(python.parent / "pybabel"), "compile", "-d", "crm/translations"], cwd=path, check=True, capture_output=True
+    )
 
 
 def upgrade(checkout: Checkout, url: str) -> None:
@@ -584,7 +613,11 @@ def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -
     for page, (label, target) in PAGES.items():
         row = [cell(results[(c.label, w)]["mix"].get(page), target) for c, w in columns]
         lines.append(f"| {label} | < {target} | " + " | ".join(row) + " |")
-    lines.append("| **all pages** | | " + " | ".join(f"**{results[(c.label, w)]['mix']['_all']['per_s']:.1f}/s**" for c, w in columns) + " |")
+    lines.append(
+        "| **all pages** | | "
+        + " | ".join(f"**{results[(c.label, w)]['mix']['_all']['per_s']:.1f}/s**" for c, w in columns)
+        + " |"
+    )
     lines += [
         "",
         "### Each page alone: pages/s and share of the ceiling (target ≥ 25%), p95 in ms",
@@ -595,7 +628,9 @@ def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -
     for page in ["ceiling", *args.alone]:
         label = "ceiling " + "/".join(f"`{p}`" for p in ceilings) if page == "ceiling" else PAGES[page][0]
         row = [
-            alone_cell(results[(c.label, w)]["alone"][page], results[(c.label, w)]["alone"]["ceiling"], page == "ceiling")
+            alone_cell(
+                results[(c.label, w)]["alone"][page], results[(c.label, w)]["alone"]["ceiling"], page == "ceiling"
+            )
             for c, w in columns
         ]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
@@ -655,6 +690,29 @@ def run(args) -> None:
     write(report(runs, args, started), args, started, runs)
 
 
+def short_frame(frame: str) -> str:
+    """``func (path:line)`` with the path from the package (or the checkout's root) on."""
+    return re.sub(r" \(/\S*?(?:site-packages/|/(?=(?:crm|templates|tasks)/))", " (", frame)
+
+
+LAYERS = (
+    ("psycopg/", "PostgreSQL (psycopg: sending, waiting, reading rows)"),
+    ("sqlalchemy/", "SQLAlchemy (building statements, loading objects)"),
+    ("jinja2/", "templates (Jinja, markupsafe)"),
+    ("markupsafe/", "templates (Jinja, markupsafe)"),
+    ("templates/", "templates (Jinja, markupsafe)"),
+    ("babel/", "Babel (formatting dates, numbers, translations)"),
+    ("crm/", "the CRM's own Python"),
+    ("werkzeug/", "Flask, Werkzeug, gunicorn, extensions"),
+    ("flask", "Flask, Werkzeug, gunicorn, extensions"),
+    ("gunicorn/", "Flask, Werkzeug, gunicorn, extensions"),
+)
+
+
+def layer(frame: str) -> str:
+    return next((name for key, name in LAYERS if f"({key}" in frame), "other (stdlib, ...)")
+
+
 def profile(args) -> None:
     """py-spy on the web process while 16 users ask for one page; the functions with the most
     samples (own time, and time including what they call) within the CRM and its libraries."""
@@ -677,25 +735,33 @@ def profile(args) -> None:
         spy.wait(60)
         own: Counter = Counter()
         total: Counter = Counter()
+        layers: Counter = Counter()
         samples = 0
         for line in out.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            frames = [re.sub(r" \(/.*?(site-packages/|wt-[a-z]+/|crm-load[^/]*/[^/]+/)", " (", f) for f in stack.split(";")]
+            frames = [short_frame(f) for f in stack.split(";")]
             n = int(count)
             samples += n
             own[frames[-1]] += n
+            layers[layer(frames[-1])] += n
             for frame in set(frames):
                 total[frame] += n
         dump = ROOT / "bench" / "results" / f"profile-{args.page}.txt"
         dump.parent.mkdir(exist_ok=True)
         shutil.copy(out, dump)
     page = stats.get(args.page, stats.get("contact_form", {}))
-    print(f"{args.page}: {page.get('per_s', 0):.1f}/s, p50 {page.get('p50', 0):.0f} ms, p95 {page.get('p95', 0):.0f} ms; {samples} samples")
+    samples = max(samples, 1)
+    print(
+        f"{args.page}: {page.get('per_s', 0):.1f}/s, p50 {page.get('p50', 0):.0f} ms, p95 {page.get('p95', 0):.0f} ms; {samples} samples"
+    )
+    print("\nwhere the process spends its time (by the innermost frame's library):")
+    for name, n in layers.most_common():
+        print(f"  {100 * n / samples:5.1f}%  {name}")
     print("\nown time:")
     for frame, n in own.most_common(args.top):
         print(f"  {100 * n / samples:5.1f}%  {frame}")
-    print("\nincluding callees:")
-    for frame, n in total.most_common(args.top * 2):
+    print("\nincluding callees (the CRM's own code and templates):")
+    for frame, n in [(f, n) for f, n in total.most_common() if "crm/" in f or "templates/" in f][: args.top]:
         print(f"  {100 * n / samples:5.1f}%  {frame}")
     print(f"\nraw stacks: {dump}")
 
@@ -704,7 +770,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default=os.environ.get("CRM_BENCH_DATABASE_URL", DEFAULT_DB), help="seeded database (SQLAlchemy URL)")
+    common.add_argument(
+        "--db", default=os.environ.get("CRM_BENCH_DATABASE_URL", DEFAULT_DB), help="seeded database (SQLAlchemy URL)"
+    )
     common.add_argument("--redis", default=DEFAULT_REDIS, help="broker and sign-in counters of the server")
     common.add_argument("--users", type=int, default=16, help="concurrent users (a quarter coordinators in the mix)")
     common.add_argument("--threads", type=int, default=1, help="gunicorn threads per process (1: sync workers)")
@@ -713,9 +781,13 @@ def main(argv: list[str] | None = None) -> None:
     common.add_argument("--secret", default=secrets.token_urlsafe(48), help=argparse.SUPPRESS)
     measured = argparse.ArgumentParser(add_help=False)
     measured.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="gunicorn web processes")
-    measured.add_argument("--alone", nargs="*", default=list(ALONE), choices=[p for p in PAGES if not p.startswith("contact")])
+    measured.add_argument(
+        "--alone", nargs="*", default=list(ALONE), choices=[p for p in PAGES if not p.startswith("contact")]
+    )
     measured.add_argument("--alone-seconds", type=float, default=10)
-    measured.add_argument("--ceiling-path", default="/livez", help="the ceiling page (falls back to /login where it is missing)")
+    measured.add_argument(
+        "--ceiling-path", default="/livez", help="the ceiling page (falls back to /login where it is missing)"
+    )
     c = sub.add_parser("compare", parents=[common, measured], help="two git refs, interleaved; writes bench/LOAD.md")
     c.add_argument("--before", required=True)
     c.add_argument("--after", required=True)
@@ -723,7 +795,9 @@ def main(argv: list[str] | None = None) -> None:
     r = sub.add_parser("run", parents=[common, measured], help="this checkout only")
     r.add_argument("--output", default=None)
     p = sub.add_parser("profile", parents=[common], help="py-spy on one web process under load")
-    p.add_argument("--page", default="worklist", choices=["worklist", "list", "search", "employer", "pipeline", "contact"])
+    p.add_argument(
+        "--page", default="worklist", choices=["worklist", "list", "search", "employer", "pipeline", "contact"]
+    )
     p.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     {"compare": compare, "run": run, "profile": profile}[args.command](args)
