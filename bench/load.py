@@ -70,6 +70,7 @@ if sys.prefix == sys.base_prefix and VENV_PYTHON.exists() and os.environ.get("CR
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_national"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
+APP_NAME = "crm-load"  # the server's application_name in PostgreSQL (pg_stat_activity)
 PASSWORD = "werkgevers-demo-2026"  # the published demo password (crm.demo.data)
 DOMAIN = "demo.werkgeverscrm.nl"
 ACCOUNT_MANAGERS = (
@@ -210,6 +211,7 @@ class Recorder:
     end: float = 0.0
     samples: list[Sample] = field(default_factory=list)
     failures: Counter = field(default_factory=Counter)
+    cpu: list[tuple[float, dict[int, float], dict[int, float]]] = field(default_factory=list)
 
     def add(self, page: str, start: float, took: float, ok: bool, why: str = "") -> None:
         # Counted when the answer is complete within the window: with 16 users queueing for one
@@ -306,12 +308,70 @@ class Anonymous(User):
         await self.timed(recorder, page, "GET", self.path, 200)
 
 
-async def drive(users: list[User], mixes: list[tuple], warmup: float, seconds: float) -> Recorder:
-    """All users at once, ``warmup`` seconds unrecorded, then ``seconds`` recorded."""
+async def drive(
+    users: list[User], mixes: list[tuple], warmup: float, seconds: float, probe: CpuProbe | None = None
+) -> Recorder:
+    """All users at once, ``warmup`` seconds unrecorded, then ``seconds`` recorded; the CPU
+    time of the web processes and their PostgreSQL backends at the window's start and end."""
     now = time.perf_counter()
     recorder = Recorder(start=now + warmup, end=now + warmup + seconds)
-    await asyncio.gather(*(user.loop(mix, recorder, recorder.end) for user, mix in zip(users, mixes, strict=True)))
+
+    async def watch() -> None:
+        for moment in (recorder.start, recorder.end):
+            await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+            recorder.cpu.append(await asyncio.to_thread(probe.snapshot))
+
+    loops = [user.loop(mix, recorder, recorder.end) for user, mix in zip(users, mixes, strict=True)]
+    await asyncio.gather(*loops, *([watch()] if probe else []))
     return recorder
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of these processes so far (those that are gone left out)."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+class CpuProbe:
+    """The CPU time spent by the server's web processes and by the PostgreSQL backends they
+    use (found by the server's ``application_name``): the cost of a page in CPU, which other
+    load on the machine changes far less than the wall-clock time."""
+
+    def __init__(self, server: Server, url: str) -> None:
+        import psycopg
+
+        self.server = server
+        self.conn = psycopg.connect(plain_url(url), autocommit=True)
+
+    def snapshot(self) -> tuple[float, dict[int, float], dict[int, float]]:
+        backends = [
+            r[0] for r in self.conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APP_NAME,))
+        ]
+        return time.perf_counter(), cpu_of(self.server.worker_pids()), cpu_of(backends)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def cpu_per_page(recorder: Recorder) -> dict | None:
+    if len(recorder.cpu) != 2:
+        return None
+    (t0, web0, pg0), (t1, web1, pg1) = recorder.cpu
+    n = sum(1 for sample in recorder.samples if t0 <= sample.start + sample.took <= t1)
+    if not n:
+        return None
+    web = sum(v - web0.get(pid, 0.0) for pid, v in web1.items())
+    pg = sum(v - pg0.get(pid, 0.0) for pid, v in pg1.items())
+    return {"web_ms": 1000 * web / n, "pg_ms": 1000 * pg / n, "cpu_n": n}
 
 
 EMPTY = {"n": 0, "per_s": 0.0, "p50": float("nan"), "p95": float("nan"), "errors": 0}
@@ -336,6 +396,10 @@ def summarise(recorder: Recorder) -> dict:
             "errors": errors[page],
         }
     out["_all"] = {"n": len(recorder.samples), "per_s": len(recorder.samples) / seconds}
+    if (cpu := cpu_per_page(recorder)) is not None:
+        out["_all"].update(cpu)
+        if len(by_page) == 1:
+            out[next(iter(by_page))].update(cpu)
     if recorder.failures:
         out["_failures"] = dict(recorder.failures.most_common(5))
     return out
@@ -365,7 +429,7 @@ def server_env(checkout: Checkout, args, instance: Path) -> dict:
         PYTHONPATH=str(checkout.path),
         CRM_CONFIG="production",
         CRM_SECRET_KEY=args.secret,
-        CRM_DATABASE_URL=args.db,
+        CRM_DATABASE_URL=args.db + ("&" if "?" in args.db else "?") + f"application_name={APP_NAME}",
         CRM_BROKER_URL=args.redis,
         CRM_RATELIMIT_STORAGE_URL=args.redis,
         CRM_SESSION_COOKIE_SECURE="0",
@@ -434,10 +498,14 @@ def pick_ceiling(port: int, wanted: str) -> str:
     return wanted if status == 200 else "/login"
 
 
+def plain_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def world_from_db(url: str) -> World:
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+    with psycopg.connect(plain_url(url)) as conn:
         employers = [
             r[0]
             for r in conn.execute("SELECT id FROM employer WHERE merged_into_id IS NULL AND id % 47 = 0 ORDER BY id")
@@ -487,19 +555,21 @@ def measure(checkout: Checkout, workers: int, args, world: World) -> dict:
         mix_users = users[:ams_n] + coordinators
         mixes = [AM_MIX] * ams_n + [COORDINATOR_MIX] * coordinators_n
         log(f"  {checkout.label}, {workers} process(es): mix, {args.warmup:.0f} + {args.seconds:.0f} s")
-        result = {"mix": summarise(asyncio.run(drive(mix_users, mixes, args.warmup, args.seconds)))}
+        probe = CpuProbe(server, args.db)
+        result = {"mix": summarise(asyncio.run(drive(mix_users, mixes, args.warmup, args.seconds, probe)))}
         alone = {}
         for page in args.alone:
             log(f"  {checkout.label}, {workers} process(es): {page} alone, {args.alone_seconds:.0f} s")
-            alone[page] = summarise(asyncio.run(drive(users, [((page, 1),)] * users_n, 2, args.alone_seconds))).get(
-                page, EMPTY
-            )
+            alone[page] = summarise(
+                asyncio.run(drive(users, [((page, 1),)] * users_n, 2, args.alone_seconds, probe))
+            ).get(page, EMPTY)
         log(f"  {checkout.label}, {workers} process(es): ceiling {ceiling}, {args.alone_seconds:.0f} s")
         anonymous = [Anonymous(server.port, ceiling) for _ in range(users_n)]
         alone["ceiling"] = summarise(
-            asyncio.run(drive(anonymous, [(("ceiling", 1),)] * users_n, 2, args.alone_seconds))
+            asyncio.run(drive(anonymous, [(("ceiling", 1),)] * users_n, 2, args.alone_seconds, probe))
         ).get("ceiling", EMPTY)
         result["alone"] = alone
+        probe.close()
     result.update(ceiling_path=ceiling, load_before=load_before, load_after=os.getloadavg()[0])
     if "_failures" in result["mix"]:
         log(f"  failures: {result['mix']['_failures']}")
@@ -569,12 +639,22 @@ def cell(stats: dict | None, target: float | None = None) -> str:
     return f"{stats['p50']:.0f} / {stats['p95']:.0f}{mark} ({stats['per_s']:.1f}/s{errors})"
 
 
+def cpu_ms(stats: dict) -> float | None:
+    return stats["web_ms"] + stats["pg_ms"] if "web_ms" in stats else None
+
+
 def alone_cell(stats: dict, ceiling: dict, is_ceiling: bool) -> str:
+    cpu = cpu_ms(stats)
+    spent = f"; CPU {stats['web_ms']:.1f} + {stats['pg_ms']:.1f} ms" if cpu is not None else ""
     if is_ceiling:
-        return f"{stats['per_s']:.0f}/s (p95 {stats['p95']:.0f})"
-    share = stats["per_s"] / ceiling["per_s"]
+        return f"{stats['per_s']:.0f}/s (p95 {stats['p95']:.0f}{spent})"
+    share = stats["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0.0
     mark = "✓" if share >= SHARE_TARGET else "✗"
-    return f"{stats['per_s']:.1f}/s = {100 * share:.1f}% {mark} (p95 {stats['p95']:.0f})"
+    by_cpu = ""
+    if cpu and (ceiling_cpu := cpu_ms(ceiling)):
+        cpu_share = ceiling_cpu / cpu
+        by_cpu = f"; by CPU {100 * cpu_share:.0f}% {'✓' if cpu_share >= SHARE_TARGET else '✗'}"
+    return f"{stats['per_s']:.1f}/s = {100 * share:.0f}% {mark} (p95 {stats['p95']:.0f}{spent}{by_cpu})"
 
 
 def machine() -> str:
@@ -618,9 +698,25 @@ def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -
         + " | ".join(f"**{results[(c.label, w)]['mix']['_all']['per_s']:.1f}/s**" for c, w in columns)
         + " |"
     )
+
+    def mix_cpu(result: dict) -> str:
+        every = result["mix"]["_all"]
+        if "web_ms" not in every:
+            return "–"
+        return f"{every['web_ms']:.1f} + {every['pg_ms']:.1f} ms = {2000 / (every['web_ms'] + every['pg_ms']):.0f}/s"
+
+    lines.append(
+        "| CPU per page, web + PostgreSQL = pages/s 2 cores could serve | | "
+        + " | ".join(mix_cpu(results[(c.label, w)]) for c, w in columns)
+        + " |"
+    )
     lines += [
         "",
         "### Each page alone: pages/s and share of the ceiling (target ≥ 25%), p95 in ms",
+        "",
+        "CPU: seconds of CPU the web processes and their PostgreSQL backends spent per page "
+        "(`/proc`), which the machine's other load changes far less than the wall-clock figures; "
+        "*by CPU* is the share of the ceiling that cost allows (the ceiling's CPU per page over the page's).",
         "",
         "| page | " + " | ".join(heads) + " |",
         "|---|" + "---|" * len(heads),
