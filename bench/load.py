@@ -150,6 +150,10 @@ class Client:
                 body = urllib.parse.urlencode(form).encode()
                 head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+            # Half-close at once, as the request is complete: gunicorn's sync worker waits after
+            # each answer until the client has closed (util.close_graceful, up to 2 s), and a
+            # client late to close (CPU-starved, say) would otherwise hold the worker idle.
+            writer.write_eof()
             raw = await reader.read()
         finally:
             writer.close()
@@ -228,6 +232,7 @@ class World:
 
     employers: list[int]
     own: dict[str, list[int]]
+    description: str = ""
 
 
 class User:
@@ -518,10 +523,23 @@ def world_from_db(url: str) -> World:
         for email, employer_id in rows:
             own[email].append(employer_id)
         counts = conn.execute("SELECT (SELECT count(*) FROM employer), (SELECT count(*) FROM contact)").fetchone()
+        # Dead row versions VACUUM could not remove yet (an old transaction anywhere in the
+        # cluster, or a replica's hot_standby_feedback, holds them): they make every scan of
+        # the table slower, so the report says how many there were.
+        dead = dict(
+            conn.execute(
+                "SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE relname IN ('employer', 'contact', 'follow_up')"
+            ).fetchall()
+        )
     if not employers:
         raise SystemExit(f"no employers in {url}: seed it first (bench/employers_bench.py seed)")
-    log(f"database: {counts[0]} employers, {counts[1]} contacts")
-    return World(employers, dict(own))
+    log(f"database: {counts[0]} employers, {counts[1]} contacts; dead rows {dead}")
+    return World(
+        employers,
+        dict(own),
+        f"{counts[0]:,} employers, {counts[1]:,} contacts; dead row versions: "
+        + ", ".join(f"{table} {n:,}" for table, n in sorted(dead.items())),
+    )
 
 
 async def sign_in_all(port: int, emails: list[str]) -> list[Client]:
@@ -667,7 +685,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, PostgreSQL {version}, Python {sys.version.split()[0]}"
 
 
-def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -> str:
+def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime, world: World) -> str:
     columns = [(c, w) for c, w, _r in runs]
     results = {(c.label, w): r for c, w, r in runs}
     heads = [f"{w} proc, {c.label} `{c.sha}`" for c, w in columns]
@@ -677,6 +695,8 @@ def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -
         f"## Load benchmark, {started:%Y-%m-%d %H:%M} UTC",
         "",
         f"`{' '.join(['python bench/load.py', *sys.argv[1:]])}`",
+        "",
+        f"Database: {world.description}.",
         "",
         f"Machine: {machine()}; load average (1 min) before→after each configuration: {', '.join(loads)}. "
         f"gunicorn sync workers{f' with {args.threads} threads' if args.threads > 1 else ''}, "
@@ -739,8 +759,7 @@ def report(runs: list[tuple[Checkout, int, dict]], args, started: dt.datetime) -
 # --- commands ---------------------------------------------------------------------------------
 
 
-def run_configs(checkouts: list[Checkout], args) -> list[tuple[Checkout, int, dict]]:
-    world = world_from_db(args.db)
+def run_configs(checkouts: list[Checkout], args, world: World) -> list[tuple[Checkout, int, dict]]:
     runs = []
     for workers in args.workers:
         for checkout in checkouts:
@@ -769,12 +788,13 @@ def compare(args) -> None:
             checkouts.append(prepare(label, ref, parent))
         log(f"alembic upgrade head of after ({args.after})")
         upgrade(checkouts[1], args.db)
-        runs = run_configs(checkouts, args)
+        world = world_from_db(args.db)
+        runs = run_configs(checkouts, args, world)
     finally:
         for checkout in checkouts:
             remove(checkout)
         shutil.rmtree(parent, ignore_errors=True)
-    write(report(runs, args, started), args, started, runs)
+    write(report(runs, args, started, world), args, started, runs)
 
 
 def run(args) -> None:
@@ -782,8 +802,9 @@ def run(args) -> None:
     checkout = Checkout("this checkout", "HEAD", git("rev-parse", "--short=10", "HEAD"), ROOT, VENV_PYTHON)
     compile_translations(VENV_PYTHON, ROOT)
     upgrade(checkout, args.db)
-    runs = run_configs([checkout], args)
-    write(report(runs, args, started), args, started, runs)
+    world = world_from_db(args.db)
+    runs = run_configs([checkout], args, world)
+    write(report(runs, args, started, world), args, started, runs)
 
 
 def short_frame(frame: str) -> str:
