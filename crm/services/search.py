@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
@@ -201,24 +201,59 @@ def _grams(word: str) -> list[str]:
     return list(dict.fromkeys(word[i : i + size] for i in range(len(word) - size + 1)))
 
 
-def _near(word: str) -> list[str]:
-    """The stored words that may be ``word`` with a typo or two: those holding one of its
-    4-grams (3-grams under 8 letters; FTS5 on SQLite, pg_trgm on PostgreSQL), and those
-    beginning with its first two letters (the primary key's order), for short words whose
-    every gram a typo touched ("amarni" for "amrani")."""
-    grams = _grams(word)
-    found: list[str] = []
-    if grams and db.engine.dialect.name == "postgresql":
-        query = select(SearchWord.word).where(or_(*(SearchWord.word.contains(g, autoescape=True) for g in grams)))
-        found = list(db.session.scalars(query))
-    elif grams:
+def _vocabulary(words: Sequence[str]) -> tuple[set[str], dict[str, set[str]], dict[str, set[str]]]:
+    """What the vocabulary (``SearchWord``) holds for these query words, in one statement:
+    which of their beginnings are stored words (for neighbours written as one); per word the
+    stored words that may be it with a typo or two: those holding one of its 4-grams (3-grams
+    under 8 letters; FTS5 on SQLite, pg_trgm on PostgreSQL) or beginning with its first two
+    letters (short words whose every gram a typo touched: "amarni" for "amrani"); and per word
+    those holding one of its 3-grams (where the second of two neighbours may be)."""
+    spelled = [word for word in words if not word[0].isdigit()]
+    prefixes = sorted({word[:i] for word in spelled for i in range(2, len(word))})
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def holding(tag: str, grams: list[str]) -> str:
+        if postgres:
+            likes = " OR ".join(f"word LIKE '%{_literal(g)[1:-1]}%'" for g in grams)
+            return f"SELECT {_literal(tag)}, word FROM search_word WHERE {likes}"  # noqa: S608 - literals checked
+        for gram in grams:
+            _literal(gram)  # checked: FTS5's own quoting is the double quotes around each gram
         match = " OR ".join(f'"{g}"' for g in grams)
-        fts = text("SELECT word FROM search_word_fts WHERE search_word_fts MATCH :q").bindparams(q=match)
-        found = list(db.session.scalars(fts))
-    start = word[:2]
-    following = start[:-1] + chr(ord(start[-1]) + 1)
-    found += db.session.scalars(select(SearchWord.word).where(SearchWord.word >= start, SearchWord.word < following))
-    return found
+        return f"SELECT {_literal(tag)}, word FROM search_word_fts WHERE search_word_fts MATCH '{match}'"  # noqa: S608
+
+    parts = []
+    if prefixes:
+        listed = ", ".join(_literal(p) for p in prefixes)
+        parts.append(f"SELECT 'known', word FROM search_word WHERE word IN ({listed})")  # noqa: S608 - literals checked
+    for n, word in enumerate(spelled):
+        if not _allowed(word):
+            continue  # no typos forgiven in a word of 3 letters
+        if grams := _grams(word):
+            parts.append(holding(f"near {n}", grams))
+        if len(word) >= 8:
+            parts.append(holding(f"rest {n}", [word[i : i + 3] for i in range(len(word) - 2)]))
+        start = word[:2]
+        following = start.rstrip("z")  # the first word after all that begin with ``start``
+        following = following[:-1] + chr(ord(following[-1]) + 1) if following else ""
+        upper = f" AND word < {_literal(following)}" if _SAFE.fullmatch(following) else ""
+        parts.append(
+            f"SELECT 'near {n}', word FROM search_word WHERE word >= {_literal(start)}{upper}"  # noqa: S608 - checked
+        )
+    if not parts:
+        return set(), {}, {}
+    known: set[str] = set()
+    near: dict[str, set[str]] = {word: set() for word in spelled}
+    rest: dict[str, set[str]] = {word: set() for word in spelled}
+    for tag, stored in db.session.execute(text(" UNION ALL ".join(parts))):
+        if tag == "known":
+            known.add(stored)
+        else:
+            kind, n = tag.split()
+            (near if kind == "near" else rest)[spelled[int(n)]].add(stored)
+    for word in spelled:
+        if len(word) < 8:
+            rest[word] = near[word]
+    return known, near, rest
 
 
 def patterns(words: Sequence[str]) -> list[dict[str, float]]:
@@ -226,10 +261,9 @@ def patterns(words: Sequence[str]) -> list[dict[str, float]]:
     of finding it: the word whole (" word "), as the start of a word (" word"), inside a word
     (from 4 letters), each stored word within 1-2 typos (" wrod "), and two neighbours that
     written together match it (" groot koerkamp "). Spaces mark word boundaries: the search
-    text starts and ends with one. The typos come from the vocabulary (``SearchWord``), so the
+    text starts and ends with one. The typos come from the vocabulary (``_vocabulary``), so the
     database is asked for exactly the employers that match."""
-    prefixes = {word[:i] for word in words if not word[0].isdigit() for i in range(2, len(word))}
-    known = set(db.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(prefixes)))) if prefixes else set()
+    known, near, rests = _vocabulary(words)
     result = []
     for word in words:
         found = {f" {word} ": 1.0, f" {word}": 0.9 if len(word) >= 2 else 0.5}
@@ -237,7 +271,7 @@ def patterns(words: Sequence[str]) -> list[dict[str, float]]:
             found[word] = 0.8
         if not word[0].isdigit():
             if _allowed(word):
-                for stored in _near(word):
+                for stored in near.get(word, ()):
                     value = _pair(word, stored)
                     if 0 < value < 0.8:  # the better ones are found by the patterns above
                         found[f" {stored} "] = max(value, found.get(f" {stored} ", 0.0))
@@ -248,12 +282,24 @@ def patterns(words: Sequence[str]) -> list[dict[str, float]]:
                 found[f" {first} {rest} "] = max(1.0, found.get(f" {first} {rest} ", 0.0))
                 found.setdefault(f" {first} {rest}", 0.9)
                 if _allowed(word) and len(rest) >= 3:
-                    for stored in _near(rest):
+                    for stored in rests.get(word, ()):
                         if (value := _pair(word, first + stored)) and value < 0.9:
                             key = f" {first} {stored} "
                             found[key] = max(value, found.get(key, 0.0))
         result.append(found)
     return result
+
+
+_SAFE = re.compile(r"[0-9a-z ]+")
+
+
+def _literal(value: str) -> str:
+    """A pattern as an SQL string literal. Patterns are folded words (``fold`` leaves only
+    a-z, 0-9 and spaces), so they need no escaping, also not in LIKE; checked all the same.
+    Literals, not parameters: a search's SQL is built as text, cheaply, and replayed as is."""
+    if not _SAFE.fullmatch(value):
+        raise ValueError(f"not a folded pattern: {value!r}")
+    return f"'{value}'"
 
 
 def candidate_clause(found: Sequence[dict[str, float]]) -> ColumnElement[bool] | None:
@@ -262,45 +308,44 @@ def candidate_clause(found: Sequence[dict[str, float]]) -> ColumnElement[bool] |
     LIKEs served by the pg_trgm GIN index on PostgreSQL; the same rows on both."""
     if not found:
         return None
+    column = "employer.search_text"
+
+    def like(word: dict[str, float]) -> str:
+        return "(" + " OR ".join(f"{column} LIKE '%{_literal(p)[1:-1]}%'" for p in word) + ")"
+
     if db.engine.dialect.name == "postgresql":
-        return and_(*(or_(*(Employer.search_text.contains(p, autoescape=True) for p in word)) for word in found))
+        return text(" AND ".join(like(word) for word in found))  # type: ignore[return-value]
     indexed = [word for word in found if all(len(p) >= 3 for p in word)]
-    scanned = [word for word in found if word not in indexed]
-    clauses: list[ColumnElement[bool]] = [
-        or_(*(Employer.search_text.contains(p, autoescape=True) for p in word)) for word in scanned
-    ]
+    clauses = [like(word) for word in found if word not in indexed]
     if indexed:
+        for word in indexed:
+            for p in word:
+                _literal(p)  # checked: FTS5's own quoting is the double quotes around each pattern
         match = " AND ".join("(" + " OR ".join(f'"{p}"' for p in word) + ")" for word in indexed)
-        fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=match)
-        clauses.append(Employer.id.in_(fts.columns(rowid=Integer)))
-    return and_(*clauses)
+        fts = f"SELECT rowid FROM employer_fts WHERE employer_fts MATCH '{match}'"  # noqa: S608 - checked above
+        clauses.append(f"employer.id IN ({fts})")
+    return text(" AND ".join(clauses))  # type: ignore[return-value]
 
 
 def coarse_score(found: Sequence[dict[str, float]]) -> ColumnElement[float]:
     """The relevance as the database computes it: per query word the worth of its best pattern
-    in the text, a tenth more when that is in the name (the first section); summed. ``score``
-    adds how much of the name the query covers, for the first rows (``RERANKED``)."""
-    position = func.strpos if db.engine.dialect.name == "postgresql" else func.instr
-    name_end = position(Employer.search_text, SECTION)
-    total: ColumnElement[float] | None = None
+    in the text, a tenth more in the name (the first section); summed. ``score`` adds how much
+    of the name the query covers, for the first rows (``RERANKED``)."""
+    position = "strpos" if db.engine.dialect.name == "postgresql" else "instr"
+    name_end = f"{position}(employer.search_text, ' | ')"  # SECTION
+    terms = []
     for word in found:
         ranked = sorted(
             [(value * 1.1, p, True) for p, value in word.items()] + [(value, p, False) for p, value in word.items()],
             key=lambda row: -row[0],
         )
-        whens = [
-            (
-                and_(position(Employer.search_text, p) > 0, position(Employer.search_text, p) < name_end)
-                if in_name
-                else position(Employer.search_text, p) > 0,
-                round(value, 4),
-            )
-            for value, p, in_name in ranked
-        ]
-        expression = case(*whens, else_=0.0)
-        total = expression if total is None else total + expression
-    assert total is not None
-    return total
+        whens = []
+        for value, p, in_name in ranked:
+            at = f"{position}(employer.search_text, {_literal(p)})"
+            condition = f"{at} BETWEEN 1 AND {name_end}" if in_name else f"{at} > 0"
+            whens.append(f"WHEN {condition} THEN {value:.4f}")
+        terms.append("CASE " + " ".join(whens) + " ELSE 0 END")
+    return literal_column("(" + " + ".join(terms) + ")")
 
 
 # --- ranking ----------------------------------------------------------------------------------------
