@@ -16,6 +16,7 @@ from crm.models import (
     EmployerPerson,
     FollowUp,
     Notification,
+    SearchWord,
     Trajectory,
     Vacancy,
 )
@@ -507,8 +508,11 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
     assert petra.name == "Petra de Vries-Smit" and petra.is_primary and not joost.is_primary
     assert search_ids("Petra de Vries-Smit") == [employer.id]  # the search knows the new name
 
+    assert db.session.get(SearchWord, "jost") is not None  # in the search vocabulary, folded
     assert client.post(f"{base}/{joost.id}/verwijderen", data={"csrf_token": token}).status_code == 302
     assert db.session.get(EmployerPerson, joost.id) is None
+    # gone from the vocabulary with him: no other employer's text holds it
+    assert db.session.get(SearchWord, "jost") is None and db.session.get(SearchWord, "petra") is not None
     actions = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.object_type == "employer_contact").order_by(AuditEvent.id)
     ).all()

@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, literal_column, select, text, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, delete, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
@@ -149,9 +149,25 @@ def search_texts(employer_ids: list[int] | None = None, *, session: Session | No
 
 
 def refresh_search_text(employer: Employer) -> None:
-    """Recompute one employer's search text without bumping its version (it is derived)."""
+    """Recompute one employer's search text without bumping its version (it is derived), and
+    forget the words it no longer holds that no other employer holds either (a removed
+    person's name does not stay behind in the vocabulary)."""
     db.session.flush()
+    before = db.session.scalar(select(Employer.search_text).where(Employer.id == employer.id)) or ""
     rebuild_search_text([employer.id])
+    after = db.session.scalar(select(Employer.search_text).where(Employer.id == employer.id)) or ""
+    gone = {word for word in set(before.split()) - set(after.split()) if word != "|" and not word[0].isdigit()}
+    for word in gone:
+        if _SAFE.fullmatch(word) and db.session.scalar(select(Employer.id).where(_holding(word)).limit(1)) is None:
+            db.session.execute(delete(SearchWord).where(SearchWord.word == word))
+
+
+def _holding(word: str) -> ColumnElement[bool]:
+    """Employers whose search text holds this whole word (through the trigram index)."""
+    if db.engine.dialect.name == "postgresql":
+        return Employer.search_text.contains(f" {word} ", autoescape=True)
+    fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=f'" {word} "')
+    return Employer.id.in_(fts.columns(rowid=Integer))
 
 
 def rebuild_search_text(
