@@ -61,5 +61,8 @@ def downgrade() -> None:
         for statement in SQLITE_DOWN:
             op.execute(statement)
     op.drop_table("search_word")
-    with op.batch_alter_table("employer") as batch_op:
-        batch_op.drop_column("trade_names")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's own DROP COLUMN (3.35+): a batch copy of the table would drop employer_fts's triggers
+        op.execute("ALTER TABLE employer DROP COLUMN trade_names")
+    else:
+        op.drop_column("employer", "trade_names")
