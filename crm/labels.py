@@ -206,6 +206,7 @@ FIELD_LABELS = {
     "phone": _l("Telefoon"),
     "email": _l("E-mail"),
     "website": _l("Website"),
+    "trade_names": _l("Handelsnamen"),
     "erkend_leerbedrijf": _l("Erkend leerbedrijf"),
     "status": _l("Status"),
     "notes": _l("Notities"),

@@ -29,7 +29,13 @@ def render_item(type_, obj, autogen_context):
 
 # Search structures that live outside the models (created per dialect in the migrations):
 # the SQLite FTS5 table and its shadow tables, and the PostgreSQL trigram index.
-UNMODELLED = ("employer_fts", "ix_employer_search_text_trgm", "ix_employer_live_")
+UNMODELLED = (
+    "employer_fts",
+    "ix_employer_search_text_trgm",
+    "ix_employer_live_",
+    "search_word_fts",
+    "ix_search_word_trgm",
+)
 # SQLite's reflection skips an expression index with a warning (ix_employer_live_quiet_first);
 # like the rest of ix_employer_live_* it is not compared anyway.
 warnings.filterwarnings(

@@ -78,6 +78,17 @@ QUERIES: list[tuple[str, str, str]] = [
     ("Agnieszka Pierk", "Elektrotechniek Oude Vrielink & Zn. B.V.", "Delden"),
     ("Ahmet Bouzid dakdekker", "Dakdekkersbedrijf Brummelhuis", "Enschede"),
     ("ozturk brasserie", "Brasserie Pierik", "Overdinkel"),
+    # trade names (handelsnamen), also with typos and other words
+    ("tukker kwaliteit", "Transportbedrijf Rikkerink", "Nijverdal"),
+    ("noaberhulp", "Grond- en wegenbouw Bakker B.V.", "Nijverdal"),
+    ("de eikenhof enter", "Bouwmarkt Oude Nijhuis", "Enter"),
+    ("het anker elektrotechniek", "Elektrotechniek Oude Vrielink & Zn. B.V.", "Delden"),
+    ("zwaluw thuiszorg", "Thuiszorg Reggestroom B.V.", "Nijverdal"),
+    ("projectbureau markelo", "Autoschadeherstel Beld V.O.F.", "Markelo"),
+    ("klusdienst oldenzaal", "Dijkhuis Metaalbewerking", "Oldenzaal"),
+    ("totaalservis oldenzaal", "Groothandel Aalderink B.V.", "Oldenzaal"),
+    ("servicepunt lansink", "Lansink Administratiekantoor B.V.", "Oldenzaal"),
+    ("werkplaats holten", "Woonzorgcentrum Het Lutterzand B.V.", "Holten"),
     # harder: words run together, several typos, extra words
     ("grootkoerkamp bouwmarkt", "Bouwmarkt Groot Koerkamp B.V.", "Enschede"),
     ("groothandel el amarni", "Groothandel El Amrani B.V.", "Markelo"),

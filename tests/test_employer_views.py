@@ -16,6 +16,7 @@ from crm.models import (
     EmployerPerson,
     FollowUp,
     Notification,
+    SearchWord,
     Trajectory,
     Vacancy,
 )
@@ -363,6 +364,36 @@ def test_edit_saves_and_audits(client, am, factories):
     assert event.actor_id == am.id and event.changes["name"] == ["Metaalwerk Oost", "Metaalwerk Oost-Twente"]
 
 
+def test_trade_names_are_edited_shown_and_searched(client, am, factories):
+    """Handelsnamen: typed one per line (repeats and empty lines dropped), shown on the employer
+    page, audited, and found by the search, also with a typo."""
+    employer = factories.EmployerFactory(name="Metaalwerk Oost", contactpersoon=am)
+    login_as(client, am)
+    assert "Handelsnamen" in client.get(f"/werkgevers/{employer.id}/bewerken").get_data(as_text=True)
+    assert search_ids("lasbedrijf de vonk") == []
+    token = csrf_token(client, f"/werkgevers/{employer.id}/bewerken")
+    response = client.post(
+        f"/werkgevers/{employer.id}/bewerken",
+        data={
+            **edit_form(employer, trade_names="Lasbedrijf De Vonk\r\n\r\n  Oost Constructie \nlasbedrijf de vonk"),
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(employer)
+    assert employer.trade_names == "Lasbedrijf De Vonk\nOost Constructie"
+    page = client.get(f"/werkgevers/{employer.id}").get_data(as_text=True)
+    assert re.search(r'id="trade-names">Lasbedrijf De Vonk<br>Oost Constructie</dd>', page)
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "update", AuditEvent.object_id == employer.id)
+    )
+    assert event.changes["trade_names"] == ["", "Lasbedrijf De Vonk\nOost Constructie"]
+    assert search_ids("lasbedrijf de vonk") == [employer.id]
+    assert search_ids("vonk lasbedryf") == [employer.id]
+    listed = client.get("/werkgevers", query_string={"q": "oost konstructie"}).get_data(as_text=True)
+    assert f'href="/werkgevers/{employer.id}"' in listed
+
+
 def test_edit_refuses_a_taken_kvk_number(client, am, factories):
     factories.EmployerFactory(name="Zorggroep Manna", kvk_number="87654321")
     employer = factories.EmployerFactory(name="Manna Thuiszorg", kvk_number=None, contactpersoon=am)
@@ -477,8 +508,11 @@ def test_people_add_edit_delete_with_one_primary(client, am, factories):
     assert petra.name == "Petra de Vries-Smit" and petra.is_primary and not joost.is_primary
     assert search_ids("Petra de Vries-Smit") == [employer.id]  # the search knows the new name
 
+    assert db.session.get(SearchWord, "jost") is not None  # in the search vocabulary, folded
     assert client.post(f"{base}/{joost.id}/verwijderen", data={"csrf_token": token}).status_code == 302
     assert db.session.get(EmployerPerson, joost.id) is None
+    # gone from the vocabulary with him: no other employer's text holds it
+    assert db.session.get(SearchWord, "jost") is None and db.session.get(SearchWord, "petra") is not None
     actions = db.session.scalars(
         select(AuditEvent.action).where(AuditEvent.object_type == "employer_contact").order_by(AuditEvent.id)
     ).all()

@@ -201,6 +201,8 @@ def test_headers_are_mapped_automatically(client, coordinator):
         "notes": 9,
     }
     assert imports.guess_mapping(["Handelsnaam", "KvK-nummer", "Plaats"]) == {"name": 0, "kvk_number": 1, "city": 2}
+    # Beside the name, "Handelsnaam" holds the names the employer also trades under.
+    assert imports.guess_mapping(["Statutaire naam", "Handelsnaam"]) == {"name": 0, "trade_names": 1}
 
     login_as(client, coordinator)
     token = token_of(upload(client, BOM_FILE, read(BOM_FILE)))
@@ -251,6 +253,23 @@ def test_preview_is_paginated_and_reaches_every_row(client, coordinator):
         seen += re.findall(r'data-row="(\d+)"', page)
     assert seen == [str(n) for n in range(2, 122)]
     assert "Pagina 3 van 3" in page
+
+
+def test_a_handelsnaam_column_beside_the_name_becomes_searchable_trade_names(client, coordinator):
+    content = (
+        b"Statutaire naam;Handelsnaam;Plaats\r\n"
+        b'Ter Horst Beheer B.V.;"Bouwbedrijf Ter Horst; Klusdienst Hengelo";Hengelo\r\n'
+    )
+    login_as(client, coordinator)
+    token = token_of(upload(client, "handelsnamen.csv", content))
+    headers = imports.read_table("handelsnamen.csv", content).headers
+    assert map_columns(client, token, headers, contactpersoon_id=coordinator.id).status_code == 302
+    assert confirm(client, token).status_code == 302
+    employer = db.session.scalar(select(Employer).where(Employer.name == "Ter Horst Beheer B.V."))
+    assert employer.trade_names == "Bouwbedrijf Ter Horst\nKlusdienst Hengelo"
+    assert search_ids("klusdienst hengelo") == [employer.id]
+    page = client.get(f"/werkgevers/{employer.id}").get_data(as_text=True)
+    assert "Bouwbedrijf Ter Horst<br>Klusdienst Hengelo" in page
 
 
 def test_confirm_stores_exactly_the_valid_rows(client, coordinator, existing):
@@ -646,7 +665,7 @@ def test_ten_thousand_rows(session, coordinator, capsys):
         == 10_000
     )
     assert db.session.scalar(select(Employer.search_text).where(Employer.kvk_number == "40009999")).startswith(
-        "werkgever 9999 | 40009999"
+        " werkgever 9999 | 40009999"
     )
     assert len(import_events()) == 1
     with capsys.disabled():

@@ -90,3 +90,18 @@ def test_follow_up_statuses_are_recoded_to_dutch_and_back(engine):
     run(engine, command.downgrade, "b7c1e4f29a03")
     with engine.connect() as connection:
         assert list(connection.scalars(text(statuses))) == ["open", "done", "cancelled"]
+
+
+def test_trade_names_and_search_words_go_back_and_keep_the_search_index(engine):
+    """The downgrade of f3b8a2c6d1e4 drops the column and the vocabulary, and on SQLite leaves
+    employer's FTS triggers in place (a batch copy of the table would drop them)."""
+    run(engine, command.upgrade, "head")
+    run(engine, command.downgrade, "e8a1d5c7b902")
+    assert "trade_names" not in {column["name"] for column in inspect(engine).get_columns("employer")}
+    assert "search_word" not in inspect(engine).get_table_names()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            triggers = set(connection.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        assert {"employer_fts_ai", "employer_fts_ad", "employer_fts_au"} <= triggers
+    run(engine, command.upgrade, "head")
+    assert "trade_names" in {column["name"] for column in inspect(engine).get_columns("employer")}

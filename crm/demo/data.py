@@ -143,6 +143,21 @@ TOWNS = {
     "Tubbergen": (21, [("Tubbergen", 7651, 7651, "0546"), ("Albergen", 7615, 7615, "0546")]),
 }
 POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"  # F, I, O, Q, U and Y are not used in Dutch postcodes
+# Handelsnamen: about one employer in twelve trades under another name as well (chosen from its
+# KvK number, so the rest of the demo data stays as it was).
+TRADE_NAME_WORDS = (
+    "Vakwerk",
+    "Totaalservice",
+    "Klusdienst",
+    "Montagegroep",
+    "Onderhoudsdienst",
+    "Projectbureau",
+    "Servicepunt",
+    "Werkplaats",
+    "Handelshuis",
+    "Adviesgroep",
+)
+TRADE_NAME_BRANDS = ("De Zwaluw", "Het Anker", "De Eikenhof", "Tukker Kwaliteit", "De Reiger", "Noaberhulp")
 COMPANY_WORDS = (
     "De Esch", "Dinkeldal", "Reggestroom", "De Marke", "Het Lutterzand", "Noaberhof", "De Veldkamp", "Zonnehoek",
     "De Kolk", "Twentezicht", "De Bleekerij", "Het Spinnershuis", "Manna", "De Molenhoek", "Het Hooge Veld",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import zlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from crm.demo.data import (
     PERSON_FUNCTIONS,
     SIZES,
     STREETS,
+    TRADE_NAME_BRANDS,
+    TRADE_NAME_WORDS,
     VACANCY_PATHS,
     VACANCY_REASONS,
     VACANCY_REQUIREMENTS,
@@ -95,6 +98,7 @@ class EmployerSteps(SeederBase):
             "contactpersoon_id": cp,
             "created_at": created_at,
         }
+        row["trade_names"] = self.trade_names(row["kvk_number"], town)
         plan: dict[str, Any] = {"row": row, "sector": sector, "erkend": erkend}
 
         # contactpersoon history: ~10% had an earlier contactpersoon
@@ -345,6 +349,19 @@ class EmployerSteps(SeederBase):
         # it links below, by the event's own function.
         row["involvement_key"] = organisation_ids_key(orgs)
         return {"row": row, "changes": changes, "orgs": sorted(orgs), "job": job}
+
+    @staticmethod
+    def trade_names(kvk_number: str, town: str) -> str:
+        """Handelsnamen for about one employer in twelve (from the KvK number, not the seeded
+        random sequence, which the rest of the demo data follows): "Vakwerk Enschede", at times
+        a second one ("De Zwaluw")."""
+        pick = zlib.crc32(kvk_number.encode())
+        if pick % 12:
+            return ""
+        names = [f"{TRADE_NAME_WORDS[pick // 12 % len(TRADE_NAME_WORDS)]} {town}"]
+        if pick // 120 % 3 == 0:
+            names.append(TRADE_NAME_BRANDS[pick // 360 % len(TRADE_NAME_BRANDS)])
+        return "\n".join(names)
 
     def insert_employers(self, plans: list[dict]) -> None:
         employer_ids = insert_with_ids(Employer, [p["row"] for p in plans])

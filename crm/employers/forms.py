@@ -34,6 +34,11 @@ class EmployerForm(BaseForm):
         _l("Naam (handelsnaam)"),
         validators=[DataRequired(_l("Vul de naam van de werkgever in.")), Length(max=200), NAME],
     )
+    trade_names = TextAreaField(
+        _l("Handelsnamen"),
+        validators=[Length(max=5000), service_check(validation.trade_names)],
+        render_kw={"rows": 2},
+    )
     kvk_number = StringField(_l("KvK-nummer"), validators=[service_check(validation.kvk_number)])
     vestigingsnummer = StringField(_l("Vestigingsnummer"), validators=[service_check(validation.vestigingsnummer)])
     street = StringField(_l("Straat"), validators=[Length(max=200)])
@@ -86,6 +91,7 @@ class EmployerForm(BaseForm):
             erkend_leerbedrijf=bool(self.erkend_leerbedrijf.data),
             status=self.status.data,
             notes=self.notes.data or "",
+            trade_names=self.trade_names.data or "",
         )
 
     @classmethod

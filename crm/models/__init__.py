@@ -4,7 +4,7 @@ from crm.models.audit import AuditEvent
 from crm.models.base import Base
 from crm.models.contacts import Contact, FollowUp
 from crm.models.deliveries import Delivery
-from crm.models.employers import ContactpersoonAssignment, Employer, EmployerPerson
+from crm.models.employers import ContactpersoonAssignment, Employer, EmployerPerson, SearchWord
 from crm.models.notifications import Notification
 from crm.models.organisations import Organisation, Partnership, partnership_member
 from crm.models.participants import Participant
@@ -39,6 +39,7 @@ __all__ = [
     "RecoveryCode",
     "Region",
     "SbiSection",
+    "SearchWord",
     "Trajectory",
     "TrajectoryOrganisation",
     "TrajectoryMonthTally",

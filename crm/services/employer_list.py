@@ -8,8 +8,9 @@ Built to stay fast at 100k employers, with a fixed number of queries per page:
    filters are ``IN (subquery)``);
 3. the page's ids only (a deferred join): ``SELECT id ... ORDER BY <sort>, id LIMIT/OFFSET``,
    so skipping 50,000 rows walks an index, not 50,000 loaded objects. When searching, the
-   search's one query (``crm.services.search.search_ids``: trigram candidates, ranked in
-   Python, or in the chosen sort) gives the total and the page's ids, and query 2 is left out;
+   search's query (``crm.services.search.search_ids``: the database selects the matches and
+   ranks them, Python reranks the first rows; or the chosen sort) gives the total and the
+   page's ids, and query 2 is left out (the search looks its words up in the vocabulary first);
 4. those rows, with municipality, SBI section, contactpersoon and the contactpersoon's
    organisation joined in (all many-to-one, so one joined query, not four selectins);
 5. the contact pressure of the page: one grouped query (crm.services.contacts).
@@ -197,8 +198,8 @@ def list_page(
     now = now or utcnow()
     page = max(1, page)
     if normalise(filters.q):
-        # A search runs once (crm.services.search: trigram candidates ranked in Python), in one
-        # query: its matches give the total and the page, best first in the default sort,
+        # A search runs once (crm.services.search: matches selected and ranked by the database),
+        # in one query: its matches give the total and the page, best first in the default sort,
         # else in the chosen sort (ordered by the same query).
         ranked = filters.sort == "naam"
         ordered = None if ranked else _ordered(_with_municipality(select(Employer.id), filters), filters, False)

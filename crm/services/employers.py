@@ -64,6 +64,7 @@ class EmployerData:
     erkend_leerbedrijf: bool = False
     status: str = "prospect"
     notes: str = ""
+    trade_names: str = ""  # handelsnamen, one per line (validation.trade_names)
 
     @classmethod
     def from_employer(cls, employer: Employer) -> EmployerData:

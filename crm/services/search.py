@@ -8,18 +8,22 @@ How it works (one path for both databases, so the same query finds the same empl
    legal forms and fill words left out (bv, nv, vof, cv, holding, en, zn), postcodes written as
    one word ("7511 AB" → "7511ab"), then a careful phonetic folding of Dutch spelling variants:
    ij/y/ei → "y", ou/au → "au", final dt/d → "t", ph → "f", ck → "k", double letters single.
-2. ``Employer.search_text`` keeps the folded words in sections separated by " | ": the name;
-   KvK number and postcode (only searched by a query word that starts with a digit); place and
-   municipality; the contactpersoon; the employer's people.
-3. Candidates come from the database's trigram index: per query word, the rows containing
-   any of its 4-grams (words of 8+ letters; 3-grams for shorter ones), all words required.
-   SQLite asks the FTS5 trigram table (MATCH), PostgreSQL the pg_trgm GIN index (LIKE).
-   Both select exactly the rows containing those substrings.
-4. ``score`` ranks the candidates in Python (identical on both): per query word the best
-   matching stored word (equal, prefix, part of a compound, or within an edit distance of
-   1-2 letters); every query word must match; words matched in the name weigh a little more.
-   Ties go by name. Word pairs are scored once per process (``_pair``, cached): names, places
-   and first names repeat across employers, so a ranking of 10,000 rows stays cheap.
+2. ``Employer.search_text`` keeps the folded words in sections separated by " | ", with a
+   space before and after: the name; KvK number and postcode; the trade names (handelsnamen);
+   place and municipality; the contactpersoon; the employer's people. ``SearchWord`` holds
+   every word of those texts (not the numbers): the vocabulary.
+3. ``patterns``: per query word what a text must contain to match it, with its worth: the word
+   whole, as a beginning, inside a compound, every vocabulary word within 1-2 typos of it (found
+   through the vocabulary's trigram index: a few thousand words, not 100,000 employers), and
+   neighbouring words that written together match it ("grootkoerkamp").
+4. The database selects exactly the employers holding a pattern of every query word (FTS5's
+   trigram table on SQLite, substring LIKEs served by the pg_trgm GIN index on PostgreSQL) and
+   orders them by ``coarse_score``: per word the worth of its best pattern, a tenth more in the
+   name. So a search matching 25,000 employers costs the database, not 25,000 Python rows.
+5. ``score`` ranks the first ``RERANKED`` rows in Python (identical on both): the same worths
+   (``_pair``: equal word, prefix, part of a compound, Damerau-Levenshtein 1 typo from 4
+   letters, 2 from 6), plus how much of the name the query covers ("techniek bv": "Techniek BV"
+   before "Aannemer Techniek Twente Installaties"). Ties go by name.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, delete, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
 
 from crm.extensions import db
-from crm.models import Employer, EmployerPerson, Municipality, User
+from crm.models import Employer, EmployerPerson, Municipality, SearchWord, User
 
 MAX_TERM = 100
 SECTION = " | "
@@ -95,8 +101,9 @@ def _section(*values: str | None) -> str:
 
 
 def search_texts(employer_ids: list[int] | None = None, *, session: Session | None = None) -> dict[int, str]:
-    """``{employer id: search text}``: the folded name | KvK number and postcode | place and
-    municipality | contactpersoon | the employer's own people.
+    """``{employer id: search text}``: the folded name | KvK number and postcode | trade names |
+    place and municipality | contactpersoon | the employer's own people, with a space before
+    and after (so " word " finds a whole word, also the first and the last).
     The one computation of the column (``rebuild_search_text`` writes it); ``None``: all.
     ``session``: another than the application's (the migration that introduced this text)."""
     runner: Session | scoped_session = session or db.session
@@ -106,6 +113,7 @@ def search_texts(employer_ids: list[int] | None = None, *, session: Session | No
             Employer.name,
             Employer.kvk_number,
             Employer.postcode,
+            Employer.trade_names,
             Employer.city,
             Municipality.name,
             User.name,
@@ -122,23 +130,44 @@ def search_texts(employer_ids: list[int] | None = None, *, session: Session | No
     for employer_id, name in runner.execute(person_query):
         people.setdefault(employer_id, []).append(name)
     return {
-        employer_id: SECTION.join(
+        employer_id: " "
+        + SECTION.join(
             (
                 _section(name),
                 _section(kvk_number, postcode),
+                _section(*(trade_names or "").splitlines()),
                 _section(city, municipality),
                 _section(contactpersoon),
                 _section(*people.get(employer_id, [])),
             )
         )
-        for employer_id, name, kvk_number, postcode, city, municipality, contactpersoon in runner.execute(query)
+        + " "
+        for employer_id, name, kvk_number, postcode, trade_names, city, municipality, contactpersoon in runner.execute(
+            query
+        )
     }
 
 
 def refresh_search_text(employer: Employer) -> None:
-    """Recompute one employer's search text without bumping its version (it is derived)."""
+    """Recompute one employer's search text without bumping its version (it is derived), and
+    forget the words it no longer holds that no other employer holds either (a removed
+    person's name does not stay behind in the vocabulary)."""
     db.session.flush()
+    before = db.session.scalar(select(Employer.search_text).where(Employer.id == employer.id)) or ""
     rebuild_search_text([employer.id])
+    after = db.session.scalar(select(Employer.search_text).where(Employer.id == employer.id)) or ""
+    gone = {word for word in set(before.split()) - set(after.split()) if word != "|" and not word[0].isdigit()}
+    for word in gone:
+        if _SAFE.fullmatch(word) and db.session.scalar(select(Employer.id).where(_holding(word)).limit(1)) is None:
+            db.session.execute(delete(SearchWord).where(SearchWord.word == word))
+
+
+def _holding(word: str) -> ColumnElement[bool]:
+    """Employers whose search text holds this whole word (through the trigram index)."""
+    if db.engine.dialect.name == "postgresql":
+        return Employer.search_text.contains(f" {word} ", autoescape=True)
+    fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=f'" {word} "')
+    return Employer.id.in_(fts.columns(rowid=Integer))
 
 
 def rebuild_search_text(
@@ -163,11 +192,24 @@ def rebuild_search_text(
                 .values(search_text=bindparam("b_text")),
                 values[start : start + batch],
             )
+        _learn_words(runner, texts.values())
         done += len(values)
     return done
 
 
-# --- candidates -------------------------------------------------------------------------------------
+def _learn_words(runner: Session | scoped_session, texts: Iterable[str]) -> None:
+    """Add the words of these search texts to the vocabulary (``SearchWord``); numbers are
+    never looked up there (a KvK number or postcode matches whole or by its beginning)."""
+    words = sorted({word for text_ in texts for word in text_.split() if not word[0].isdigit() and word != "|"})
+    insert = pg_insert if runner.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(words), 5000):
+        runner.execute(
+            insert(SearchWord.__table__).on_conflict_do_nothing(),  # type: ignore[arg-type]
+            [{"word": word[:200]} for word in words[start : start + 5000]],
+        )
+
+
+# --- the vocabulary and the patterns of a query word ----------------------------------------------
 
 
 def _grams(word: str) -> list[str]:
@@ -175,19 +217,151 @@ def _grams(word: str) -> list[str]:
     return list(dict.fromkeys(word[i : i + size] for i in range(len(word) - size + 1)))
 
 
-def candidate_clause(words: Sequence[str]) -> ColumnElement[bool] | None:
-    """Employers whose search text holds, for every query word of 3+ letters, one of its
-    4-grams (3-grams for words under 8 letters); when all words are shorter, the words
-    themselves. The same rows on both databases: FTS5's trigram table on SQLite, substring
-    LIKEs served by the pg_trgm GIN index on PostgreSQL."""
-    long_words = [w for w in words if len(w) >= 3]
-    if not long_words:
-        return and_(*(Employer.search_text.contains(w, autoescape=True) for w in words)) if words else None
+def _vocabulary(words: Sequence[str]) -> tuple[set[str], dict[str, set[str]], dict[str, set[str]]]:
+    """What the vocabulary (``SearchWord``) holds for these query words, in one statement:
+    which of their beginnings are stored words (for neighbours written as one); per word the
+    stored words that may be it with a typo or two: those holding one of its 4-grams (3-grams
+    under 8 letters; FTS5 on SQLite, pg_trgm on PostgreSQL) or beginning with its first two
+    letters (short words whose every gram a typo touched: "amarni" for "amrani"); and per word
+    those holding one of its 3-grams (where the second of two neighbours may be)."""
+    spelled = [word for word in words if not word[0].isdigit()]
+    prefixes = sorted({word[:i] for word in spelled for i in range(2, len(word))})
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def holding(tag: str, grams: list[str]) -> str:
+        if postgres:
+            likes = " OR ".join(f"word LIKE '%{_literal(g)[1:-1]}%'" for g in grams)
+            return f"SELECT {_literal(tag)}, word FROM search_word WHERE {likes}"  # noqa: S608 - literals checked
+        for gram in grams:
+            _literal(gram)  # checked: FTS5's own quoting is the double quotes around each gram
+        match = " OR ".join(f'"{g}"' for g in grams)
+        return f"SELECT {_literal(tag)}, word FROM search_word_fts WHERE search_word_fts MATCH '{match}'"  # noqa: S608
+
+    parts = []
+    if prefixes:
+        listed = ", ".join(_literal(p) for p in prefixes)
+        parts.append(f"SELECT 'known', word FROM search_word WHERE word IN ({listed})")  # noqa: S608 - literals checked
+    for n, word in enumerate(spelled):
+        if not _allowed(word):
+            continue  # no typos forgiven in a word of 3 letters
+        if grams := _grams(word):
+            parts.append(holding(f"near {n}", grams))
+        if len(word) >= 8:
+            parts.append(holding(f"rest {n}", [word[i : i + 3] for i in range(len(word) - 2)]))
+        start = word[:2]
+        following = start.rstrip("z")  # the first word after all that begin with ``start``
+        following = following[:-1] + chr(ord(following[-1]) + 1) if following else ""
+        upper = f" AND word < {_literal(following)}" if _SAFE.fullmatch(following) else ""
+        parts.append(
+            f"SELECT 'near {n}', word FROM search_word WHERE word >= {_literal(start)}{upper}"  # noqa: S608 - checked
+        )
+    if not parts:
+        return set(), {}, {}
+    known: set[str] = set()
+    near: dict[str, set[str]] = {word: set() for word in spelled}
+    rest: dict[str, set[str]] = {word: set() for word in spelled}
+    for tag, stored in db.session.execute(text(" UNION ALL ".join(parts))):
+        if tag == "known":
+            known.add(stored)
+        else:
+            kind, n = tag.split()
+            (near if kind == "near" else rest)[spelled[int(n)]].add(stored)
+    for word in spelled:
+        if len(word) < 8:
+            rest[word] = near[word]
+    return known, near, rest
+
+
+def patterns(words: Sequence[str]) -> list[dict[str, float]]:
+    """Per query word, what a search text must contain to match it, and the worth (``_pair``)
+    of finding it: the word whole (" word "), as the start of a word (" word"), inside a word
+    (from 4 letters), each stored word within 1-2 typos (" wrod "), and two neighbours that
+    written together match it (" groot koerkamp "). Spaces mark word boundaries: the search
+    text starts and ends with one. The typos come from the vocabulary (``_vocabulary``), so the
+    database is asked for exactly the employers that match."""
+    known, near, rests = _vocabulary(words)
+    result = []
+    for word in words:
+        found = {f" {word} ": 1.0, f" {word}": 0.9 if len(word) >= 2 else 0.5}
+        if len(word) >= 4:
+            found[word] = 0.8
+        if not word[0].isdigit():
+            if _allowed(word):
+                for stored in near.get(word, ()):
+                    value = _pair(word, stored)
+                    if 0 < value < 0.8:  # the better ones are found by the patterns above
+                        found[f" {stored} "] = max(value, found.get(f" {stored} ", 0.0))
+            for i in range(2, len(word)):
+                first, rest = word[:i], word[i:]
+                if first not in known:
+                    continue
+                found[f" {first} {rest} "] = max(1.0, found.get(f" {first} {rest} ", 0.0))
+                found.setdefault(f" {first} {rest}", 0.9)
+                if _allowed(word) and len(rest) >= 3:
+                    for stored in rests.get(word, ()):
+                        if (value := _pair(word, first + stored)) and value < 0.9:
+                            key = f" {first} {stored} "
+                            found[key] = max(value, found.get(key, 0.0))
+        result.append(found)
+    return result
+
+
+_SAFE = re.compile(r"[0-9a-z ]+")
+
+
+def _literal(value: str) -> str:
+    """A pattern as an SQL string literal. Patterns are folded words (``fold`` leaves only
+    a-z, 0-9 and spaces), so they need no escaping, also not in LIKE; checked all the same.
+    Literals, not parameters: a search's SQL is built as text, cheaply, and replayed as is."""
+    if not _SAFE.fullmatch(value):
+        raise ValueError(f"not a folded pattern: {value!r}")
+    return f"'{value}'"
+
+
+def candidate_clause(found: Sequence[dict[str, float]]) -> ColumnElement[bool] | None:
+    """Employers whose search text holds, for every query word, one of its patterns: exactly
+    the matches. FTS5's trigram table answers on SQLite (a pattern of 3+ characters), substring
+    LIKEs served by the pg_trgm GIN index on PostgreSQL; the same rows on both."""
+    if not found:
+        return None
+    column = "employer.search_text"
+
+    def like(word: dict[str, float]) -> str:
+        return "(" + " OR ".join(f"{column} LIKE '%{_literal(p)[1:-1]}%'" for p in word) + ")"
+
     if db.engine.dialect.name == "postgresql":
-        return and_(*(or_(*(Employer.search_text.contains(g, autoescape=True) for g in _grams(w))) for w in long_words))
-    match = " AND ".join("(" + " OR ".join(f'"{g}"' for g in _grams(w)) + ")" for w in long_words)
-    fts = text("SELECT rowid FROM employer_fts WHERE employer_fts MATCH :q").bindparams(q=match)
-    return Employer.id.in_(fts.columns(rowid=Integer))
+        return text(" AND ".join(like(word) for word in found))  # type: ignore[return-value]
+    indexed = [word for word in found if all(len(p) >= 3 for p in word)]
+    clauses = [like(word) for word in found if word not in indexed]
+    if indexed:
+        for word in indexed:
+            for p in word:
+                _literal(p)  # checked: FTS5's own quoting is the double quotes around each pattern
+        match = " AND ".join("(" + " OR ".join(f'"{p}"' for p in word) + ")" for word in indexed)
+        fts = f"SELECT rowid FROM employer_fts WHERE employer_fts MATCH '{match}'"  # noqa: S608 - checked above
+        clauses.append(f"employer.id IN ({fts})")
+    return text(" AND ".join(clauses))  # type: ignore[return-value]
+
+
+def coarse_score(found: Sequence[dict[str, float]]) -> ColumnElement[float]:
+    """The relevance as the database computes it: per query word the worth of its best pattern
+    in the text, a tenth more in the name (the first section); summed. ``score`` adds how much
+    of the name the query covers, for the first rows (``RERANKED``)."""
+    position = "strpos" if db.engine.dialect.name == "postgresql" else "instr"
+    name_end = f"{position}(employer.search_text, ' | ')"  # SECTION
+    terms = []
+    for word in found:
+        ranked = sorted(
+            [(value * 1.1, p, True) for p, value in word.items()] + [(value, p, False) for p, value in word.items()],
+            key=lambda row: -row[0],
+        )
+        whens = []
+        for value, p, in_name in ranked:
+            at = f"{position}(employer.search_text, {_literal(p)})"
+            condition = f"{at} BETWEEN 1 AND {name_end}" if in_name else f"{at} > 0"
+            whens.append(f"WHEN {condition} THEN {value:.4f}")
+        terms.append("CASE " + " ".join(whens) + " ELSE 0 END")
+    return literal_column("(" + " + ".join(terms) + ")")
 
 
 # --- ranking ----------------------------------------------------------------------------------------
@@ -316,24 +490,49 @@ def query_words(term: str) -> list[str]:
     return list(dict.fromkeys(fold(term)))
 
 
+# The first rows of a search (ten list pages) are ranked by ``score`` after the database's
+# ``coarse_score``; it adds at most a tenth (how much of the name the query covers).
+RERANKED = 250
+
+
 def search_ids(
     term: str, *where: ColumnElement[bool], limit: int | None = None, ordered: Select | None = None
 ) -> list[int]:
     """The ids of the employers matching ``term`` (and ``where``), best match first; merged
     employers included unless ``where`` leaves them out. Empty when the term has no words.
     ``ordered``: a ``select(Employer.id)`` with its joins and ORDER BY, for another order than
-    relevance (the employer list's sorts): the matches keep that order, in the same one query."""
+    relevance (the employer list's sorts): the matches keep that order, in the same one query.
+
+    The database finds exactly the matches (``patterns``, ``candidate_clause``) and orders
+    them by ``coarse_score``; Python ranks only the first ``RERANKED`` by ``score``, so a search
+    matching 25,000 employers is not 25,000 rows scored in Python."""
     words = query_words(term)
-    clause = candidate_clause(words)
+    if not words:
+        return []
+    found = patterns(words)
+    clause = candidate_clause(found)
     if clause is None:
         return []
-    query = select(Employer.id) if ordered is None else ordered
-    rows = db.session.execute(query.add_columns(Employer.name, Employer.search_text).where(clause, *where))
-    matches = [_Matches(word) for word in words]
-    scored = [(s, name, employer_id) for employer_id, name, text_ in rows if (s := score(words, text_, matches)) > 0]
-    if ordered is None:
-        scored.sort(key=lambda row: (-row[0], row[1], row[2]))
-    ids = [employer_id for _s, _name, employer_id in scored]
+    if ordered is not None:
+        ids = list(db.session.scalars(ordered.where(clause, *where)))
+        return ids[:limit] if limit is not None else ids
+    query = select(Employer.id).where(clause, *where).order_by(coarse_score(found).desc(), Employer.name, Employer.id)
+    if limit is not None:
+        query = query.limit(max(limit, RERANKED))
+    ids = list(db.session.scalars(query))
+    first, rest = ids[:RERANKED], ids[RERANKED:]
+    if first:
+        rows = db.session.execute(
+            select(Employer.id, Employer.name, Employer.search_text).where(Employer.id.in_(first))
+        ).all()
+        matches = [_Matches(word) for word in words]
+        order = {employer_id: n for n, employer_id in enumerate(first)}
+        scored = sorted(
+            ((score(words, text_, matches), name, employer_id) for employer_id, name, text_ in rows),
+            key=lambda row: (-row[0], row[1], row[2]) if row[0] else (1, order[row[2]], ""),
+        )
+        first = [employer_id for _s, _name, employer_id in scored]
+    ids = first + rest
     return ids[:limit] if limit is not None else ids
 
 

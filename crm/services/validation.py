@@ -88,6 +88,22 @@ def website(value: str | None) -> str:
     return value
 
 
+def trade_names(value: str | None) -> str:
+    """Handelsnamen, one per line: each trimmed, empty lines and repeats dropped. An imported
+    cell may separate them with ";" instead (a spreadsheet cell rarely holds line breaks).
+    Each is a name, so no bidirectional controls; at most 200 characters each."""
+    names: list[str] = []
+    for line in re.split(r"[\r\n;]+", value or ""):
+        line = " ".join(line.split())
+        if not line or line.lower() in (name.lower() for name in names):
+            continue
+        no_bidi_controls(line)
+        if len(line) > 200:
+            raise Invalid(_("Een handelsnaam heeft maximaal 200 tekens (nu %(m)s).", m=len(line)))
+        names.append(line)
+    return "\n".join(names)
+
+
 def sbi_code(value: str | None) -> str | None:
     """An SBI code (2 to 5 digits, dots allowed) whose division belongs to a known section."""
     value = (value or "").strip()

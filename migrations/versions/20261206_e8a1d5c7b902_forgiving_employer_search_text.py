@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = "e8a1d5c7b902"
 down_revision: str | Sequence[str] | None = "e8a1c3d5f7b9"
@@ -23,9 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    from crm.services.search import rebuild_search_text
-
-    rebuild_search_text(session=Session(bind=op.get_bind()), batch=5000)
+    # The rewrite itself is done by f3b8a2c6d1e4 (trade names and search words): the search text
+    # is computed by the application's code, which reads columns that migration adds.
+    pass
 
 
 def downgrade() -> None:

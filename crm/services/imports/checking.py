@@ -182,6 +182,7 @@ class RowChecker:
             "phone": validation.phone,
             "email": validation.email,
             "website": validation.website,
+            "trade_names": validation.trade_names,
             "sbi_code": self.sbi_code,
             "size": _size,
             "status": _status,

@@ -24,7 +24,6 @@ FIELDS: tuple[ImportField, ...] = (
         (
             "naam",
             "bedrijfsnaam",
-            "handelsnaam",
             "statutairenaam",
             "werkgever",
             "naamwerkgever",
@@ -34,6 +33,7 @@ FIELDS: tuple[ImportField, ...] = (
             "bedrijf",
             "name",
             "companyname",
+            "handelsnaam",  # last: beside another name column it holds the trade names
         ),
         required=True,
     ),
@@ -41,6 +41,11 @@ FIELDS: tuple[ImportField, ...] = (
         "kvk_number",
         _l("KvK-nummer"),
         ("kvk", "kvknummer", "kvknr", "kvkno", "kamervankoophandel", "kvkinschrijvingsnummer", "chamberofcommerce"),
+    ),
+    ImportField(
+        "trade_names",
+        _l("Handelsnamen (gescheiden door ;)"),
+        ("handelsnaam", "handelsnamen", "andrehandelsnamen", "tradename", "tradenames"),
     ),
     ImportField("vestigingsnummer", _l("Vestigingsnummer"), ("vestigingsnummer", "vestigingsnr", "vestnr")),
     ImportField("street", _l("Straat"), ("straat", "straatnaam", "adres", "bezoekadres", "street")),
