@@ -9,10 +9,14 @@ a batch of up to ``REMINDER_SEND_BATCH`` delivery ids and commits each row on it
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from datetime import date
 
 from celery import current_app as current_celery
 from celery import shared_task
+from celery.signals import worker_ready
 from flask import current_app
 
 from crm.database import begin_read_only
@@ -20,6 +24,8 @@ from crm.extensions import db
 from crm.lib import mail
 from crm.lib.clock import today
 from crm.services import quiet_employers, reminders
+
+log = logging.getLogger(__name__)
 
 # After this many failures of the mail server in a row (not of one message), a send batch stops
 # offering its messages: the server is down, and each further try would fail (or time out) too.
@@ -65,6 +71,26 @@ def resend_pending() -> int:
     return enqueue(delivery_ids)
 
 
+class HeldLease:
+    """The rows of the batch this process runs and has not tried yet; their held lease
+    (``REMINDER_RUN_LEASE_SECONDS``) is renewed every third of it, each renewal in a short
+    transaction of its own between two messages (see crm.services.reminders)."""
+
+    def __init__(self, delivery_ids: list[int]):
+        self.remaining = set(delivery_ids)
+        self.every = max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
+        self.renewed_at = 0.0
+
+    def renew(self) -> None:
+        reminders.renew_lease(sorted(self.remaining))
+        db.session.commit()
+        self.renewed_at = time.monotonic()
+
+    def renew_if_due(self) -> None:
+        if self.remaining and time.monotonic() - self.renewed_at >= self.every:
+            self.renew()
+
+
 @shared_task
 def send_deliveries(delivery_ids: list[int]) -> list[str]:
     """Send a batch of deliveries over one SMTP connection, each at most once (see
@@ -78,6 +104,8 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
     the mail server itself fails twice in a row (unreachable, hung up, 421), the batch's
     remaining messages are not offered to it but recorded as failed tries with that error:
     the resend scan queues them again after their backoff, and the ones sent stay sent."""
+    lease = HeldLease(delivery_ids)
+    lease.renew()  # held from now on: a held lease, renewed while the batch runs
     begin_read_only(db.session)  # SQLite: render the batch without holding the write lock
     prepared = reminders.prepare_batch(delivery_ids)
     db.session.rollback()  # nothing written: end the read before SMTP
@@ -86,6 +114,8 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
         return [statuses[delivery_id] for delivery_id in delivery_ids]
     server_failure, in_a_row = None, 0  # the mail server's last failure, and how many in a row
     for item in prepared:
+        lease.renew_if_due()
+        lease.remaining.discard(item.delivery_id)  # from here on its outcome sets its lease
         server_down = None
         if item.outgoing is not None:
             # Connect outside the row lock (a lock covers MAIL/RCPT/DATA only); after the
@@ -133,3 +163,56 @@ def follow_up_quiet_employers() -> int:
     created = quiet_employers.create_quiet_employer_follow_ups()
     db.session.commit()
     return len(created)
+
+
+# --- the held lease of prefetched batches ---------------------------------------------------
+
+
+def _prefetched_delivery_ids() -> list[int]:
+    """The delivery ids of the send batches this worker has fetched from the broker and not
+    started yet (celery's worker state, kept in the main process)."""
+    from celery.worker import state
+
+    for _ in range(10):  # the consumer changes these sets while we copy them: try again
+        try:
+            reserved, active = list(state.reserved_requests), set(state.active_requests)
+            break
+        except RuntimeError:
+            time.sleep(0.01)
+    else:
+        return []
+    ids: list[int] = []
+    for request in reserved:
+        if request in active or request.name != send_deliveries.name:
+            continue
+        args = request.args
+        if args and isinstance(args[0], list):
+            ids.extend(int(delivery_id) for delivery_id in args[0])
+    return ids
+
+
+@shared_task
+def renew_prefetched_leases() -> float:
+    """Called (never queued) by the lease thread of a worker's main process: renew the held
+    lease of the batches this worker has fetched but not started, so that they fall due soon
+    after the worker dies and not a queue lease later. Returns the seconds to the next renewal."""
+    reminders.renew_lease(_prefetched_delivery_ids())
+    db.session.commit()
+    return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
+
+
+def _renew_prefetched_while_alive() -> None:
+    every = 1.0
+    while True:
+        try:
+            every = renew_prefetched_leases()
+        except Exception:  # a database hiccup: the next round tries again; the lease may lapse
+            log.exception("Renewing the lease of prefetched reminder batches failed")
+        time.sleep(every)
+
+
+@worker_ready.connect
+def _start_lease_thread(**_kwargs) -> None:
+    """In the worker's main process (the one that fetches from the broker): renew the held
+    lease of prefetched batches for as long as the process lives; it dies with it."""
+    threading.Thread(target=_renew_prefetched_while_alive, name="reminder-lease", daemon=True).start()
