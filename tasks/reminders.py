@@ -16,7 +16,7 @@ from datetime import date
 
 from celery import current_app as current_celery
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import task_received, worker_ready
 from flask import current_app
 
 from crm.database import begin_read_only
@@ -201,18 +201,31 @@ def renew_prefetched_leases() -> float:
     return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
 
 
+_batch_received = threading.Event()
+
+
 def _renew_prefetched_while_alive() -> None:
-    every = 1.0
     while True:
+        _batch_received.clear()  # before reading what is reserved: a later batch wakes us again
         try:
             every = renew_prefetched_leases()
-        except Exception:  # a database hiccup: the next round tries again; the lease may lapse
+        except Exception:  # e.g. SQLite busy past its timeout: try again in a second
             log.exception("Renewing the lease of prefetched reminder batches failed")
-        time.sleep(every)
+            every = 1.0
+        if _batch_received.wait(every):
+            time.sleep(0.05)  # the consumer reserves the request just after telling us
 
 
 @worker_ready.connect
 def _start_lease_thread(**_kwargs) -> None:
     """In the worker's main process (the one that fetches from the broker): renew the held
-    lease of prefetched batches for as long as the process lives; it dies with it."""
+    lease of prefetched batches for as long as the process lives; it dies with it. A batch just
+    fetched is renewed at once (``task_received``), not at the next round: its rows carry the
+    queue lease until then."""
     threading.Thread(target=_renew_prefetched_while_alive, name="reminder-lease", daemon=True).start()
+
+
+@task_received.connect
+def _wake_lease_thread(request=None, **_kwargs) -> None:
+    if request is not None and request.name == send_deliveries.name:
+        _batch_received.set()
