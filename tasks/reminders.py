@@ -168,11 +168,19 @@ def follow_up_quiet_employers() -> int:
 # --- the held lease of prefetched batches ---------------------------------------------------
 
 
+_just_received: list[int] = []  # batches the consumer has just fetched (task_received)
+_batch_received = threading.Event()
+
+
 def _prefetched_delivery_ids() -> list[int]:
     """The delivery ids of the send batches this worker has fetched from the broker and not
-    started yet (celery's worker state, kept in the main process)."""
+    started yet (celery's worker state, kept in the main process), and of those it has just
+    fetched (told by ``task_received``, perhaps before the state lists them)."""
     from celery.worker import state
 
+    ids: list[int] = []
+    while _just_received:
+        ids.append(_just_received.pop())
     for _ in range(10):  # the consumer changes these sets while we copy them: try again
         try:
             reserved, active = list(state.reserved_requests), set(state.active_requests)
@@ -180,15 +188,17 @@ def _prefetched_delivery_ids() -> list[int]:
         except RuntimeError:
             time.sleep(0.01)
     else:
-        return []
-    ids: list[int] = []
+        return ids
     for request in reserved:
-        if request in active or request.name != send_deliveries.name:
-            continue
-        args = request.args
-        if args and isinstance(args[0], list):
-            ids.extend(int(delivery_id) for delivery_id in args[0])
+        if request not in active and request.name == send_deliveries.name:
+            ids.extend(_batch_ids(request.args))
     return ids
+
+
+def _batch_ids(args) -> list[int]:
+    if args and isinstance(args[0], list):
+        return [int(delivery_id) for delivery_id in args[0]]
+    return []
 
 
 @shared_task
@@ -201,9 +211,6 @@ def renew_prefetched_leases() -> float:
     return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
 
 
-_batch_received = threading.Event()
-
-
 def _renew_prefetched_while_alive() -> None:
     while True:
         _batch_received.clear()  # before reading what is reserved: a later batch wakes us again
@@ -212,8 +219,7 @@ def _renew_prefetched_while_alive() -> None:
         except Exception:  # e.g. SQLite busy past its timeout: try again in a second
             log.exception("Renewing the lease of prefetched reminder batches failed")
             every = 1.0
-        if _batch_received.wait(every):
-            time.sleep(0.05)  # the consumer reserves the request just after telling us
+        _batch_received.wait(every)
 
 
 @worker_ready.connect
@@ -228,4 +234,5 @@ def _start_lease_thread(**_kwargs) -> None:
 @task_received.connect
 def _wake_lease_thread(request=None, **_kwargs) -> None:
     if request is not None and request.name == send_deliveries.name:
+        _just_received.extend(_batch_ids(request.args))
         _batch_received.set()
