@@ -12,7 +12,8 @@ it) and a ``celery -A tasks.worker beat`` process, the real broker and database,
 server on loopback (aiosmtpd, in this process) that counts accepted messages per Message-ID
 and notes when each arrived. ``--count`` follow-ups fall due; the worker sends them; at a
 random moment while it sends, the worker (main process and pool, one process group) gets
-SIGKILL and is started again at once; ``--kills`` times (the next kill does not wait for the
+SIGKILL and is started again at once; ``--kills`` times (with ``--wave N``, N more follow-ups
+fall due before each further kill: steady traffic instead of one burst) (the next kill does not wait for the
 previous one's recovery). Then the script waits until every delivery row is settled and reports:
 
 - lost: follow-ups without any mail (must be 0);
@@ -106,6 +107,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=6000)
     parser.add_argument("--kills", type=int, default=6)
+    parser.add_argument(
+        "--wave", type=int, default=0, help="follow-ups that fall due before each further kill (default: none)"
+    )
     parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2, help="pool processes of the worker")
     parser.add_argument("--database", default="", help="default: an SQLite file in a temporary folder")
     parser.add_argument("--broker", default="", help="default: an SQLite broker file (the embedded default)")
@@ -133,6 +137,7 @@ def main() -> int:
     print(f"load before   {os.getloadavg()[0]:.2f} (1-minute load average)   logs in {workdir}")
     with app.app_context():
         follow_ups = make_follow_ups(args.count, today(), users=200, prefix="Killbench")
+        wave = 0
         cluster = Cluster(
             database,
             broker,
@@ -148,6 +153,9 @@ def main() -> int:
             worker = cluster.worker("w0", concurrency=args.concurrency).wait_ready(120)
             cluster.beat("beat")  # scans (claims) and resends every --scan-seconds; never killed
             for number in range(1, args.kills + 1):
+                if args.wave and number > 1:  # steady traffic: the next wave falls due now
+                    wave += 1
+                    follow_ups += make_follow_ups(args.wave, today(), users=20, prefix=f"Golf {wave}")
                 # Kill at a random moment while mails flow (the worker has sent since it started).
                 mark = time.monotonic()
                 wait_for(lambda m=mark: bool(sink.handler.arrivals_since(m)), 300, "the worker to send", 0.01)
