@@ -212,7 +212,7 @@ def main() -> int:
     print(f"database      {make_url(database).get_backend_name()}, broker {broker.split(':')[0]}")
     print(f"worker        --concurrency {args.concurrency}; scan {args.scan_seconds} s, held lease {args.run_lease} s,")
     print(f"              queue lease {args.lease} s, SMTP sink delay {args.delay * 1000:.0f} ms per message")
-    print(f"follow-ups    {len(follow_ups)}; rows {statuses}")
+    print(f"follow-ups    {len(set(follow_ups))}; rows {statuses}")
     print(f"mails         {sink.handler.total()} accepted, {sink.handler.unique()} unique, in {elapsed:.0f} s")
     print(f"kills         {len(kills)}")
     print(f"lost          {len(lost)}")

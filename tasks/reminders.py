@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 
 from celery import current_app as current_celery
 from celery import shared_task
@@ -33,21 +33,29 @@ SERVER_FAILURES_TO_STOP = 2
 MAX_BATCHES = 200  # per scan run (of REMINDER_CLAIM_BATCH each); the next run goes on where this stopped
 
 
-def enqueue(delivery_ids: list[int]) -> int:
+def enqueue(delivery_ids: list[int], claimed_at: datetime | None = None) -> int:
     """Queue send tasks of up to ``REMINDER_SEND_BATCH`` delivery ids each, over one broker
-    connection. Returns the number of deliveries queued."""
+    connection; then give the rows claimed at ``claimed_at`` the queue lease
+    (``reminders.mark_queued``). Returns the number of deliveries queued."""
     if not delivery_ids:
         return 0
+    _publish(delivery_ids)
+    if claimed_at is not None:
+        reminders.mark_queued(delivery_ids, claimed_at)
+        db.session.commit()
+    return len(delivery_ids)
+
+
+def _publish(delivery_ids: list[int]) -> None:
     size = max(1, current_app.config["REMINDER_SEND_BATCH"])
     batches = [delivery_ids[start : start + size] for start in range(0, len(delivery_ids), size)]
     if current_celery.conf.task_always_eager:  # unit tests: run inline
         for batch in batches:
             send_deliveries.apply_async((batch,))
-        return len(delivery_ids)
+        return
     with current_celery.producer_or_acquire() as producer:
         for batch in batches:
             send_deliveries.apply_async((batch,), producer=producer)
-    return len(delivery_ids)
 
 
 @shared_task
@@ -55,9 +63,10 @@ def scan_reminders() -> int:
     """Every minute: claim follow-ups that fell due or overdue and queue their mails."""
     queued = 0
     for _ in range(MAX_BATCHES):
-        claim = reminders.claim_follow_up_reminders()
+        now = reminders.utcnow()  # the services' clock (tests set it)
+        claim = reminders.claim_follow_up_reminders(now)
         db.session.commit()
-        queued += enqueue(claim.delivery_ids)
+        queued += enqueue(claim.delivery_ids, now)
         if claim.claimed < current_app.config["REMINDER_CLAIM_BATCH"]:
             break
     return queued
@@ -66,9 +75,10 @@ def scan_reminders() -> int:
 @shared_task
 def resend_pending() -> int:
     """Every minute: queue again what is pending and due (lost task messages, retries after backoff)."""
-    delivery_ids = reminders.claim_resendable()
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.claim_resendable(now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
 
 
 class HeldLease:
@@ -143,17 +153,19 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
 def send_digests(day: str | None = None) -> int:
     """Working days at 07:30: the daily digest. ``day`` (ISO date) defaults to today in Amsterdam;
     on weekends and Dutch public holidays nothing is made."""
-    delivery_ids = reminders.create_digest_deliveries(date.fromisoformat(day) if day else today())
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.create_digest_deliveries(date.fromisoformat(day) if day else today(), now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
 
 
 @shared_task
 def send_partner_contacts() -> int:
     """Every 15 minutes: one mail per user for the partner contacts not mailed yet."""
-    delivery_ids = reminders.create_partner_contact_deliveries()
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.create_partner_contact_deliveries(now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
 
 
 @shared_task

@@ -350,14 +350,29 @@ def test_scan_task_claims_commits_and_sends(factories, monkeypatch):
     assert {row.status for row in deliveries()} == {"sent"}
 
 
-def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories):
+def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories, app):
     factories.FollowUpFactory(due_date=TODAY)
     (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    assert reminders.mark_queued([delivery_id], NOW) == 1  # its send task is on the broker
     # The send task was never run (lost with a killed worker). Within the lease: left alone.
     assert reminders.claim_resendable(NOW + timedelta(minutes=5)) == []
     later = NOW + timedelta(minutes=11)
     assert reminders.claim_resendable(later) == [delivery_id]
-    assert reminders.claim_resendable(later) == []  # pushed one lease ahead: not queued twice
+    assert reminders.mark_queued([delivery_id], later) == 1
+    assert reminders.claim_resendable(later + timedelta(minutes=5)) == []  # one lease ahead: not queued twice
+    send_all([delivery_id])
+    assert len(sent_messages()) == 1
+
+
+def test_a_claim_whose_task_never_reached_the_broker_is_queued_after_the_held_lease(factories, app):
+    """The scan commits its rows, then queues them: a worker killed in between leaves rows no
+    task carries. Until queued they have the held lease, not the queue lease."""
+    factories.FollowUpFactory(due_date=TODAY)
+    (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    db.session.commit()  # ...and the worker dies before queuing
+    held = timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])
+    assert reminders.claim_resendable(NOW + held - timedelta(seconds=1)) == []
+    assert reminders.claim_resendable(NOW + held) == [delivery_id]
     send_all([delivery_id])
     assert len(sent_messages()) == 1
 
@@ -370,6 +385,7 @@ def test_a_dead_workers_batch_is_queued_again_after_the_held_lease_not_the_queue
     for _ in range(5):
         factories.FollowUpFactory(due_date=TODAY)
     ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    reminders.mark_queued(ids, NOW)  # queued as two send tasks
     held, waiting = ids[:3], ids[3:]  # two batches: one a worker runs, one still in the broker
     started = NOW + timedelta(minutes=3)
     assert reminders.renew_lease(held, started) == 3  # the worker takes its batch
@@ -380,6 +396,7 @@ def test_a_dead_workers_batch_is_queued_again_after_the_held_lease_not_the_queue
 
     assert reminders.claim_resendable(started + run_lease - timedelta(seconds=1)) == []  # still held
     assert reminders.claim_resendable(started + run_lease) == [held[2]]  # the dead worker's mail
+    reminders.mark_queued([held[2]], started + run_lease)
     assert reminders.claim_resendable(started + run_lease + timedelta(minutes=1)) == []  # queued once
     assert reminders.claim_resendable(NOW + timedelta(minutes=10)) == waiting  # the queue lease
     assert send_all([held[2], *waiting]) == ["sent"] * 3

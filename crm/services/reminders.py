@@ -30,9 +30,12 @@ The protocol (what ``tasks/reminders.py`` runs; each step here flushes, the task
 
 **Two leases** (``next_attempt_at`` of a pending row is its lease):
 
-- *Queued* (``REMINDER_LEASE_SECONDS``, 10 minutes): claiming and queuing again push
-  ``next_attempt_at`` one queue lease ahead, so a delivery waiting in a long broker queue
-  (nobody holds it yet) is queued again at most every 10 minutes, not every minute.
+- *Queued* (``REMINDER_LEASE_SECONDS``, 10 minutes): once its send task is on the broker
+  (``mark_queued``, after claiming or queuing again) a delivery's ``next_attempt_at`` is one
+  queue lease ahead, so a delivery waiting in a long broker queue (nobody holds it yet) is
+  queued again at most every 10 minutes, not every minute. Between the claim's commit and
+  that moment it has the held lease: a worker killed in between (the scans run in workers
+  too) leaves no row that no task carries for a whole queue lease.
 - *Held* (``REMINDER_RUN_LEASE_SECONDS``, 60 s; ``renew_lease``): a live worker that holds a
   batch renews the lease of that batch's remaining rows every third of it, each time in a
   short transaction of its own: the send loop for the batch it runs (before the first
@@ -146,7 +149,6 @@ def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
     Returns the ids of the new rows that are pending (to be queued)."""
     if not rows:
         return []
-    lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
     values = [
         {
             "status": "pending",
@@ -154,7 +156,7 @@ def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
             "last_error": "",
             "message_id": "",
             "created_at": now,
-            "next_attempt_at": now + lease,
+            "next_attempt_at": now + run_lease(),  # until queued: see ``mark_queued``
             "follow_up_id": None,
             **row,
         }
@@ -348,15 +350,33 @@ def claim_resendable(now: datetime | None = None, *, limit: int = 1000) -> list[
     )
     ids = list(db.session.scalars(_locked(query)))
     if ids:
-        lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
         db.session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids))
-            .values(next_attempt_at=now + lease)
+            .values(next_attempt_at=now + run_lease())  # until queued: see ``mark_queued``
             .execution_options(synchronize_session=False)
         )
         db.session.flush()
     return ids
+
+
+def mark_queued(delivery_ids: list[int], now: datetime) -> int:
+    """The send tasks for these deliveries are on the broker: give them the queue lease.
+
+    Claiming and resending commit their rows with the held lease (from ``now``), and the
+    task queues them after the commit; a worker killed between the commit and the queuing
+    would otherwise leave rows that no task carries waiting a whole queue lease. Only rows
+    still as the claim left them are pushed on: a row a worker has fetched (and renewed)
+    meanwhile keeps its held lease. Flushes; the caller commits."""
+    if not delivery_ids:
+        return 0
+    columns = _DELIVERY.c
+    result = db.session.execute(
+        _DELIVERY.update()
+        .where(columns.id.in_(delivery_ids), columns.status == "pending", columns.next_attempt_at == now + run_lease())
+        .values(next_attempt_at=now + timedelta(seconds=_config("REMINDER_LEASE_SECONDS")))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_lease() -> timedelta:
