@@ -9,10 +9,14 @@ a batch of up to ``REMINDER_SEND_BATCH`` delivery ids and commits each row on it
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+import threading
+import time
+from datetime import date, datetime
 
 from celery import current_app as current_celery
 from celery import shared_task
+from celery.signals import task_received, worker_ready
 from flask import current_app
 
 from crm.database import begin_read_only
@@ -21,27 +25,37 @@ from crm.lib import mail
 from crm.lib.clock import today
 from crm.services import quiet_employers, reminders
 
+log = logging.getLogger(__name__)
+
 # After this many failures of the mail server in a row (not of one message), a send batch stops
 # offering its messages: the server is down, and each further try would fail (or time out) too.
 SERVER_FAILURES_TO_STOP = 2
 MAX_BATCHES = 200  # per scan run (of REMINDER_CLAIM_BATCH each); the next run goes on where this stopped
 
 
-def enqueue(delivery_ids: list[int]) -> int:
+def enqueue(delivery_ids: list[int], claimed_at: datetime | None = None) -> int:
     """Queue send tasks of up to ``REMINDER_SEND_BATCH`` delivery ids each, over one broker
-    connection. Returns the number of deliveries queued."""
+    connection; then give the rows claimed at ``claimed_at`` the queue lease
+    (``reminders.mark_queued``). Returns the number of deliveries queued."""
     if not delivery_ids:
         return 0
+    _publish(delivery_ids)
+    if claimed_at is not None:
+        reminders.mark_queued(delivery_ids, claimed_at)
+        db.session.commit()
+    return len(delivery_ids)
+
+
+def _publish(delivery_ids: list[int]) -> None:
     size = max(1, current_app.config["REMINDER_SEND_BATCH"])
     batches = [delivery_ids[start : start + size] for start in range(0, len(delivery_ids), size)]
     if current_celery.conf.task_always_eager:  # unit tests: run inline
         for batch in batches:
             send_deliveries.apply_async((batch,))
-        return len(delivery_ids)
+        return
     with current_celery.producer_or_acquire() as producer:
         for batch in batches:
             send_deliveries.apply_async((batch,), producer=producer)
-    return len(delivery_ids)
 
 
 @shared_task
@@ -49,9 +63,10 @@ def scan_reminders() -> int:
     """Every minute: claim follow-ups that fell due or overdue and queue their mails."""
     queued = 0
     for _ in range(MAX_BATCHES):
-        claim = reminders.claim_follow_up_reminders()
+        now = reminders.utcnow()  # the services' clock (tests set it)
+        claim = reminders.claim_follow_up_reminders(now)
         db.session.commit()
-        queued += enqueue(claim.delivery_ids)
+        queued += enqueue(claim.delivery_ids, now)
         if claim.claimed < current_app.config["REMINDER_CLAIM_BATCH"]:
             break
     return queued
@@ -60,9 +75,30 @@ def scan_reminders() -> int:
 @shared_task
 def resend_pending() -> int:
     """Every minute: queue again what is pending and due (lost task messages, retries after backoff)."""
-    delivery_ids = reminders.claim_resendable()
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.claim_resendable(now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
+
+
+class HeldLease:
+    """The rows of the batch this process runs and has not tried yet; their held lease
+    (``REMINDER_RUN_LEASE_SECONDS``) is renewed every third of it, each renewal in a short
+    transaction of its own between two messages (see crm.services.reminders)."""
+
+    def __init__(self, delivery_ids: list[int]):
+        self.remaining = set(delivery_ids)
+        self.every = max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
+        self.renewed_at = 0.0
+
+    def renew(self) -> None:
+        reminders.renew_lease(sorted(self.remaining))
+        db.session.commit()
+        self.renewed_at = time.monotonic()
+
+    def renew_if_due(self) -> None:
+        if self.remaining and time.monotonic() - self.renewed_at >= self.every:
+            self.renew()
 
 
 @shared_task
@@ -78,6 +114,8 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
     the mail server itself fails twice in a row (unreachable, hung up, 421), the batch's
     remaining messages are not offered to it but recorded as failed tries with that error:
     the resend scan queues them again after their backoff, and the ones sent stay sent."""
+    lease = HeldLease(delivery_ids)
+    lease.renew()  # held from now on: a held lease, renewed while the batch runs
     begin_read_only(db.session)  # SQLite: render the batch without holding the write lock
     prepared = reminders.prepare_batch(delivery_ids)
     db.session.rollback()  # nothing written: end the read before SMTP
@@ -86,6 +124,8 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
         return [statuses[delivery_id] for delivery_id in delivery_ids]
     server_failure, in_a_row = None, 0  # the mail server's last failure, and how many in a row
     for item in prepared:
+        lease.renew_if_due()
+        lease.remaining.discard(item.delivery_id)  # from here on its outcome sets its lease
         server_down = None
         if item.outgoing is not None:
             # Connect outside the row lock (a lock covers MAIL/RCPT/DATA only); after the
@@ -113,17 +153,19 @@ def send_deliveries(delivery_ids: list[int]) -> list[str]:
 def send_digests(day: str | None = None) -> int:
     """Working days at 07:30: the daily digest. ``day`` (ISO date) defaults to today in Amsterdam;
     on weekends and Dutch public holidays nothing is made."""
-    delivery_ids = reminders.create_digest_deliveries(date.fromisoformat(day) if day else today())
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.create_digest_deliveries(date.fromisoformat(day) if day else today(), now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
 
 
 @shared_task
 def send_partner_contacts() -> int:
     """Every 15 minutes: one mail per user for the partner contacts not mailed yet."""
-    delivery_ids = reminders.create_partner_contact_deliveries()
+    now = reminders.utcnow()  # the services' clock (tests set it)
+    delivery_ids = reminders.create_partner_contact_deliveries(now)
     db.session.commit()
-    return enqueue(delivery_ids)
+    return enqueue(delivery_ids, now)
 
 
 @shared_task
@@ -133,3 +175,76 @@ def follow_up_quiet_employers() -> int:
     created = quiet_employers.create_quiet_employer_follow_ups()
     db.session.commit()
     return len(created)
+
+
+# --- the held lease of prefetched batches ---------------------------------------------------
+
+
+_just_received: list[int] = []  # batches the consumer has just fetched (task_received)
+_batch_received = threading.Event()
+
+
+def _prefetched_delivery_ids() -> list[int]:
+    """The delivery ids of the send batches this worker has fetched from the broker and not
+    started yet (celery's worker state, kept in the main process), and of those it has just
+    fetched (told by ``task_received``, perhaps before the state lists them)."""
+    from celery.worker import state
+
+    ids: list[int] = []
+    while _just_received:
+        ids.append(_just_received.pop())
+    for _ in range(10):  # the consumer changes these sets while we copy them: try again
+        try:
+            reserved, active = list(state.reserved_requests), set(state.active_requests)
+            break
+        except RuntimeError:
+            time.sleep(0.01)
+    else:
+        return ids
+    for request in reserved:
+        if request not in active and request.name == send_deliveries.name:
+            ids.extend(_batch_ids(request.args))
+    return ids
+
+
+def _batch_ids(args) -> list[int]:
+    if args and isinstance(args[0], list):
+        return [int(delivery_id) for delivery_id in args[0]]
+    return []
+
+
+@shared_task
+def renew_prefetched_leases() -> float:
+    """Called (never queued) by the lease thread of a worker's main process: renew the held
+    lease of the batches this worker has fetched but not started, so that they fall due soon
+    after the worker dies and not a queue lease later. Returns the seconds to the next renewal."""
+    reminders.renew_lease(_prefetched_delivery_ids())
+    db.session.commit()
+    return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
+
+
+def _renew_prefetched_while_alive() -> None:
+    while True:
+        _batch_received.clear()  # before reading what is reserved: a later batch wakes us again
+        try:
+            every = renew_prefetched_leases()
+        except Exception:  # e.g. SQLite busy past its timeout: try again in a second
+            log.exception("Renewing the lease of prefetched reminder batches failed")
+            every = 1.0
+        _batch_received.wait(every)
+
+
+@worker_ready.connect
+def _start_lease_thread(**_kwargs) -> None:
+    """In the worker's main process (the one that fetches from the broker): renew the held
+    lease of prefetched batches for as long as the process lives; it dies with it. A batch just
+    fetched is renewed at once (``task_received``), not at the next round: its rows carry the
+    queue lease until then."""
+    threading.Thread(target=_renew_prefetched_while_alive, name="reminder-lease", daemon=True).start()
+
+
+@task_received.connect
+def _wake_lease_thread(request=None, **_kwargs) -> None:
+    if request is not None and request.name == send_deliveries.name:
+        _just_received.extend(_batch_ids(request.args))
+        _batch_received.set()

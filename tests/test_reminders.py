@@ -350,16 +350,105 @@ def test_scan_task_claims_commits_and_sends(factories, monkeypatch):
     assert {row.status for row in deliveries()} == {"sent"}
 
 
-def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories):
+def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories, app):
     factories.FollowUpFactory(due_date=TODAY)
     (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    assert reminders.mark_queued([delivery_id], NOW) == 1  # its send task is on the broker
     # The send task was never run (lost with a killed worker). Within the lease: left alone.
     assert reminders.claim_resendable(NOW + timedelta(minutes=5)) == []
     later = NOW + timedelta(minutes=11)
     assert reminders.claim_resendable(later) == [delivery_id]
-    assert reminders.claim_resendable(later) == []  # pushed one lease ahead: not queued twice
+    assert reminders.mark_queued([delivery_id], later) == 1
+    assert reminders.claim_resendable(later + timedelta(minutes=5)) == []  # one lease ahead: not queued twice
     send_all([delivery_id])
     assert len(sent_messages()) == 1
+
+
+def test_a_claim_whose_task_never_reached_the_broker_is_queued_after_the_held_lease(factories, app):
+    """The scan commits its rows, then queues them: a worker killed in between leaves rows no
+    task carries. Until queued they have the held lease, not the queue lease."""
+    factories.FollowUpFactory(due_date=TODAY)
+    (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    db.session.commit()  # ...and the worker dies before queuing
+    held = timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])
+    assert reminders.claim_resendable(NOW + held - timedelta(seconds=1)) == []
+    assert reminders.claim_resendable(NOW + held) == [delivery_id]
+    send_all([delivery_id])
+    assert len(sent_messages()) == 1
+
+
+def test_a_dead_workers_batch_is_queued_again_after_the_held_lease_not_the_queue_lease(factories, app):
+    """Rows as a worker killed mid-batch leaves them: the first two sent (each committed on its
+    own), the rest pending under the held lease its last renewal gave them. The next resend scan
+    after that lease queues the rest (about two minutes: held lease + scan interval), while a
+    batch still waiting in the broker keeps its queue lease and is not queued every minute."""
+    for _ in range(5):
+        factories.FollowUpFactory(due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    reminders.mark_queued(ids, NOW)  # queued as two send tasks
+    held, waiting = ids[:3], ids[3:]  # two batches: one a worker runs, one still in the broker
+    started = NOW + timedelta(minutes=3)
+    assert reminders.renew_lease(held, started) == 3  # the worker takes its batch
+    db.session.commit()
+    assert send_all(held[:2]) == ["sent", "sent"]  # ...sends two, and dies
+    run_lease = timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])
+    assert run_lease <= timedelta(minutes=1)
+
+    assert reminders.claim_resendable(started + run_lease - timedelta(seconds=1)) == []  # still held
+    assert reminders.claim_resendable(started + run_lease) == [held[2]]  # the dead worker's mail
+    reminders.mark_queued([held[2]], started + run_lease)
+    assert reminders.claim_resendable(started + run_lease + timedelta(minutes=1)) == []  # queued once
+    assert reminders.claim_resendable(NOW + timedelta(minutes=10)) == waiting  # the queue lease
+    assert send_all([held[2], *waiting]) == ["sent"] * 3
+    assert len(sent_messages()) == 5  # every mail once: none lost, none twice
+    assert {row.status for row in deliveries()} == {"sent"}
+
+
+def test_renewing_the_lease_leaves_rows_that_are_no_longer_pending_alone(factories):
+    for _ in range(3):
+        factories.FollowUpFactory(due_date=TODAY)
+    ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    db.session.commit()
+    send_all(ids[:1])
+    later = NOW + timedelta(minutes=30)
+    assert reminders.renew_lease(ids, later) == 2
+    db.session.commit()
+    rows = {row.id: row for row in deliveries()}
+    assert rows[ids[0]].status == "sent"
+    assert rows[ids[1]].next_attempt_at == rows[ids[2]].next_attempt_at > later
+
+
+def test_a_kill_between_the_servers_250_and_the_commit_resends_the_same_message_id(factories, monkeypatch, app):
+    """The one window left: the mail server accepted the message, the worker dies before its
+    COMMIT (simulated: the commit fails). The row stays pending, and is sent again once its
+    lease has passed: a duplicate with the same Message-ID, never a loss."""
+    factories.FollowUpFactory(due_date=TODAY)
+    (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
+    db.session.commit()
+    real_commit = db.session.commit
+    calls = {"n": 0}
+
+    def dies_at_the_commit_after_data():
+        calls["n"] += 1
+        if calls["n"] == 2 and mail.memory_outbox():  # the first commit renews the lease
+            raise SystemExit("killed")
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", dies_at_the_commit_after_data)
+    with pytest.raises(SystemExit):
+        jobs.send_deliveries.run([delivery_id])
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    db.session.rollback()
+    row = db.session.get(Delivery, delivery_id)
+    assert row.status == "pending" and row.sent_at is None  # the "sent" written before DATA is gone
+    assert len(sent_messages()) == 1
+
+    assert reminders.claim_resendable(utcnow() + timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])) == [
+        delivery_id
+    ]
+    assert send_all([delivery_id]) == ["sent"]
+    first, second = sent_messages()
+    assert first["Message-ID"] == second["Message-ID"]  # a mail client shows one
 
 
 # --- send batches over a real SMTP server ------------------------------------------------
@@ -460,6 +549,25 @@ def test_a_server_failing_twice_in_a_row_is_not_offered_the_rest_of_the_batch(fa
     assert jobs.send_deliveries(again) == ["sent", "sent", "sent"]
     assert smtp.accepted == Counter({message_id(f): 1 for f in follow_ups})
     assert {row.status for row in deliveries()} == {"sent"}
+
+
+def test_a_temporary_refusal_keeps_its_backoff_while_the_batch_renews_its_lease(factories, smtp, app, monkeypatch):
+    """The send loop renews the held lease of the rows it has not tried yet, never of a row that
+    waits for its backoff (renewing every message here: a held lease of 3 s, renewed each 1 s,
+    and a clock that moves a second per renewal)."""
+    monkeypatch.setitem(app.config, "REMINDER_RUN_LEASE_SECONDS", 3)
+    ticks = iter(range(0, 1000, 2))
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: float(next(ticks)))
+    emails = [f"am{n}@gemeente.example" for n in range(4)]
+    emails[0] = "vol@gemeente.example"
+    smtp.refuse["vol@gemeente.example"] = "452 4.2.2 Mailbox full"
+    follow_ups, ids = claimed_batch(factories, emails)
+
+    before = utcnow()
+    assert jobs.send_deliveries(ids) == ["pending", "sent", "sent", "sent"]
+    waiting = db.session.get(Delivery, ids[0])
+    assert waiting.next_attempt_at >= before + reminders.backoff(1)  # not cut short by a renewal
+    assert smtp.accepted == Counter({message_id(f): 1 for f in follow_ups[1:]})
 
 
 def test_the_scan_queues_send_tasks_of_the_configured_batch_size(factories, monkeypatch, app, tmp_path):

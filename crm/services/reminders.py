@@ -17,26 +17,50 @@ The protocol (what ``tasks/reminders.py`` runs; each step here flushes, the task
    transaction), then sends them one by one over one SMTP connection: for each, a
    transaction of its own locks the delivery row (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, a
    row another send holds is passed by; SQLite: the write lock), passes it by if it is no
-   longer pending, hands the message to the SMTP server and marks the row ``sent``; the task
-   commits at once, before the next message. A refused address (``failed``) or a temporary
-   refusal of one message (retried after its backoff) does not hold up the rest of the
-   batch; a mail server that fails twice in a row does, and the batch's remaining rows are
-   recorded as failed tries, to be retried after their backoff.
+   longer pending, writes ``sent`` on the row (not committed), hands the message to the SMTP
+   server and, the moment the server has replied 250, commits; a refused message overwrites
+   the ``sent`` in the same transaction before the commit. A refused address (``failed``) or
+   a temporary refusal of one message (retried after its backoff) does not hold up the rest
+   of the batch; a mail server that fails twice in a row does, and the batch's remaining rows
+   are recorded as failed tries, to be retried after their backoff.
 3. **Resend** (beat, every minute: ``claim_resendable``). Deliveries still pending whose
    ``next_attempt_at`` has passed are queued again: a task message lost with a killed worker
    or a broker restart never loses a mail, and a temporary SMTP failure is retried after its
-   backoff (``next_attempt_at``). Queuing pushes ``next_attempt_at`` one lease ahead, so a
-   delivery is not queued every minute while it waits in a long queue.
+   backoff (``next_attempt_at``).
+
+**Two leases** (``next_attempt_at`` of a pending row is its lease):
+
+- *Queued* (``REMINDER_LEASE_SECONDS``, 10 minutes): once its send task is on the broker
+  (``mark_queued``, after claiming or queuing again) a delivery's ``next_attempt_at`` is one
+  queue lease ahead, so a delivery waiting in a long broker queue (nobody holds it yet) is
+  queued again at most every 10 minutes, not every minute. Between the claim's commit and
+  that moment it has the held lease: a worker killed in between (the scans run in workers
+  too) leaves no row that no task carries for a whole queue lease.
+- *Held* (``REMINDER_RUN_LEASE_SECONDS``, 60 s; ``renew_lease``): a live worker that holds a
+  batch renews the lease of that batch's remaining rows every third of it, each time in a
+  short transaction of its own: the send loop for the batch it runs (before the first
+  message and then between messages), and a thread in the worker's main process for the
+  batches it has fetched from the broker but not started yet (prefetched). A worker that
+  dies (SIGKILL, power loss, out of memory) stops renewing: its rows fall due within one
+  held lease, and the next resend scan queues them: a lost worker's mails go out again
+  within about two minutes (held lease + scan interval), not after the queue lease. A live
+  worker whose lease ran out anyway (one SMTP exchange longer than the held lease) causes no
+  duplicate: a second send of the batch finds each row locked or sent and passes it by.
 
 A worker killed mid-batch leaves the rows it sent ``sent`` (each was committed on its own)
 and the rest pending: the resend sends only those. The one remaining window: the SMTP server
-has accepted the message (replied 250 to DATA) and the worker is killed (SIGKILL, power loss)
-or loses its database before its COMMIT. The row is still pending, and after the lease the
-resend sends it again: a duplicate, never a loss. The window is the time between the
-server's reply and the commit of one UPDATE (well under a millisecond on
-PostgreSQL); a deterministic Message-ID per reminder lets mail clients drop such a duplicate.
-Exactly-once over SMTP cannot be had for free: the alternative (commit first, then send)
-loses the mail in the same window instead.
+has accepted the message (replied 250) and the worker is killed before its COMMIT has
+reached the database. The row is still pending and is sent again, with the same
+deterministic Message-ID (``<followup-42-due-20261127@domain>``), so mail clients can drop
+the copy: a duplicate, never a loss. The window is as small as SMTP allows: the ``sent`` is
+written before DATA, so after the server's reply only the COMMIT remains (no round trip
+before it is sent). Shrinking it further would need the SMTP server to take part in the
+transaction. Marking the row "sending" in a committed write before DATA would only label the
+ambiguous row (at the cost of a second commit per mail); a restarted worker would still have
+to resend it, since dropping it loses the mail whenever the server did not accept it.
+Measured duplicates per kill: ``bench/REMINDERS.md`` (kill benchmark). Exactly-once over
+SMTP cannot be had for free: the alternative (commit first, then send) loses the mail in
+the same window instead.
 
 Mail goes to CRM users only (the follow-up's owner, the digest's user, the contactpersoon),
 never to employer-side contacts or participants. ``User.notify_reminders`` off: the due,
@@ -125,7 +149,6 @@ def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
     Returns the ids of the new rows that are pending (to be queued)."""
     if not rows:
         return []
-    lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
     values = [
         {
             "status": "pending",
@@ -133,7 +156,7 @@ def insert_deliveries(rows: list[dict], now: datetime) -> list[int]:
             "last_error": "",
             "message_id": "",
             "created_at": now,
-            "next_attempt_at": now + lease,
+            "next_attempt_at": now + run_lease(),  # until queued: see ``mark_queued``
             "follow_up_id": None,
             **row,
         }
@@ -327,15 +350,57 @@ def claim_resendable(now: datetime | None = None, *, limit: int = 1000) -> list[
     )
     ids = list(db.session.scalars(_locked(query)))
     if ids:
-        lease = timedelta(seconds=_config("REMINDER_LEASE_SECONDS"))
         db.session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids))
-            .values(next_attempt_at=now + lease)
+            .values(next_attempt_at=now + run_lease())  # until queued: see ``mark_queued``
             .execution_options(synchronize_session=False)
         )
         db.session.flush()
     return ids
+
+
+def mark_queued(delivery_ids: list[int], now: datetime) -> int:
+    """The send tasks for these deliveries are on the broker: give them the queue lease.
+
+    Claiming and resending commit their rows with the held lease (from ``now``), and the
+    task queues them after the commit; a worker killed between the commit and the queuing
+    would otherwise leave rows that no task carries waiting a whole queue lease. Only rows
+    still as the claim left them are pushed on: a row a worker has fetched (and renewed)
+    meanwhile keeps its held lease. Flushes; the caller commits."""
+    if not delivery_ids:
+        return 0
+    columns = _DELIVERY.c
+    result = db.session.execute(
+        _DELIVERY.update()
+        .where(columns.id.in_(delivery_ids), columns.status == "pending", columns.next_attempt_at == now + run_lease())
+        .values(next_attempt_at=now + timedelta(seconds=_config("REMINDER_LEASE_SECONDS")))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def run_lease() -> timedelta:
+    """How long a worker's hold on a batch lasts without renewal (``REMINDER_RUN_LEASE_SECONDS``)."""
+    return timedelta(seconds=_config("REMINDER_RUN_LEASE_SECONDS"))
+
+
+def renew_lease(delivery_ids: list[int], now: datetime | None = None) -> int:
+    """A live worker holds these deliveries: push their ``next_attempt_at`` one held lease
+    ahead (shorter than the queue lease: a dead worker's rows fall due soon). Only pending
+    rows; on PostgreSQL a row another transaction has locked (being sent right now) is passed
+    by rather than waited for. Flushes; the caller commits at once (a short transaction of
+    its own). Returns the number of rows renewed."""
+    if not delivery_ids:
+        return 0
+    now = now or utcnow()
+    columns = _DELIVERY.c
+    target = select(columns.id).where(columns.id.in_(delivery_ids), columns.status == "pending")
+    if _dialect() == "postgresql":
+        target = target.with_for_update(skip_locked=True)
+    result = db.session.execute(
+        _DELIVERY.update().where(columns.id.in_(target.scalar_subquery())).values(next_attempt_at=now + run_lease())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- 2. sending --------------------------------------------------------------------------
@@ -559,7 +624,8 @@ def attempt(
 ) -> Outcome:
     """Send (or skip) the locked delivery and record the outcome on its row. The caller
     commits straight away: the row says ``sent`` in the transaction that held its lock while
-    the server accepted the message.
+    the server accepted the message (written before the message is offered; a refusal
+    overwrites it before the commit).
 
     ``server_down``: the server failed the batch's previous tries; this message is not handed
     to it but recorded as a failed try with that error (backoff, counted towards the maximum),
@@ -579,15 +645,19 @@ def attempt(
         server_failure = server_down
         values |= _temporary(delivery, attempts, message_id, server_down, now, tried=False)
     else:
+        # "sent" is written before the server sees the message, so that once it has replied
+        # 250 only the caller's COMMIT remains: the duplicate window (see the module docstring).
+        _record(delivery, values | {"status": "sent", "sent_at": now, "last_error": ""})
         try:
             mail.deliver(prepared.wire or mail.wire(mail.build(prepared.outgoing)))
         except mail.PermanentFailure as error:
-            values |= _fail(delivery, message_id, f"Geweigerd door de mailserver: {error}")
+            values |= {"sent_at": None} | _fail(delivery, message_id, f"Geweigerd door de mailserver: {error}")
         except mail.TemporaryFailure as error:
             server_failure = error if error.server else None
+            values |= {"status": "pending", "sent_at": None}
             values |= _temporary(delivery, attempts, message_id, error, now, tried=True)
         else:
-            values |= {"status": "sent", "sent_at": now, "last_error": ""}
+            return Outcome("sent")  # the caller commits now
     _record(delivery, values)
     return Outcome(values.get("status", "pending"), server_failure)
 

@@ -212,6 +212,7 @@ class Cluster:
             "CRM_REMINDER_SEND_FROM_HOUR": "0",  # the tests run at any hour
             "CRM_REMINDER_SCAN_SECONDS": "1",
             "CRM_REMINDER_LEASE_SECONDS": "10",
+            "CRM_REMINDER_RUN_LEASE_SECONDS": "3",  # renewed each second while a worker holds a batch
             "CRM_REMINDER_BACKOFF_SECONDS": "1",
             "CRM_REMINDER_BACKOFF_MAX_SECONDS": "2",
             "PYTHONUNBUFFERED": "1",

@@ -9,11 +9,16 @@ SMTP server on loopback (aiosmtpd) that counts the messages it accepted by Messa
 (d) the SMTP server refuses connections, then answers 421, then works -> all delivered once.
 (e) the digest on Eerste Kerstdag, Koningsdag and a Sunday -> none; next working day -> sent.
 (f) a send batch cut off by SIGKILL and run again -> only the mails it had not sent.
+(g) a batch that runs longer than several held leases -> renewed, never queued a second time.
 
-What (b) does not claim: a kill in the instant after the server said 250 and before the
+(b) keeps the queue lease at its production 10 minutes: what the killed worker held (the batch
+it ran and the batches it had fetched) comes back because its held lease (3 s here) lapsed.
+
+What (b) does not claim: a kill after the message reached the server and before the
 worker's COMMIT duplicates that one message (see crm.services.reminders). The test kills
-the worker while the server holds the DATA reply, i.e. mid-send, and the server then does
-NOT accept that message (451), as a real server would not for a client that went away.
+the worker while the server holds the DATA reply, i.e. mid-send, and this server then does
+NOT accept that message (451). A real server may well accept a message whose client has
+gone; bench/kill_bench.py measures how often that duplicates a mail per kill.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ def test_a_500_due_follow_ups_make_exactly_500_mails(side, sink, cluster):
 
 
 def test_b_worker_killed_mid_batch_and_restarted_still_one_mail_each(side, sink, cluster):
-    cluster.env["CRM_REMINDER_LEASE_SECONDS"] = "5"  # what the killed worker held comes back soon
+    cluster.env["CRM_REMINDER_LEASE_SECONDS"] = "600"  # the queue lease: not what brings them back
     follow_ups = make_follow_ups(300, today())
     sink.handler.stall_at = 100  # the 100th message: the server holds its reply...
     worker = cluster.worker("w1", concurrency=1).wait_ready()
@@ -215,3 +220,20 @@ def test_f_a_batch_run_again_after_a_kill_sends_only_what_it_had_not_sent(side, 
 
     assert_exactly_once(sink, follow_ups)
     assert sink.handler.total() == 50
+
+
+SEND_RECEIVED = re.compile(r"Task tasks\.reminders\.send_deliveries\[[^\]]+\] received")
+
+
+def test_g_a_long_batch_renews_its_lease_and_is_queued_once(side, sink, cluster):
+    cluster.env["CRM_REMINDER_SEND_BATCH"] = "40"
+    cluster.env["CRM_REMINDER_LEASE_SECONDS"] = "600"
+    follow_ups = make_follow_ups(40, today())
+    sink.handler.delay = 0.25  # the batch runs 10 s and more: over three held leases (3 s)
+    worker = cluster.worker("w1", concurrency=2).wait_ready()  # a second pool process is free
+    cluster.beat("beat")  # claims, and runs the resend scan every second
+
+    wait_for_mails(sink, 40, 120, cluster)
+
+    assert_exactly_once(sink, follow_ups)
+    assert len(SEND_RECEIVED.findall(worker.log.read_text())) == 1  # the resend never queued it again
