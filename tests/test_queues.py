@@ -14,6 +14,7 @@ EXPECTED = {
     "tasks.reminders.send_deliveries": "mail",
     "tasks.reminders.send_digests": "mail",
     "tasks.reminders.send_partner_contacts": "mail",
+    "tasks.reminders.renew_prefetched_leases": "mail",  # called in the worker, never queued
     "tasks.reminders.follow_up_quiet_employers": "housekeeping",
     "tasks.privacy.anonymise_expired_participants": "housekeeping",
     "tasks.housekeeping.purge_read_notifications": "housekeeping",
