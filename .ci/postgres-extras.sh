@@ -8,6 +8,8 @@
 #                     `pg_basebackup -R` from the primary (role crm_ci_replication and a pg_hba
 #                     line for it are added to the primary if missing), streaming from a
 #                     replication slot of its own
+#   start_replica_in_background, wait_for_replica
+#                     the same while other steps run (the base backup copies the whole cluster)
 #
 # PgBouncer and PostgreSQL refuse to run as root: as root, they run as the postgres OS user.
 
@@ -17,6 +19,7 @@ CI_PG_BIN="${CI_PG_BIN:-/usr/lib/postgresql/$(ls /etc/postgresql 2>/dev/null | s
 CI_REPLICATION_ROLE=crm_ci_replication
 CI_REPLICA_SLOT="crm_ci_replica_${CI_REPLICA_PORT}"
 CI_EXTRAS_DIR=""
+CI_REPLICA_JOB=""
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -39,6 +42,7 @@ extras_dir() {
 
 stop_postgres_extras() {
   [ -n "$CI_EXTRAS_DIR" ] || return 0
+  if [ -n "$CI_REPLICA_JOB" ]; then wait "$CI_REPLICA_JOB" 2>/dev/null || true; fi  # a base backup under way
   if [ -f "$CI_EXTRAS_DIR/pgbouncer.pid" ]; then
     kill "$(cat "$CI_EXTRAS_DIR/pgbouncer.pid")" 2>/dev/null || true
   fi
@@ -125,4 +129,18 @@ start_replica() {
   [ "$(psql -h 127.0.0.1 -p "$CI_REPLICA_PORT" -U postgres -d postgres -tAc "SELECT pg_is_in_recovery()")" = t ] \
     || { echo "the replica on port $CI_REPLICA_PORT is not in recovery" >&2; return 1; }
   echo "Streaming replica on 127.0.0.1:$CI_REPLICA_PORT ($(du -sh "$data" | cut -f1) copied in $((SECONDS - started)) s)"
+}
+
+start_replica_in_background() {
+  extras_dir
+  start_replica >"$CI_EXTRAS_DIR/start_replica.out" 2>&1 &
+  CI_REPLICA_JOB=$!
+}
+
+wait_for_replica() {
+  local status=0
+  wait "$CI_REPLICA_JOB" || status=$?
+  CI_REPLICA_JOB=""
+  cat "$CI_EXTRAS_DIR/start_replica.out"
+  [ "$status" = 0 ] || { echo "the replica did not start" >&2; return 1; }
 }
