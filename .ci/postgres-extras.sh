@@ -86,7 +86,7 @@ EOF
   to_postgres "$dir"/userlist.txt "$dir"/pgbouncer.ini
   as_postgres "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" -d -q "$dir/pgbouncer.ini"
   for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p "$CI_PGBOUNCER_PORT" && break; sleep 0.25; done
-  psql -h 127.0.0.1 -p "$CI_PGBOUNCER_PORT" -U postgres -d test -tAc "select 1" >/dev/null \
+  psql -h 127.0.0.1 -p "$CI_PGBOUNCER_PORT" -U postgres -d postgres -tAc "select 1" >/dev/null \
     || { echo "PgBouncer does not pass queries on 127.0.0.1:$CI_PGBOUNCER_PORT" >&2; cat "$dir/pgbouncer.log" >&2; return 1; }
   psql -h 127.0.0.1 -p "$CI_PGBOUNCER_PORT" -U postgres -d pgbouncer -tAc "SHOW CONFIG" | grep -q '^pool_mode|transaction|' \
     || { echo "PgBouncer is not in transaction pooling mode" >&2; return 1; }

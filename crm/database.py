@@ -165,6 +165,7 @@ def reads_from_replica(view: View) -> View:
         finally:
             g.pop(_ON_REPLICA, None)
 
+    wrapper.reads_from_replica = True  # type: ignore[attr-defined]  (outer functools.wraps copy it)
     return wrapper  # type: ignore[return-value]
 
 

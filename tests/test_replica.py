@@ -51,6 +51,27 @@ def test_without_a_replica_a_replica_reading_view_reads_the_primary():
     assert seen == [(False, None)]
 
 
+# The pages that read from the replica when there is one: reports, exports, drill-downs and
+# the partner overviews. Nothing else: a page that edits must read what it is about to change.
+REPLICA_READING = {
+    "pipeline.index",
+    "pipeline.ambitions",
+    "pipeline.drilldown",
+    "pipeline.export",
+    "employers.export",
+    "audit.export",
+    "partners.index",
+    "partners.organisation",
+    "partners.partnership",
+}
+
+
+def test_exactly_the_reports_exports_and_overviews_read_from_the_replica():
+    app = create_app(TestingConfig)
+    declared = {name for name, view in app.view_functions.items() if getattr(view, "reads_from_replica", False)}
+    assert declared == REPLICA_READING
+
+
 def test_a_replica_that_is_not_postgresql_is_refused():
     class Config(TestingConfig):
         DATABASE_REPLICA_URL = "sqlite:///replica.sqlite"
