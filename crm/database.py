@@ -165,7 +165,8 @@ def reads_from_replica(view: View) -> View:
         finally:
             g.pop(_ON_REPLICA, None)
 
-    wrapper.reads_from_replica = True  # type: ignore[attr-defined]  (outer functools.wraps copy it)
+    # a mark the outer decorators' functools.wraps copy along (tests list the marked views)
+    wrapper.reads_from_replica = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
