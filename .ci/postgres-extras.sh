@@ -29,6 +29,13 @@ to_postgres() {  # hand files to the postgres OS user (when running as root)
   if [ "$(id -u)" = 0 ]; then chown postgres: "$@"; fi
 }
 
+port_is_free() {
+  if pg_isready -q -h 127.0.0.1 -p "$1" || (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "port $1 on 127.0.0.1 is taken (another run?): set $2 to a free port" >&2
+    return 1
+  fi
+}
+
 primary_sql() { psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1 -tAc "$1"; }
 
 extras_dir() {
@@ -62,6 +69,7 @@ start_pgbouncer() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null
   fi
+  port_is_free "$CI_PGBOUNCER_PORT" CI_PGBOUNCER_PORT || return 1
   extras_dir
   local dir="$CI_EXTRAS_DIR"
   echo '"postgres" ""' >"$dir/userlist.txt"
@@ -94,6 +102,7 @@ EOF
 }
 
 start_replica() {
+  port_is_free "$CI_REPLICA_PORT" CI_REPLICA_PORT || return 1
   extras_dir
   local dir="$CI_EXTRAS_DIR" data="$CI_EXTRAS_DIR/replica" started=$SECONDS
   [ "$(primary_sql "SHOW wal_level")" != minimal ] || { echo "the primary's wal_level is minimal: a replica needs 'replica'" >&2; return 1; }
@@ -132,6 +141,7 @@ start_replica() {
 }
 
 start_replica_in_background() {
+  port_is_free "$CI_REPLICA_PORT" CI_REPLICA_PORT || return 1
   extras_dir
   start_replica >"$CI_EXTRAS_DIR/start_replica.out" 2>&1 &
   CI_REPLICA_JOB=$!
