@@ -125,6 +125,12 @@ class Config:
     # covering index is about 1.5x faster (bench/PIPELINE.md). "server" keeps the server's
     # own setting.
     PG_RANDOM_PAGE_COST = env("CRM_PG_RANDOM_PAGE_COST", "1.1")
+    # The database URLs lead to PgBouncer in transaction pooling mode: no server-side prepared
+    # statements, no setting that outlives a transaction (crm.database).
+    DATABASE_PGBOUNCER = env_bool("CRM_DATABASE_PGBOUNCER", False)
+    # A PostgreSQL streaming replica for the reports, exports and drill-downs (crm.database,
+    # ``@reads_from_replica``); unset, everything reads the primary.
+    DATABASE_REPLICA_URL = env("CRM_DATABASE_REPLICA_URL")
 
     CELERY_BROKER_URL = env("CRM_BROKER_URL", f"sqla+sqlite:///{INSTANCE_DIR / 'broker.sqlite'}")
     CELERY_TASK_ALWAYS_EAGER = False
@@ -233,6 +239,8 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"  # one process; the shared store has tests of its own
     SQLALCHEMY_DATABASE_URI = env("CRM_TEST_DATABASE_URL", "sqlite://")
     CELERY_BROKER_URL = env("CRM_TEST_BROKER_URL", "memory://")
+    DATABASE_PGBOUNCER = env_bool("CRM_TEST_DATABASE_PGBOUNCER", False)
+    DATABASE_REPLICA_URL = None  # the replica's tests make an app of their own (tests/test_replica.py)
     CELERY_TASK_ALWAYS_EAGER = True
     WTF_CSRF_ENABLED = True
     ARGON2_TIME_COST = 1

@@ -76,11 +76,16 @@ def register_extensions(app: Flask) -> None:
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)
+    from crm.database import configure_engine, engine_options, init_replica
+
+    pgbouncer = bool(app.config.get("DATABASE_PGBOUNCER"))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], pgbouncer=pgbouncer, base=app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
     db.init_app(app)
     with app.app_context():
-        from crm.database import configure_engine
-
-        configure_engine(db.engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"))
+        configure_engine(db.engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"), pgbouncer=pgbouncer)
+    init_replica(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")

@@ -11,21 +11,61 @@ processes never both read and then fail to upgrade to writing ("database is lock
 queue on the busy timeout instead. Transactions are kept short. A transaction that only reads
 can say so (``begin_read_only``): a plain (deferred) BEGIN, which in WAL mode neither waits
 for the write lock nor keeps writers waiting.
+
+**PgBouncer** (``DATABASE_PGBOUNCER``) in transaction pooling mode hands each transaction
+whichever server connection is free, so nothing may outlive a transaction on the server:
+psycopg's server-side prepared statements are switched off (``prepare_threshold=None``: a
+statement prepared on one server connection does not exist on the next), and the planner
+setting is made per transaction (``set_config(..., true)``, i.e. ``SET LOCAL``) instead of
+once per connection. The CRM holds no other session state: no advisory locks, LISTEN,
+temporary tables or WITH HOLD cursors (a streamed export's cursor lives inside its
+transaction), which is what PgBouncer's transaction mode needs.
+
+**Reads from a replica** (``DATABASE_REPLICA_URL``): a view marked ``@reads_from_replica``
+(reports, exports, drill-downs) reads from a PostgreSQL streaming replica while it runs, so
+the heavy read-only work of the coordinators leaves the primary alone. ``RoutingSession``
+decides per statement, so services need no change: a read goes to the replica, a write (a
+flush, an INSERT/UPDATE/DELETE) to the primary, and once the request has written, every later
+read of that request goes to the primary too (the replica may not have the write yet: a user
+never reads back a stale copy of their own change). The replica's transactions are READ ONLY,
+so a write that would still reach it (raw SQL) fails loudly. Without the setting, or outside
+such a view, everything uses the primary. The sign-in checks (the user row, the session
+version) run before the view and therefore always read the primary: a deactivated account is
+shut out at once, not after the replica catches up.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, event
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 from config import ConfigError
 
 READ_ONLY = "crm_read_only"  # execution option: the transaction only reads
+REPLICA = "crm_replica_engine"  # app.extensions key: the replica's engine, when configured
+_ON_REPLICA = "crm_reads_from_replica"  # flag on flask.g while a replica-reading view runs
+_WROTE = "crm_wrote"  # Session.info: this session has written (later reads go to the primary)
 
 
-def configure_engine(engine: Engine, *, random_page_cost: str | None = None) -> None:
+def engine_options(url: str, *, pgbouncer: bool, base: dict | None = None) -> dict[str, Any]:
+    """``create_engine`` options for ``url``: ``base`` plus, behind PgBouncer, psycopg's
+    server-side prepared statements off (psycopg would prepare a statement run five times on
+    a connection, and the next transaction may run on another server connection)."""
+    options: dict[str, Any] = dict(base or {})
+    if pgbouncer and url.startswith("postgresql+psycopg"):
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    return options
+
+
+def configure_engine(engine: Engine, *, random_page_cost: str | None = None, pgbouncer: bool = False) -> None:
     if engine.dialect.name == "postgresql":
-        _configure_postgresql(engine, random_page_cost)
+        _configure_postgresql(engine, random_page_cost, pgbouncer=pgbouncer)
     if engine.dialect.name != "sqlite":
         return
 
@@ -45,7 +85,7 @@ def configure_engine(engine: Engine, *, random_page_cost: str | None = None) -> 
         connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def _configure_postgresql(engine: Engine, random_page_cost: str | None) -> None:
+def _configure_postgresql(engine: Engine, random_page_cost: str | None, *, pgbouncer: bool) -> None:
     if random_page_cost in (None, "server"):
         return
     try:
@@ -56,6 +96,14 @@ def _configure_postgresql(engine: Engine, random_page_cost: str | None) -> None:
         raise ConfigError(
             f"CRM_PG_RANDOM_PAGE_COST must be a number between 0 and 100, or 'server', not {random_page_cost!r}."
         )
+
+    if pgbouncer:
+        # The transaction is the unit PgBouncer hands out: set it for each one (SET LOCAL).
+        @event.listens_for(engine, "begin")
+        def _planner_settings_per_transaction(connection):
+            connection.exec_driver_sql("SELECT set_config('random_page_cost', %s, true)", (str(cost),))
+
+        return
 
     @event.listens_for(engine, "connect")
     def _planner_settings(dbapi_connection, _record):
@@ -74,3 +122,69 @@ def begin_read_only(session: Session | scoped_session) -> None:
     plain: Session = session() if isinstance(session, scoped_session) else session
     if not plain.in_transaction():
         plain.connection(execution_options={READ_ONLY: True})
+
+
+# --- Reads from a replica ----------------------------------------------------------------------
+
+
+def init_replica(app: Flask) -> None:
+    """The replica's engine (``DATABASE_REPLICA_URL``), configured as the primary's, its
+    transactions READ ONLY; nothing when the setting is empty."""
+    url = app.config.get("DATABASE_REPLICA_URL")
+    if not url:
+        return
+    if not url.startswith("postgresql"):
+        raise ConfigError("CRM_DATABASE_REPLICA_URL must be a PostgreSQL URL (a streaming replica of the primary).")
+    pgbouncer = bool(app.config.get("DATABASE_PGBOUNCER"))
+    engine = create_engine(
+        url, **engine_options(url, pgbouncer=pgbouncer, base=app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    )
+    configure_engine(engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"), pgbouncer=pgbouncer)
+    app.extensions[REPLICA] = engine.execution_options(postgresql_readonly=True)
+
+
+def replica_engine() -> Engine | None:
+    """The replica's engine, or None when the installation has no replica."""
+    return current_app.extensions.get(REPLICA) if has_app_context() else None
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def reads_from_replica(view: View) -> View:
+    """Declare a view (a report, an export, a drill-down) whose reads may come from the replica,
+    a few seconds behind the primary. Its writes still go to the primary (``RoutingSession``)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if replica_engine() is None:
+            return view(*args, **kwargs)
+        setattr(g, _ON_REPLICA, True)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            g.pop(_ON_REPLICA, None)
+
+    # a mark the outer decorators' functools.wraps copy along (tests list the marked views)
+    wrapper.reads_from_replica = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def reading_from_replica() -> bool:
+    """True while a ``@reads_from_replica`` view runs on an installation with a replica."""
+    return has_app_context() and bool(g.get(_ON_REPLICA)) and replica_engine() is not None
+
+
+class RoutingSession(FlaskSession):
+    """Flask-SQLAlchemy's session, sending the reads of a replica-reading view to the replica
+    (see the module docstring): writes, and every read after the first write, to the primary."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None:
+            if self._flushing or getattr(clause, "is_dml", False):
+                self.info[_WROTE] = True  # remembered for the rest of the request (the session's life)
+            elif not self.info.get(_WROTE) and reading_from_replica():
+                replica = replica_engine()
+                assert replica is not None  # reading_from_replica() said so
+                return replica
+        return super().get_bind(mapper, clause=clause, bind=bind, **kwargs)

@@ -12,10 +12,11 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from crm.database import RoutingSession
 from crm.lib import ratelimit_store  # noqa: F401  (registers the sqlite:// storage with limits)
 from crm.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, pool
 
 import crm.models  # noqa: F401  (registers every table)
 from config import config_from_env
+from crm.database import engine_options
 from crm.models.base import Base, UTCDateTime
 
 config = context.config
@@ -74,7 +75,9 @@ def run_migrations_online() -> None:
     url = database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    # Behind PgBouncer (CRM_DATABASE_PGBOUNCER): no server-side prepared statements (crm.database).
+    options = engine_options(url, pgbouncer=config_from_env().DATABASE_PGBOUNCER)
+    engine = create_engine(url, poolclass=pool.NullPool, **options)
     with engine.connect() as connection:
         configure(connection=connection)
         with context.begin_transaction():

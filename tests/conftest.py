@@ -45,6 +45,14 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+def pgbouncer_options(url: str) -> dict:
+    """``create_engine`` options for an engine a test makes itself: behind PgBouncer
+    (``CRM_TEST_DATABASE_PGBOUNCER``, as .ci/run runs the suite) as the application makes its own."""
+    from crm.database import engine_options
+
+    return engine_options(url, pgbouncer=TestingConfig.DATABASE_PGBOUNCER)
+
+
 def side_database_url(tmp_path_factory, suffix: str) -> str:
     """A database of its own next to the test database, for tests that must commit: a fresh
     SQLite file, or on PostgreSQL the database ``<test database>_<suffix>`` (created once)."""
@@ -53,7 +61,7 @@ def side_database_url(tmp_path_factory, suffix: str) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp(suffix) / (suffix + '.sqlite')}"
     parsed = make_url(url)
     name = f"{parsed.database}_{suffix}"
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", **pgbouncer_options(url))
     with admin.connect() as conn:
         if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -61,11 +69,15 @@ def side_database_url(tmp_path_factory, suffix: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
-def migrated_app(url: str):
-    """An app on ``url`` with a fresh schema at head and the reference lists loaded."""
+def migrated_app(url: str, **settings):
+    """An app on ``url`` with a fresh schema at head and the reference lists loaded; ``settings``
+    override the testing configuration's."""
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
+
+    for name, value in settings.items():
+        setattr(Config, name, value)
 
     app = create_app(Config)
     app.test_client_class = Client

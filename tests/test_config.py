@@ -65,13 +65,15 @@ def _postgresql_engine(random_page_cost):
 
     from sqlalchemy import create_engine
 
+    from config import TestingConfig
     from crm.database import configure_engine
+    from tests.conftest import pgbouncer_options
 
     url = os.environ.get("CRM_TEST_DATABASE_URL", "")
     if not url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: the setting is PostgreSQL's planner cost")
-    engine = create_engine(url)
-    configure_engine(engine, random_page_cost=random_page_cost)
+    engine = create_engine(url, **pgbouncer_options(url))
+    configure_engine(engine, random_page_cost=random_page_cost, pgbouncer=TestingConfig.DATABASE_PGBOUNCER)
     return engine
 
 

@@ -198,6 +198,7 @@ class Web:
             "CRM_CONFIG": "development",
             "CRM_INSTANCE_DIR": str(workdir),
             "CRM_DATABASE_URL": database_url,
+            "CRM_DATABASE_PGBOUNCER": "1" if TestingConfig.DATABASE_PGBOUNCER else "0",
             "CRM_ARGON2_TIME_COST": str(TestingConfig.ARGON2_TIME_COST),
             "CRM_ARGON2_MEMORY_COST": str(TestingConfig.ARGON2_MEMORY_COST),
             **settings,

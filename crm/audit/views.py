@@ -8,6 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from crm import permissions
+from crm.database import reads_from_replica
 from crm.extensions import db
 from crm.forms import BaseForm, choices
 from crm.i18n import lazy_gettext as _l
@@ -89,6 +90,7 @@ def log():
 
 @bp.route("/logboek/export.<fmt>")
 @login_required
+@reads_from_replica
 def export(fmt: str):
     permissions.require(permissions.can_view_audit_log(current_user))
     if fmt not in FORMATS:

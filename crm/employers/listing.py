@@ -11,6 +11,7 @@ from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
 from crm import permissions
+from crm.database import reads_from_replica
 from crm.employers.blueprint import bp
 from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterForm
 from crm.extensions import db
@@ -55,6 +56,7 @@ def index():
 
 @bp.route("/werkgevers/export")
 @login_required
+@reads_from_replica
 def export():
     permissions.require(permissions.can_export_employers(current_user))
     fmt = request.args.get("formaat", "csv")

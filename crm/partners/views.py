@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from crm import permissions
+from crm.database import reads_from_replica
 from crm.extensions import db
 from crm.models import Organisation, Partnership
 from crm.review_tables import ambition_table, drill_urls
@@ -20,6 +21,7 @@ bp = Blueprint("partners", __name__)
 
 @bp.route("/partners")
 @login_required
+@reads_from_replica
 def index():
     per_page = current_app.config["PAGE_SIZE"]
     organisations = partners.organisations_page(
@@ -33,6 +35,7 @@ def index():
 
 @bp.route("/partners/<int:id>")
 @login_required
+@reads_from_replica
 def organisation(id: int):
     organisation = db.session.get(Organisation, id)
     if organisation is None or not permissions.can_view_organisation(current_user, organisation):
@@ -49,6 +52,7 @@ def organisation(id: int):
 
 @bp.route("/samenwerkingsverbanden/<int:id>")
 @login_required
+@reads_from_replica
 def partnership(id: int):
     partnership = db.session.get(Partnership, id)
     if partnership is None or not permissions.can_view_partnership(current_user, partnership):

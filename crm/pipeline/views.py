@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from crm import permissions
+from crm.database import reads_from_replica
 from crm.extensions import db
 from crm.forms import choices
 from crm.models import Partnership, ProgrammePeriod
@@ -53,6 +54,7 @@ def _json(data) -> Markup:
 
 
 @bp.route("/pijplijn")
+@reads_from_replica
 def index():
     form, options, scope = _scope()
     result = pipeline.review(scope)
@@ -75,6 +77,7 @@ def index():
 
 
 @bp.route("/pijplijn/ambities")
+@reads_from_replica
 def ambitions():
     form, options, scope = _scope()
     reports = pipeline.ambition_reports(scope.partnership_ids, scope.filters.period_id, on=scope.today)
@@ -119,6 +122,7 @@ def _drill() -> pipeline.Drill:
 
 
 @bp.route("/pijplijn/lijst")
+@reads_from_replica
 def drilldown():
     form, options, scope = _scope()
     try:
@@ -136,6 +140,7 @@ def drilldown():
 
 
 @bp.route("/pijplijn/export")
+@reads_from_replica
 def export():
     fmt = request.args.get("formaat", "csv")
     if fmt not in pipeline.EXPORT_FORMATS:

@@ -29,6 +29,7 @@ from aiosmtpd.controller import Controller
 from celery import Celery
 from sqlalchemy import insert
 
+from config import TestingConfig
 from crm import ROOT
 from crm.extensions import db
 from crm.models import Employer, FollowUp, Organisation, User
@@ -202,6 +203,7 @@ class Cluster:
             **{k: v for k, v in os.environ.items() if not k.startswith("CRM_")},
             "CRM_CONFIG": "development",
             "CRM_DATABASE_URL": database_url,
+            "CRM_DATABASE_PGBOUNCER": "1" if TestingConfig.DATABASE_PGBOUNCER else "0",
             "CRM_BROKER_URL": broker_url,
             "CRM_CELERY_QUEUE": self.queue,
             "CRM_SMTP_HOST": "127.0.0.1",
