@@ -82,6 +82,8 @@ def adjust_spec(spec: Any) -> Any:
     for path in spec.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "De inhoud is geen geldige JSON"})
             for status, answer in responses.items():
                 if str(status)[0] in "45":
                     answer["content"] = problem
