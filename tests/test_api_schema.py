@@ -65,9 +65,9 @@ PATH_IDS = {"/api/v1/follow-ups/{id}/complete": "follow_up", "/api/v1/follow-ups
 
 
 def real_ids(case, world) -> None:
-    if "id" in (case.path_parameters or {}) and isinstance(case.path_parameters["id"], int):
-        if case.path_parameters["id"] % 3:  # two in three: a real record
-            case.path_parameters["id"] = world.ids[PATH_IDS.get(case.operation.path, "employer")]
+    value = (case.path_parameters or {}).get("id")
+    if isinstance(value, int) and value % 3:  # two in three: a real record
+        case.path_parameters["id"] = world.ids[PATH_IDS.get(case.operation.path, "employer")]
 
 
 @schema.parametrize()
