@@ -45,7 +45,7 @@ def generated(app, client, tmp_path):
 def test_a_partner_syncs_with_a_generated_client(app, generated, factories):
     org = factories.OrganisationFactory(name="ROC van Twente (sync)", kind="roc")
     admin = factories.UserFactory(role="admin", organisation=org)
-    am = factories.UserFactory(role="accountmanager", organisation=org, email="am@roc.example")
+    factories.UserFactory(role="accountmanager", organisation=org, email="am@roc.example")  # the contactpersoon
     _client, token = make_client(admin, org, name="Studentvolgsysteem")
     db.session.commit()
 
