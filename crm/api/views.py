@@ -140,7 +140,6 @@ def register(app: Flask) -> None:
     from crm.api import contacts, employers, follow_ups, reference  # noqa: F401  (they add their routes to bp)
 
     api_app = cast(APIFlask, app)
-    app.config.setdefault("API_RATE_LIMIT", "600/minute")
     app.config["OPENAPI_VERSION"] = "3.1.0"
     app.config["SECURITY_SCHEMES"] = auth.SECURITY_SCHEMES
     app.config["AUTO_OPERATION_ID"] = True
