@@ -63,7 +63,9 @@ def test_revoking_asks_first_then_the_token_stops_working(client, coordinator):
     confirm = client.get(f"/koppelingen/{stored.id}/intrekken").get_data(as_text=True)
     assert "intrekken?" in confirm and stored.token_prefix in confirm
     assert db.session.get(ApiClient, stored.id).revoked_at is None  # not by looking
-    response = client.post(f"/koppelingen/{stored.id}/intrekken", data={"csrf_token": csrf_token(client, "/koppelingen")})
+    response = client.post(
+        f"/koppelingen/{stored.id}/intrekken", data={"csrf_token": csrf_token(client, "/koppelingen")}
+    )
     assert response.status_code == 302
     assert client.get("/api/v1/employers", headers=bearer(token)).status_code == 401
 
