@@ -55,12 +55,14 @@ def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
         raise _bad_cursor()
     values: list[Any] = []
     for key, value in zip(keys, raw, strict=True):
-        if value is None:
-            values.append(None)
-            continue
+        if value is None:  # no key is ever NULL (``keyset_order`` coalesces)
+            raise _bad_cursor()
         try:
             if key.kind is datetime:
-                values.append(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:  # we write UTC moments only: a naive one was tampered with
+                    raise _bad_cursor()
+                values.append(moment)
             elif key.kind is date:
                 values.append(date.fromisoformat(value))
             elif (
