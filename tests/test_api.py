@@ -455,3 +455,7 @@ def test_any_tampered_cursor_is_a_400_never_a_500(client, token, cursor):
     for sort in ("naam", "nieuw", "contact_oud", "gemeente"):
         response = client.get(f"/api/v1/employers?sort={sort}&cursor={cursor}", headers=bearer(token))
         assert response.status_code in (200, 400), (sort, cursor, response.status_code)
+
+
+def test_an_id_beyond_any_row_is_not_found(client, token):
+    problem(client.get("/api/v1/employers/153122980920", headers=bearer(token)), 404)
