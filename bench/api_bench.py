@@ -215,9 +215,9 @@ def quick_seed(app, employers: int = 100_000, contacts: int = 300) -> None:
             text(
                 """
                 INSERT INTO contact (employer_id, author_id, organisation_id, occurred_at, channel, summary, outcome,
-                    visibility)
+                    visibility, created_at, updated_at)
                 SELECT :e, :am, :org, now() - (i || ' hours')::interval, 'telefoon', 'Gebeld over BBL-plekken', '',
-                       'gedeeld'
+                       'gedeeld', now(), now()
                 FROM generate_series(1, :n) AS i
                 """
             ),
