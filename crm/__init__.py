@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from apiflask import APIFlask
 from flask import Flask
 
 from config import INSTANCE_DIR, Config, ConfigError, config_from_env, secret_key
@@ -16,10 +17,15 @@ def create_app(config: type[Config] | None = None) -> Flask:
     config = config or config_from_env()
     configure_logging(config)
     config.check()
-    app = Flask(
+    # APIFlask is Flask plus the partner API's OpenAPI document (crm/api): with no spec or docs
+    # route of its own and Flask's own error pages for everything outside /api/v1.
+    app = APIFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         instance_path=str(INSTANCE_DIR),
+        spec_path=None,
+        docs_path=None,
+        json_errors=False,
     )
     app.config.from_object(config)
     app.config["SECRET_KEY"] = secret_key(config)
@@ -91,6 +97,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.admin.views import bp as admin_bp
+    from crm.api_clients.views import bp as api_clients_bp
     from crm.audit.views import bp as audit_bp
     from crm.auth import reauth, two_factor  # noqa: F401  (they add their routes to the auth blueprint)
     from crm.auth.views import bp as auth_bp
@@ -125,6 +132,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(admin_bp, url_prefix="/beheer")
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(api_clients_bp)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    from crm.api.views import register
+
+    register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

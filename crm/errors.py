@@ -1,4 +1,5 @@
-"""Friendly error pages in Dutch; a refused service call becomes a 403 page.
+"""Friendly error pages in Dutch; a refused service call becomes a 403 page. Under /api/v1
+every error is a problem document instead (crm.api.problems), also where no route matched.
 
 A refusal (403) is written to the audit trail: who tried what, where.
 """
@@ -9,6 +10,8 @@ from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from crm.api.problems import handle as api_problem
+from crm.api.problems import is_api_request
 from crm.extensions import db
 from crm.services.audit import audit
 from crm.services.errors import PermissionDenied
@@ -17,12 +20,16 @@ from crm.services.errors import PermissionDenied
 def register(app: Flask) -> None:
     def page(code: int, template: str | None = None):
         def handler(error):
+            if is_api_request():
+                return api_problem(error)
             db.session.rollback()
             return render_template(template or f"errors/{code}.html", error=error), code
 
         return handler
 
     def refused(error):
+        if is_api_request():
+            return api_problem(error)
         db.session.rollback()
         if current_user and current_user.is_authenticated:
             audit(

@@ -28,6 +28,9 @@ CACHE = "crm_i18n"
 
 
 def select_locale() -> str:
+    api_locale = g.get("api_locale")  # the partner API: Accept-Language (crm/api/views.py)
+    if api_locale:
+        return api_locale
     if current_user and current_user.is_authenticated:
         return current_user.locale
     return "nl"

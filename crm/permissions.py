@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from crm.extensions import db
 from crm.models import (
+    ApiClient,
     AuditEvent,
     Contact,
     Delivery,
@@ -89,6 +90,29 @@ def can_manage_mail(user: User) -> bool:
     return is_admin(user)
 
 
+def can_manage_api_clients(user: User, organisation: Organisation) -> bool:
+    """API clients (a partner system's tokens): the admin for every organisation, a
+    coordinator for their own organisation. Never through the API itself."""
+    if not user.active or user.is_service_account:
+        return False
+    return is_admin(user) or (is_coordinator(user) and user.organisation_id == organisation.id)
+
+
+def can_view_api_client(user: User, client: ApiClient) -> bool:
+    return can_manage_api_clients(user, client.organisation)
+
+
+def visible_api_clients_clause(user: User) -> ColumnElement[bool]:
+    """The twin of ``can_view_api_client`` for the list of clients."""
+    if not user.active or user.is_service_account:
+        return false()
+    if is_admin(user):
+        return true()
+    if is_coordinator(user):
+        return ApiClient.organisation_id == user.organisation_id
+    return false()
+
+
 def can_view_organisation(user: User, organisation: Organisation) -> bool:
     return user.active
 
@@ -135,12 +159,14 @@ def can_edit_employer(user: User, employer: Employer) -> bool:
 
 
 def can_be_contactpersoon(user: User) -> bool:
-    return user.active and user.role in CONTACTPERSOON_ROLES
+    """Active account managers and coordinators; never an API client's principal (a system
+    cannot speak for all partners to an employer)."""
+    return user.active and user.role in CONTACTPERSOON_ROLES and not user.is_service_account
 
 
 def contactpersoon_candidates_clause() -> ColumnElement[bool]:
     """The users who may be a contactpersoon, as SQL (the twin of ``can_be_contactpersoon``)."""
-    return and_(User.active.is_(True), User.role.in_(CONTACTPERSOON_ROLES))
+    return and_(User.active.is_(True), User.role.in_(CONTACTPERSOON_ROLES), User.is_service_account.is_(False))
 
 
 def can_hand_over(user: User, employer: Employer) -> bool:

@@ -29,6 +29,7 @@ from crm.models import (
     User,
     Vacancy,
 )
+from crm.models.base import utcnow
 from tests import factories as f
 
 ACTORS = (
@@ -52,6 +53,7 @@ SECRET_P2 = "GEHEIM-P2 intake Fenna bespreken"
 class World:
     users: dict[str, User] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # API tokens by client key
 
 
 def build_world() -> World:
@@ -116,8 +118,18 @@ def build_world() -> World:
             summary=f"statusnotitie {secret}",
         )
     db.session.flush()
+    # An API client of organisation A (as a partner) with every scope, and one of X.
+    from crm.models.api_clients import SCOPES
+    from crm.services.api_clients import ClientData, create_client
 
-    w.ids = {
+    expires = utcnow() + timedelta(days=30)
+    for key, org in (("api_client", org_a), ("outsider_api_client", org_x)):
+        client, token = create_client(w.users["admin"], org, ClientData(f"Systeem {org.name}", list(SCOPES), expires))
+        w.tokens[key] = token
+        w.ids[key] = client.id
+    db.session.flush()
+
+    w.ids |= {
         "org_a": org_a.id,
         "org_b": org_b.id,
         "org_x": org_x.id,

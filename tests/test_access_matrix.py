@@ -65,6 +65,8 @@ FOLLOW_UP = roles(partner=403, outsider_accountmanager=403, outsider_partner=403
 PRIVACY = roles(coordinator=OK, outsider_accountmanager=404, outsider_partner=404, outsider_coordinator=404, rest=403)
 # Public pages.
 PUBLIC = everyone(200, anonymous=200)
+# The partner API answers 401 to every browser session: it reads only a bearer token.
+API_TOKEN_ONLY = everyone(401, anonymous=401)
 
 
 def same(table) -> dict:
@@ -182,6 +184,16 @@ EXPECTED.update(
         "vacancies.index /vacatures": {"GET": everyone(200)},
         "vacancies.new /vacatures/nieuw": same(SHARED),
         "vacancies.transition /vacatures/<int:id>/status": {"POST": roles(outsider_partner=403, rest=OK)},
+        # the partner API (/api/v1): a browser session is no key, only a client's bearer token
+        # (tests/test_api_access.py is the API's own matrix over scopes and organisations)
+        "api.docs /api/v1/docs": {"GET": PUBLIC},
+        "api.openapi /api/v1/openapi.json": {"GET": PUBLIC},
+        "api.municipalities /api/v1/municipalities": {"GET": API_TOKEN_ONLY},
+        "api.regions /api/v1/regions": {"GET": API_TOKEN_ONLY},
+        "api.sbi_sections /api/v1/sbi-sections": {"GET": API_TOKEN_ONLY},
+        # API clients: the admin for every organisation, a coordinator for their own (A's client)
+        "api_clients.index /koppelingen": same(STEERING),
+        "api_clients.revoke /koppelingen/<int:id>/intrekken": same(roles(admin=OK, coordinator=OK, rest=404)),
         # worklist (the row is an htmx fragment; a plain request is sent to the full page)
         "worklist.employer_row /werkvoorraad/werkgevers/<int:id>": {"GET": everyone(302)},
         "worklist.index /": {"GET": everyone(200)},
@@ -196,6 +208,7 @@ ID_BY_PREFIX = {
     "admin.partnership_edit": "p1",
     "admin.programme_period": "period",
     "admin.user": "victim",
+    "api_clients.": "api_client",
     "admin.failed_mail": "=999999",
     "audit.history": "employer",
     "contacts.follow_up": "follow_up",

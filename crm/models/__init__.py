@@ -1,5 +1,6 @@
 """All models, imported here so that metadata and relationships are complete."""
 
+from crm.models.api_clients import ApiClient
 from crm.models.audit import AuditEvent
 from crm.models.base import Base
 from crm.models.contacts import Contact, FollowUp
@@ -20,6 +21,7 @@ from crm.models.users import RecoveryCode, User
 from crm.models.vacancies import Vacancy, VacancyStatusChange, vacancy_organisation
 
 __all__ = [
+    "ApiClient",
     "Ambition",
     "AuditEvent",
     "Base",

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, TimestampMixin, one_of, utcnow
@@ -47,6 +47,9 @@ class User(UserMixin, TimestampMixin, Base):
     # an earlier one is refused: each code works once (ASVS 2.8.4). Set by compare-and-set in
     # crm.services.two_factor, so two sessions racing with one code cannot both win.
     totp_last_step: Mapped[int | None]
+    # The principal of an API client (crm.models.api_clients): no password, never signs in,
+    # never a contactpersoon, gets no mail.
+    is_service_account: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
