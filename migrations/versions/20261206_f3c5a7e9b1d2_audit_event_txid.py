@@ -1,7 +1,7 @@
 """audit_event.txid: the writing transaction, so the change feed reads in commit order
 
 Revision ID: f3c5a7e9b1d2
-Revises: e8a1d5c7b902
+Revises: a71c0e5d9b30
 Create Date: 2026-12-06
 
 PostgreSQL hands out ``audit_event.id`` at insert, not at commit, so a feed that follows ``id``
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f3c5a7e9b1d2"
-down_revision: str | Sequence[str] | None = "e8a1d5c7b902"
+down_revision: str | Sequence[str] | None = "a71c0e5d9b30"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
