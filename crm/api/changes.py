@@ -27,7 +27,7 @@ class ChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: str | None = Field(
         None,
-        max_length=60,
+        pattern=r"^(now|\d{1,18}-\d{1,18})$",
         description="`next_cursor` van het vorige antwoord; leeg voor het begin, `now` voor alleen wat hierna komt.",
     )
     limit: int = Field(

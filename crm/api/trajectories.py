@@ -28,6 +28,7 @@ from crm.api.blueprint import bp
 from crm.api.etags import etag
 from crm.api.paging import Key, keyset_page
 from crm.api.schemas import PageQuery
+from crm.api.vacancies import in_range
 from crm.extensions import db
 from crm.loading import load_participant_or_404, load_trajectory_or_404
 from crm.models import Participant, Trajectory
@@ -143,7 +144,7 @@ def list_trajectories(query: TrajectoryQuery):
 @operation(scope=SCOPE, summary="Een traject", tag=TAG, responses={404: "Niet gevonden"})
 @bp.output(TrajectoryOut)
 def get_trajectory(id: int):
-    trajectory = load_trajectory_or_404(id, actor())
+    trajectory = load_trajectory_or_404(in_range(id), actor())
     return _trajectory(trajectory), 200, {"ETag": etag(trajectory)}
 
 
@@ -151,7 +152,7 @@ def get_trajectory(id: int):
 @operation(scope=SCOPE, summary="Een deelnemer", tag=TAG, responses={404: "Niet gevonden"})
 @bp.output(ParticipantOut)
 def get_participant(id: int):
-    participant: Participant = load_participant_or_404(id, actor())
+    participant: Participant = load_participant_or_404(in_range(id), actor())
     participants.record_view(actor(), participant, ip_address=request.remote_addr or "")
     db.session.commit()
     out = ParticipantOut(

@@ -37,11 +37,13 @@ from crm.services import job_posting, vacancies
 from crm.services.vacancies import VacancyData
 
 TAG = "Vacatures"
-ID = Field(ge=1, le=2**31 - 1)
+MAX_ID = 2**31 - 1
+ID = Field(ge=1, le=MAX_ID)
 Status = Literal["nieuw", "intake_gedaan", "kandidaten_voorgesteld", "vervuld", "ingetrokken", "verlopen"]
 Level = Literal["mbo1", "mbo2", "mbo3", "mbo4", "hbo", "geen"]
 Path = Literal["bbl", "bol", "geen"]
 WRITE_ERRORS: dict[int | str, Any] = {
+    400: "Geen geldige JSON",
     404: "Werkgever of vacature niet gevonden",
     409: "Geweigerd door een regel (de melding zegt welke)",
 }
@@ -148,6 +150,17 @@ class JobPostingOut(BaseModel):
     jobLocation: dict[str, Any]  # noqa: N815
 
 
+def in_range(id: int) -> int:
+    """A path id the database can hold, or 404 (a larger one would overflow the driver: a 500)."""
+    if not 1 <= id <= MAX_ID:
+        raise ApiProblem(404, _("Niet gevonden"), code="not_found")
+    return id
+
+
+def _load(id: int) -> Vacancy:
+    return load_vacancy_or_404(in_range(id), actor(), selectinload(Vacancy.organisations))
+
+
 def _out(vacancy: Vacancy) -> VacancyOut:
     return VacancyOut(
         id=vacancy.id,
@@ -206,7 +219,7 @@ def list_vacancies(query: VacancyQuery):
 @operation(scope="employers:read", summary="Een vacature", tag=TAG, responses={404: "Niet gevonden"})
 @bp.output(VacancyOut)
 def get_vacancy(id: int):
-    vacancy = load_vacancy_or_404(id, actor())
+    vacancy = _load(id)
     return _out(vacancy), 200, {"ETag": etag(vacancy)}
 
 
@@ -232,7 +245,7 @@ def create_vacancy(body: VacancyCreate):
 @bp.input(VacancyIn, arg_name="body")
 @bp.output(VacancyOut)
 def update_vacancy(id: int, body: VacancyIn):
-    vacancy = load_vacancy_or_404(id, actor())
+    vacancy = _load(id)
     version = required_version(vacancy, ("update", "status"))
     vacancies.update_vacancy(actor(), vacancy, body.data(), version=version)
     db.session.commit()
@@ -250,7 +263,7 @@ def update_vacancy(id: int, body: VacancyIn):
 @bp.input(StatusIn, arg_name="body")
 @bp.output(VacancyOut)
 def change_vacancy_status(id: int, body: StatusIn):
-    vacancy = load_vacancy_or_404(id, actor())
+    vacancy = _load(id)
     required_version(vacancy, ("update", "status"))
     vacancies.change_status(actor(), vacancy, body.to, body.reason)
     db.session.commit()
@@ -270,7 +283,7 @@ def change_vacancy_status(id: int, body: StatusIn):
 )
 @bp.output(JobPostingOut, content_type="application/ld+json")
 def vacancy_job_posting(id: int):
-    vacancy = load_vacancy_or_404(id, actor())
+    vacancy = _load(id)
     try:
         posting = job_posting.job_posting(actor(), vacancy)
     except job_posting.NotPublished as error:
