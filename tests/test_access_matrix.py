@@ -189,6 +189,18 @@ EXPECTED.update(
         "api.docs /api/v1/docs": {"GET": PUBLIC},
         "api.openapi /api/v1/openapi.json": {"GET": PUBLIC},
         "api.municipalities /api/v1/municipalities": {"GET": API_TOKEN_ONLY},
+        "api.add_person /api/v1/employers/<int:id>/people": {"POST": API_TOKEN_ONLY},
+        "api.complete /api/v1/follow-ups/<int:id>/complete": {"POST": API_TOKEN_ONLY},
+        "api.create_employer /api/v1/employers": {"POST": API_TOKEN_ONLY},
+        "api.employer_timeline /api/v1/employers/<int:id>/timeline": {"GET": API_TOKEN_ONLY},
+        "api.get_employer /api/v1/employers/<int:id>": {"GET": API_TOKEN_ONLY},
+        "api.list_employers /api/v1/employers": {"GET": API_TOKEN_ONLY},
+        "api.list_people /api/v1/employers/<int:id>/people": {"GET": API_TOKEN_ONLY},
+        "api.log_contact /api/v1/employers/<int:id>/contacts": {"POST": API_TOKEN_ONLY},
+        "api.my_follow_ups /api/v1/follow-ups": {"GET": API_TOKEN_ONLY},
+        "api.plan_follow_up /api/v1/follow-ups": {"POST": API_TOKEN_ONLY},
+        "api.reschedule /api/v1/follow-ups/<int:id>/reschedule": {"POST": API_TOKEN_ONLY},
+        "api.update_employer /api/v1/employers/<int:id>": {"PATCH": API_TOKEN_ONLY},
         "api.regions /api/v1/regions": {"GET": API_TOKEN_ONLY},
         "api.sbi_sections /api/v1/sbi-sections": {"GET": API_TOKEN_ONLY},
         # (feed helper: vacancies, JobPosting, trajectories and participants, the change feed)
@@ -226,6 +238,9 @@ ID_BY_PREFIX = {
     "api.vacancy_job_posting": "vacancy",
     "api.get_trajectory": "trajectory",
     "api.get_participant": "participant",
+    "api.complete": "follow_up",
+    "api.reschedule": "follow_up",
+    "api.": "employer",
     "admin.failed_mail": "=999999",
     "audit.history": "employer",
     "contacts.follow_up": "follow_up",
@@ -282,6 +297,8 @@ def request_as(app, world, actor, method, path):
         login_as(client, world.users[actor])
     if method == "GET":
         return client.get(path)
+    if method == "PATCH":  # only the API has PATCH routes
+        return client.patch(path, json={})
     token = csrf_token(client, "/login" if actor == A else "/profiel")
     return client.post(path, data={"csrf_token": token})
 
@@ -292,7 +309,7 @@ def observe(app, rule):
     db.session.commit()
     path = url_for_rule(rule, world.ids)
     seen = {}
-    for method in ("GET", "POST"):
+    for method in ("GET", "POST", "PATCH"):
         if method not in rule.methods:
             continue
         for actor in ACTORS:

@@ -104,9 +104,9 @@ def test_casework_is_in_the_feed_only_with_its_scope_and_need_to_know(client, wo
 def test_the_feed_refuses_a_bad_cursor_and_starts_now_on_request(client, world):
     token = token_for(world, "org_a", ["employers:read"])
     response = call(client, "GET", "/api/v1/changes", token, query_string={"since": "gisteren"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert response.get_json()["code"] == "bad_cursor"
+    assert [e["field"] for e in response.get_json()["errors"]] == ["query.since"]
     assert feed(client, token, since="now")["items"] == []
     assert call(client, "GET", "/api/v1/changes", token_for(world, "org_a", ["vacancies:write"])).status_code == 403
 

@@ -99,6 +99,7 @@ def operation(
                 require_scope(scope)
             return view(*args, **kwargs)
 
+        checked.api_scope = scope  # type: ignore[attr-defined]  (read by tests/test_api_access.py)
         return bp.doc(
             summary=summary,
             description=doc_description,

@@ -92,7 +92,15 @@ def adjust_spec(spec: Any) -> Any:
 
 def register(app: Flask) -> None:
     """Bind the API to the app (called by create_app, after the other blueprints)."""
-    from crm.api import changes, reference, trajectories, vacancies  # noqa: F401  (the resources add their routes to bp)
+    from crm.api import (  # noqa: F401  (the resources add their routes to bp)
+        changes,
+        contacts,
+        employers,
+        follow_ups,
+        reference,
+        trajectories,
+        vacancies,
+    )
 
     api_app = cast(APIFlask, app)
     app.config.setdefault("API_RATE_LIMIT", "600/minute")

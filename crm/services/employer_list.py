@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, String, cast, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import defer, joinedload
 
 from crm import permissions
@@ -136,6 +136,46 @@ def _ordered(query: Select, filters: EmployerFilters, ranked: bool) -> Select:
     return query.order_by(Employer.name, Employer.id)
 
 
+# The same sorts for keyset paging (the partner API, crm/api/employers.py): each as the columns
+# to compare, ending on the id, without NULLs (a NULL cannot be compared with a cursor), in the
+# order ``_ordered`` gives: a missing last contact first (contact_oud) or last (contact_nieuw),
+# a missing municipality last.
+NEVER = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def keyset_order(sort: str) -> list[tuple[Any, type, bool]]:
+    """``(expression, python type, descending)`` per sort key for ``sort`` (see ``_ordered``)."""
+    last_contact = func.coalesce(Employer.last_contact_at, literal(NEVER, Employer.last_contact_at.type))
+    if sort == "contact_oud":
+        return [(last_contact, datetime, False), (Employer.id, int, False)]
+    if sort == "contact_nieuw":
+        return [(last_contact, datetime, True), (Employer.id, int, True)]
+    if sort == "gemeente":
+        no_municipality = case((Municipality.name.is_(None), 1), else_=0)
+        return [
+            (no_municipality, int, False),
+            (func.coalesce(Municipality.name, ""), str, False),
+            (Employer.name, str, False),
+            (Employer.id, int, False),
+        ]
+    if sort == "nieuw":
+        return [(Employer.created_at, datetime, True), (Employer.id, int, True)]
+    return [(Employer.name, str, False), (Employer.id, int, False)]
+
+
+def with_municipality(query: Select, filters: EmployerFilters) -> Select:
+    """The join the ``gemeente`` sort needs (public for keyset paging)."""
+    return _with_municipality(query, filters)
+
+
+def search_matches(filters: EmployerFilters, *, now: datetime | None = None) -> tuple[list[int], bool]:
+    """All ids matching the search and filters, in list order (best first in the default
+    sort), and whether that order is by relevance: one query (crm.services.search)."""
+    ranked = filters.sort == "naam"
+    ordered = None if ranked else _ordered(_with_municipality(select(Employer.id), filters), filters, False)
+    return search_ids(filters.q, *filter_clauses(filters, now=now), ordered=ordered), ranked
+
+
 def _with_municipality(query: Select, filters: EmployerFilters) -> Select:
     if filters.sort == "gemeente":
         return query.outerjoin(Municipality, Municipality.id == Employer.municipality_id)
@@ -200,9 +240,7 @@ def list_page(
         # A search runs once (crm.services.search: trigram candidates ranked in Python), in one
         # query: its matches give the total and the page, best first in the default sort,
         # else in the chosen sort (ordered by the same query).
-        ranked = filters.sort == "naam"
-        ordered = None if ranked else _ordered(_with_municipality(select(Employer.id), filters), filters, False)
-        matches = search_ids(filters.q, *filter_clauses(filters, now=now), ordered=ordered)
+        matches, ranked = search_matches(filters, now=now)
         total = len(matches)
         page = min(page, max(1, ceil(total / per_page)))
         ids = matches[(page - 1) * per_page : page * per_page]
