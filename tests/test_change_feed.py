@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from crm import permissions
 from crm.extensions import db
-from crm.services import change_feed, contacts, employers
+from crm.models import Contact
+from crm.services import change_feed, contacts, employers, privacy
 from crm.services.audit import audit
 from crm.services.contacts import ContactData
 from crm.services.employers import EmployerData
@@ -258,3 +260,21 @@ def test_import_tells_each_employer(factories):
     got = [(c.kind, c.id, c.action) for c in read_all(coordinator, since=since)[0]]
     assert got == [("employer", i, "created") for i in result.employer_ids]
     assert len(got) == 2
+
+
+def test_an_erasure_is_told_to_who_copied_the_texts(factories):
+    """Erasing a participant: the participant is "deleted", and every record whose text named
+    them (the trajectory's notes, the contact at the employer, the follow-ups) is "updated", so a
+    partner system that copied those texts fetches the redacted ones."""
+    from tests.test_erasure import world as erasure_world
+
+    coordinator, participant, trajectory, employer, _other = erasure_world(factories)
+    contact = db.session.scalar(select(Contact).where(Contact.employer_id == employer.id))
+    since = start(coordinator)
+    privacy.erase(coordinator, participant, "Verzoek van de deelnemer")
+    db.session.flush()
+    got = {(c.kind, c.id, c.action) for c in read_all(coordinator, since=since, kinds=list(change_feed.KIND_TYPES))[0]}
+    assert ("participant", participant.id, "deleted") in got
+    assert ("trajectory", trajectory.id, "updated") in got
+    assert ("contact", contact.id, "updated") in got
+    assert {kind for kind, _id, _action in got if kind == "follow_up"} == {"follow_up"}
