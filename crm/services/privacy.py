@@ -195,7 +195,7 @@ def _like_terms(participant: Participant) -> list[str]:
     return [t.lower() for t in terms if t and len(t) >= 3]
 
 
-FEED_TYPES = {FollowUp: "follow_up", Contact: "contact"}
+FEED_TYPES: dict[type, str] = {FollowUp: "follow_up", Contact: "contact"}
 
 
 def _redact_mentions(participant: Participant, actor_id: int | None = None) -> int:
@@ -238,10 +238,10 @@ def _redact_mentions(participant: Participant, actor_id: int | None = None) -> i
                     limit = column_type.length if isinstance(column_type, String) else None
                     setattr(row, column, after[: limit or None])
                     changed += 1
-                    if model is TrajectoryStatusChange:
+                    if isinstance(row, TrajectoryStatusChange):
                         touched.setdefault(("trajectory", row.trajectory_id), set()).add("status_reasons")
-                    elif model in FEED_TYPES:
-                        touched.setdefault((FEED_TYPES[model], row.id), set()).add(column)
+                    elif isinstance(row, FollowUp | Contact):
+                        touched.setdefault((FEED_TYPES[type(row)], row.id), set()).add(column)
     _audit_redacted(touched, actor_id)
     return changed
 
