@@ -185,6 +185,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_ACCOUNT_LIMIT = env("CRM_LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
     LOGIN_IP_LIMIT = env("CRM_LOGIN_IP_LIMIT", "30 per 15 minutes")
+    # Requests per API client (crm/api/ratelimit.py), counted in RATELIMIT_STORAGE_URI by all processes.
+    API_RATE_LIMIT = env("CRM_API_RATE_LIMIT", "600/minute")
     # Roles that must use two-factor sign-in (TOTP), comma-separated, e.g. "admin,coordinator".
     REQUIRE_2FA_ROLES = tuple(r.strip() for r in (env("CRM_REQUIRE_2FA_ROLES", "") or "").split(",") if r.strip())
     # Participants are anonymised this many months after their last trajectory ended (AVG).

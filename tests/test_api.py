@@ -429,3 +429,20 @@ def test_someone_elses_follow_up_is_refused_as_on_the_page(client, admin, org, f
     db.session.commit()
     problem(client.post(f"/api/v1/follow-ups/{follow_up.id}/complete", json={}, headers=bearer(token)), 403)
     assert db.session.get(Employer, employer.id) is not None
+
+
+def test_a_refusal_is_audited_with_the_client_as_actor(client, admin, org, am):
+    api_client, token = make_client(admin, org, role="partner", name="Alleen lezen")
+    problem(new_employer(client, token, am), 403)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "permission_denied"))
+    assert event.actor_id == api_client.user_id
+    assert event.summary == "POST /api/v1/employers"
+
+
+def test_the_principal_is_not_managed_as_a_user(client, admin, token):
+    from tests.conftest import login_as
+
+    principal = db.session.scalar(select(ApiClient)).user
+    login_as(client, admin)
+    assert "API: Eigen systeem" not in client.get("/beheer/gebruikers").get_data(as_text=True)
+    assert client.get(f"/beheer/gebruikers/{principal.id}").status_code == 404

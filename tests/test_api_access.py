@@ -42,7 +42,12 @@ def every(outcome) -> dict:
 
 
 def by_role(partner, accountmanager) -> dict:
-    return {"a_partner": partner, "x_partner": partner, "a_accountmanager": accountmanager, "x_accountmanager": accountmanager}
+    return {
+        "a_partner": partner,
+        "x_partner": partner,
+        "a_accountmanager": accountmanager,
+        "x_accountmanager": accountmanager,
+    }
 
 
 def by_org(inside, outside) -> dict:
@@ -57,10 +62,16 @@ API_EXPECTED: dict[str, dict[str, tuple[dict, dict, object]]] = {
     "api.list_employers /api/v1/employers": {"GET": (every(OK), {}, None)},
     # employers are shared; creating and changing them is for editors (not partners), as on the pages
     "api.create_employer /api/v1/employers": {
-        "POST": (by_role(403, OK), {}, lambda w: {"name": "Nieuw via API", "contactpersoon_id": w.ids["accountmanager"]})
+        "POST": (
+            by_role(403, OK),
+            {},
+            lambda w: {"name": "Nieuw via API", "contactpersoon_id": w.ids["accountmanager"]},
+        )
     },
     "api.get_employer /api/v1/employers/<int:id>": {"GET": (every(OK), {"id": "employer"}, None)},
-    "api.update_employer /api/v1/employers/<int:id>": {"PATCH": (by_role(403, OK), {"id": "employer"}, {"city": "Almelo"})},
+    "api.update_employer /api/v1/employers/<int:id>": {
+        "PATCH": (by_role(403, OK), {"id": "employer"}, {"city": "Almelo"})
+    },
     "api.list_people /api/v1/employers/<int:id>/people": {"GET": (every(OK), {"id": "employer"}, None)},
     "api.add_person /api/v1/employers/<int:id>/people": {
         "POST": (by_role(403, OK), {"id": "employer"}, {"name": "Kees Bakker"})
@@ -74,13 +85,21 @@ API_EXPECTED: dict[str, dict[str, tuple[dict, dict, object]]] = {
         "POST": (
             every(OK),
             {},
-            lambda w: {"employer_id": w.ids["employer"], "due_date": str(today() + timedelta(days=3)), "subject": "Nabellen"},
+            lambda w: {
+                "employer_id": w.ids["employer"],
+                "due_date": str(today() + timedelta(days=3)),
+                "subject": "Nabellen",
+            },
         )
     },
     # a follow-up on the P1 trajectory: need-to-know (X: 404); A sees it, but only its owner,
     # the contactpersoon and steering change it (403)
     "api.complete /api/v1/follow-ups/<int:id>/complete": {
-        "POST": ({"a_partner": 403, "a_accountmanager": 403, "x_partner": 404, "x_accountmanager": 404}, {"id": "trajectory_follow_up"}, {})
+        "POST": (
+            {"a_partner": 403, "a_accountmanager": 403, "x_partner": 404, "x_accountmanager": 404},
+            {"id": "trajectory_follow_up"},
+            {},
+        )
     },
     "api.reschedule /api/v1/follow-ups/<int:id>/reschedule": {
         "POST": (
@@ -279,7 +298,9 @@ def test_the_timeline_is_as_the_browser_shows_it(app, session):
     client = app.test_client()
     seen = {}
     for name in ("a_accountmanager", "x_accountmanager"):
-        response = client.get(f"/api/v1/employers/{world.ids['employer']}/timeline?per_page=100", headers=bearer(tokens[name]))
+        response = client.get(
+            f"/api/v1/employers/{world.ids['employer']}/timeline?per_page=100", headers=bearer(tokens[name])
+        )
         seen[name] = {(i["kind"], i["id"]) for i in response.get_json()["items"]}
         FIGURES["checks"] += 1
     assert ("trajectory", world.ids["trajectory"]) in seen["a_accountmanager"]

@@ -34,7 +34,10 @@ def only_admins():
 
 
 def _get(model, id_):
-    return db.session.get(model, id_) or abort(404)
+    record = db.session.get(model, id_)
+    if record is None or getattr(record, "is_service_account", False):
+        abort(404)  # an API client's principal is changed on the Koppelingen page only
+    return record
 
 
 @bp.route("/")
@@ -249,7 +252,13 @@ def programme_period_delete(id: int):
 @bp.route("/gebruikers")
 def users():
     q = search_term()
-    query = select(User).options(selectinload(User.organisation)).order_by(User.active.desc(), User.name)
+    # API clients' principals are managed on the Koppelingen page, not as users
+    query = (
+        select(User)
+        .where(User.is_service_account.is_(False))
+        .options(selectinload(User.organisation))
+        .order_by(User.active.desc(), User.name)
+    )
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))

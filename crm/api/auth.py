@@ -99,7 +99,8 @@ def operation(
                 require_scope(scope)
             return view(*args, **kwargs)
 
-        checked.api_scope = scope  # type: ignore[attr-defined]  (read by tests/test_api_access.py)
+        # read by tests/test_api_access.py
+        checked.api_scope = scope  # type: ignore[attr-defined]
         return bp.doc(
             summary=summary,
             description=doc_description,

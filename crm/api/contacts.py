@@ -14,7 +14,7 @@ from crm.api.auth import actor, client, operation
 from crm.api.blueprint import bp
 from crm.api.employers import checked
 from crm.api.problems import ApiProblem
-from crm.api.schemas import Day, Id, Line, Moment, Ref, Text
+from crm.api.schemas import Body, Day, Id, Line, Moment, Ref, Text
 from crm.extensions import db
 from crm.loading import load_employer_or_404
 from crm.models import Contact
@@ -42,15 +42,13 @@ class ContactOut(BaseModel):
     vacancy_id: int | None
 
 
-class NewFollowUp(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewFollowUp(Body):
     due_date: Day
     subject: Line = Field(min_length=1, max_length=300)
     owner_id: Id | None = Field(None, description="Standaard: de contactpersoon van de werkgever.")
 
 
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ContactIn(Body):
     channel: Channel
     summary: Text = Field(min_length=1, max_length=5000)
     outcome: Text = Field("", max_length=5000)

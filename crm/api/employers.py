@@ -24,7 +24,7 @@ from crm.api.blueprint import bp
 from crm.api.etags import etag, required_version
 from crm.api.paging import Key, decode, encode, keyset_page
 from crm.api.problems import ApiProblem
-from crm.api.schemas import Id, Line, PageQuery, Ref, Text
+from crm.api.schemas import Body, Id, Line, PageQuery, Ref, Text
 from crm.extensions import db
 from crm.loading import load_employer_or_404
 from crm.models import Employer, EmployerPerson, Municipality, User
@@ -117,10 +117,9 @@ class EmployerQuery(PageQuery):
     sort: Sort = "naam"
 
 
-class EmployerFields(BaseModel):
+class EmployerFields(Body):
     """What a client may set on an employer (all optional here: a PATCH)."""
 
-    model_config = ConfigDict(extra="forbid")
     name: Line | None = Field(None, min_length=1, max_length=200)
     kvk_number: Line | None = Field(None, max_length=20, description="8 cijfers.")
     vestigingsnummer: Line | None = Field(None, max_length=20, description="12 cijfers.")
@@ -152,8 +151,7 @@ class PersonList(BaseModel):
     items: list[PersonOut]
 
 
-class PersonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PersonIn(Body):
     name: Line = Field(min_length=1, max_length=200)
     function: Line = Field("", max_length=200)
     phone: Line = Field("", max_length=30)

@@ -20,7 +20,7 @@ from crm.api.blueprint import bp
 from crm.api.contacts import ContactIn, ContactOut, NewFollowUp, contact_out
 from crm.api.employers import checked
 from crm.api.paging import Key, keyset_page
-from crm.api.schemas import Day, Id, PageQuery
+from crm.api.schemas import Body, Day, Id, PageQuery
 from crm.extensions import db
 from crm.loading import load_employer_or_404, load_follow_up_or_404
 from crm.models import FollowUp
@@ -56,8 +56,7 @@ class FollowUpIn(NewFollowUp):
     employer_id: Id
 
 
-class CompleteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CompleteIn(Body):
     contact: ContactIn | None = Field(None, description="Het contact waarmee het gedaan is (zonder `follow_up`).")
     next_follow_up: NewFollowUp | None = Field(None, description="De volgende opvolgactie.")
 
@@ -67,8 +66,7 @@ class CompleteOut(BaseModel):
     contact: ContactOut | None
 
 
-class RescheduleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RescheduleIn(Body):
     due_date: Day
 
 
@@ -101,7 +99,12 @@ def my_follow_ups(query: FollowUpQuery):
 
 
 @bp.post("/follow-ups")
-@operation(scope="followups:write", summary="Opvolgactie plannen", tag=TAG, responses={409: "Geweigerd"})
+@operation(
+    scope="followups:write",
+    summary="Opvolgactie plannen",
+    tag=TAG,
+    responses={404: "Werkgever niet gevonden", 409: "Geweigerd"},
+)
 @bp.input(FollowUpIn, arg_name="body")
 @bp.output(FollowUpOut, status_code=201)
 def plan_follow_up(body: FollowUpIn):

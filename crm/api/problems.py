@@ -194,6 +194,19 @@ def from_exception(error: BaseException) -> ApiProblem:
 def handle(error: BaseException) -> Response:
     db.session.rollback()
     problem = from_exception(error)
+    principal = g.get("api_user")
+    if problem.status == 403 and principal is not None:
+        # a refusal is audited as on the pages (crm/errors.py), with the client's principal
+        from crm.services.audit import audit
+
+        audit(
+            principal,
+            "permission_denied",
+            object_type=(request.endpoint or "")[:40],
+            summary=f"{request.method} {request.path}"[:500],
+            ip_address=request.remote_addr or "",
+        )
+        db.session.commit()
     rv = response(problem)
     headers = g.get("api_ratelimit_headers")
     if headers:

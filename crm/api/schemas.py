@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from flask_babel import gettext as _
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class FieldError(BaseModel):
@@ -79,8 +79,23 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
-Day = Annotated[date, AfterValidator(_in_range)]
-Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+def _iso_text(value: object) -> object:
+    """A JSON body carries dates as ISO 8601 text; a number is not a date (pydantic would
+    read 0 as 1970-01-01)."""
+    if not isinstance(value, str | date):
+        raise ValueError(_("Verwacht een datum als tekst (ISO 8601, bijvoorbeeld 2026-12-01)."))
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_text), Field(strict=False), AfterValidator(_in_range)]
+Moment = Annotated[datetime, BeforeValidator(_iso_text), Field(strict=False), AfterValidator(_moment_in_range)]
+
+
+class Body(BaseModel):
+    """The base of every request body: unknown fields refused, and JSON types taken as they
+    are (strict: "5" is not a number, 0 is not false), as the document describes them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Ref(BaseModel):

@@ -71,9 +71,42 @@ def _components() -> dict[str, Any]:
     }
 
 
+def _rename_refs(node: Any, rename: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(REF):
+            name = ref[len(REF) :]
+            node["$ref"] = REF + rename.get(name, name)
+        for value in node.values():
+            _rename_refs(value, rename)
+    elif isinstance(node, list):
+        for value in node:
+            _rename_refs(value, rename)
+    return node
+
+
+REF = "#/components/schemas/"
+
+
+def _flatten_nested_models(spec: dict[str, Any]) -> None:
+    """APIFlask names a nested model after its parent (``EmployerPage.Ref``), once per parent;
+    give each model its own name once (``Ref``), as generators and readers expect. Two
+    different models of one name are a mistake in the code: refused here (a test generates the
+    document)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    rename = {name: name.rsplit(".", 1)[1] for name in schemas if "." in name}
+    _rename_refs(spec, rename)
+    for dotted, short in rename.items():
+        body = schemas.pop(dotted)
+        if short in schemas and schemas[short] != body:
+            raise RuntimeError(f"Two API models are both called {short!r}: give one another name")
+        schemas[short] = body
+
+
 def adjust_spec(spec: Any) -> Any:
     """Errors are application/problem+json with the Problem schema; every authenticated
-    operation can answer 429 (rate limit)."""
+    operation can answer 429 (rate limit); nested models get their own names."""
+    _flatten_nested_models(spec)
     components = spec.setdefault("components", {}).setdefault("schemas", {})
     components.update(_components())
     components.pop("HTTPError", None)
@@ -82,9 +115,21 @@ def adjust_spec(spec: Any) -> Any:
     for path in spec.get("paths", {}).values():
         for operation in path.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "De inhoud is geen geldige JSON"})
             for status, answer in responses.items():
                 if str(status)[0] in "45":
                     answer["content"] = problem
+            if "428" in responses:  # crm.api.etags reads it; documented so clients can send it
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": False,
+                        "description": "De ETag die u het laatst las (verplicht: zonder volgt 428).",
+                        "schema": {"type": "string", "maxLength": 200},
+                    }
+                )
             if operation.get("security"):
                 responses.setdefault("429", {"description": "Te veel verzoeken (zie Retry-After)", "content": problem})
     return spec
@@ -103,7 +148,6 @@ def register(app: Flask) -> None:
     )
 
     api_app = cast(APIFlask, app)
-    app.config.setdefault("API_RATE_LIMIT", "600/minute")
     app.config["OPENAPI_VERSION"] = "3.1.0"
     app.config["SECURITY_SCHEMES"] = auth.SECURITY_SCHEMES
     app.config["AUTO_OPERATION_ID"] = True

@@ -1,0 +1,172 @@
+"""Benchmark of the partner API (/api/v1) at 100,000 employers: list and get against the bare
+SQL of the same statements, and keyset page 2,000 against page 1.
+
+Run on demand, never by pytest. Uses the database that employers_bench.py seeds:
+
+    CRM_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_api \\
+        .venv/bin/python bench/employers_bench.py seed      # once, 10-20 minutes
+    CRM_BENCH_DATABASE_URL=... .venv/bin/python bench/api_bench.py [--runs 15]
+
+Makes (once) an API client "bench" for the demo accountmanager's organisation. Results go in
+bench/API.md with the date and the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness import bench_url, log, make_app, time_sql_once, upgrade  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
+
+from crm.api.paging import encode  # noqa: E402
+from crm.extensions import db  # noqa: E402
+from crm.models import ApiClient, Contact, Employer, User  # noqa: E402
+from crm.models.api_clients import SCOPES  # noqa: E402
+from crm.models.base import utcnow  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_api"
+PER_PAGE = 25
+DEEP_PAGE = 2000
+
+
+def token_for(app) -> str:
+    """A fresh client (the token is shown once, so each run makes one and revokes the last)."""
+    from crm.services.api_clients import ClientData, create_client, revoke_client
+
+    with app.app_context():
+        upgrade(db.engine)
+        am = db.session.scalar(select(User).where(User.email == "accountmanager@demo.werkgeverscrm.nl"))
+        admin = db.session.scalar(select(User).where(User.role == "admin", User.active.is_(True)))
+        if am is None or admin is None:
+            raise SystemExit("No demo data: run employers_bench.py seed first.")
+        for old in db.session.scalars(
+            select(ApiClient).where(ApiClient.name == "bench", ApiClient.revoked_at.is_(None))
+        ):
+            revoke_client(admin, old)
+        _client, token = create_client(
+            admin,
+            am.organisation,
+            ClientData("bench", list(SCOPES), utcnow() + timedelta(days=1), role="accountmanager"),
+        )
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+def capture(app, client, path: str) -> tuple[list, int]:
+    statements: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        status = client.get(path).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements, status
+
+
+def timed_get(client, path: str) -> float:
+    import time
+
+    start = time.perf_counter()
+    response = client.get(path)
+    response.get_data()
+    took = time.perf_counter() - start
+    assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+    return took
+
+
+def cursor_after(app, order, row: int) -> str:
+    """The cursor of page ``row // PER_PAGE + 1``: the key of the row before it (computed, not
+    walked: walking 2,000 pages would time the walk)."""
+    with app.app_context():
+        values = db.session.execute(select(*order).order_by(*order).offset(row - 1).limit(1)).one()
+        db.session.remove()
+    return encode(list(values))
+
+
+def run(app, runs: int) -> None:
+    app.config["API_RATE_LIMIT"] = "1000000/minute"
+    token = token_for(app)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    deep_row = (DEEP_PAGE - 1) * PER_PAGE
+    by_name = cursor_after(app, (Employer.name, Employer.id), deep_row)
+    with app.app_context():
+        detail_id = db.session.scalar(
+            select(Contact.employer_id).group_by(Contact.employer_id).order_by(func.count().desc()).limit(1)
+        )
+        total = db.session.scalar(select(func.count()).select_from(Employer).where(Employer.merged_into_id.is_(None)))
+        newest = db.session.execute(
+            select(Employer.created_at, Employer.id)
+            .where(Employer.merged_into_id.is_(None))
+            .order_by(Employer.created_at.desc(), Employer.id.desc())
+            .offset(deep_row - 1)
+            .limit(1)
+        ).one()
+        db.session.remove()
+    by_newest = encode(list(newest))
+    cases = [
+        ("list, page 1", f"/api/v1/employers?limit={PER_PAGE}"),
+        (f"list, page {DEEP_PAGE:,} (keyset)", f"/api/v1/employers?limit={PER_PAGE}&cursor={by_name}"),
+        ("list sort=nieuw, page 1", f"/api/v1/employers?limit={PER_PAGE}&sort=nieuw"),
+        (
+            f"list sort=nieuw, page {DEEP_PAGE:,} (keyset)",
+            f"/api/v1/employers?limit={PER_PAGE}&sort=nieuw&cursor={by_newest}",
+        ),
+        ("list, 200 per page", "/api/v1/employers?limit=200"),
+        ("search 'bouw', page 1", f"/api/v1/employers?limit={PER_PAGE}&q=bouw"),
+        ("get one employer", f"/api/v1/employers/{detail_id}"),
+        ("timeline of that employer, page 1", f"/api/v1/employers/{detail_id}/timeline"),
+    ]
+    print(f"\n{total} employers; {runs} rounds, API and bare SQL interleaved; medians in ms")
+    print(f"load average before: {os.getloadavg()[0]:.2f}\n")
+    header = f"| {'case':<40} | {'queries':>7} | {'API':>7} | {'bare SQL':>8} | {'ratio':>5} |"
+    print(header)
+    print("|" + "|".join("-" * len(part) for part in header.split("|")[1:-1]) + "|")
+    with app.app_context():
+        engine = db.engine
+    rows = []
+    for label, path in cases:
+        statements, status = capture(app, client, path)
+        assert status == 200, (label, status)
+        rows.append((label, path, statements, [], []))
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for round_number in range(runs + 2):  # two rounds to warm up
+            for _label, path, statements, apis, sqls in rows:
+                api, (sql, _each) = timed_get(client, path), time_sql_once(raw, statements)
+                if round_number >= 2:
+                    apis.append(api)
+                    sqls.append(sql)
+    medians = {}
+    for label, _path, statements, apis, sqls in rows:
+        api, sql = statistics.median(apis) * 1000, statistics.median(sqls) * 1000
+        medians[label] = api
+        print(f"| {label:<40} | {len(statements):>7} | {api:>7.1f} | {sql:>8.1f} | {api / sql:>5.2f} |")
+    print(f"\npage {DEEP_PAGE:,} / page 1 (by name): {medians[cases[1][0]] / medians[cases[0][0]]:.2f}")
+    print(f"page {DEEP_PAGE:,} / page 1 (newest first): {medians[cases[3][0]] / medians[cases[2][0]]:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15, help="timed rounds (median reported)")
+    args = parser.parse_args(argv)
+    log("API benchmark")
+    run(make_app(bench_url(DEFAULT_URL)), args.runs)
+
+
+if __name__ == "__main__":
+    main()
