@@ -29,7 +29,7 @@ from crm.api.blueprint import bp
 from crm.api.etags import etag, required_version
 from crm.api.paging import Key, keyset_page
 from crm.api.problems import ApiProblem
-from crm.api.schemas import PageQuery
+from crm.api.schemas import Body, Day, Id, Line, PageQuery, Text
 from crm.extensions import db
 from crm.loading import load_employer_or_404, load_vacancy_or_404
 from crm.models import Municipality, Vacancy
@@ -38,7 +38,6 @@ from crm.services.vacancies import VacancyData
 
 TAG = "Vacatures"
 MAX_ID = 2**31 - 1
-ID = Field(ge=1, le=MAX_ID)
 Status = Literal["nieuw", "intake_gedaan", "kandidaten_voorgesteld", "vervuld", "ingetrokken", "verlopen"]
 Level = Literal["mbo1", "mbo2", "mbo3", "mbo4", "hbo", "geen"]
 Path = Literal["bbl", "bol", "geen"]
@@ -58,37 +57,34 @@ def _unknown(field: str, message: str) -> ApiProblem:
     return ApiProblem(422, message, code="validation", errors=[{"field": field, "message": message, "code": "unknown"}])
 
 
-class VacancyIn(BaseModel):
+class VacancyIn(Body):
     """The intake, as on the vacancy form."""
 
-    model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=200)
+    title: Line = Field(min_length=1, max_length=200)
     positions: int = Field(1, ge=1, le=vacancies.MAX_POSITIONS)
     hours_per_week: int | None = Field(None, ge=1, le=vacancies.MAX_HOURS)
     education_level: Level | None = None
-    qualification_name: str = Field("", max_length=200)
+    qualification_name: Line = Field("", max_length=200)
     crebo: str | None = Field(None, pattern=r"^\d{5}$", description="Crebocode: 5 cijfers.")
     learning_path: Path | None = None
-    start_date: date | None = None
-    closing_date: date | None = None
-    municipality_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    requirements: str = Field("", max_length=5000)
+    start_date: Day | None = None
+    closing_date: Day | None = None
+    municipality_id: Id | None = None
+    requirements: Text = Field("", max_length=5000)
     erkend_for_qualification: bool | None = None
     publish_agreed: bool = Field(False, description="De werkgever gaat akkoord met publicatie (JobPosting).")
-    organisation_ids: list[int] = Field(
+    organisation_ids: list[Id] = Field(
         default_factory=list, max_length=50, description="Betrokken partnerorganisaties."
     )
 
     def data(self) -> VacancyData:
         if self.municipality_id is not None and db.session.get(Municipality, self.municipality_id) is None:
             raise _unknown("municipality_id", _("Deze gemeente bestaat niet."))
-        if any(not 1 <= i <= 2**31 - 1 for i in self.organisation_ids):
-            raise _unknown("organisation_ids", _("Een gekozen partnerorganisatie bestaat niet (meer)."))
         return VacancyData(**self.model_dump(exclude={"employer_id"}))
 
 
 class VacancyCreate(VacancyIn):
-    employer_id: int = ID
+    employer_id: Id
 
 
 class VacancyOut(BaseModel):
@@ -127,10 +123,9 @@ class VacancyQuery(PageQuery):
     status: Status | None = None
 
 
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StatusIn(Body):
     to: Status = Field(description="De nieuwe status (volgens de workflow: zie `allowed_next`).")
-    reason: str = Field(
+    reason: Text = Field(
         "",
         max_length=2000,
         description="Verplicht bij afsluiten (vervuld, ingetrokken, verlopen), terugzetten en heropenen.",
