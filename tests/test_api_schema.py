@@ -63,7 +63,10 @@ def api_world(session):
 # The record a path's ``id`` names, per operation (else random ids: mostly 404, also fine).
 PATH_IDS = {"/api/v1/follow-ups/{id}/complete": "follow_up", "/api/v1/follow-ups/{id}/reschedule": "follow_up"}
 PATH_IDS |= {  # the feed helper's routes
-    **{path: "vacancy" for path in ("/api/v1/vacancies/{id}", "/api/v1/vacancies/{id}/status", "/api/v1/vacancies/{id}/jobposting")},
+    **{
+        path: "vacancy"
+        for path in ("/api/v1/vacancies/{id}", "/api/v1/vacancies/{id}/status", "/api/v1/vacancies/{id}/jobposting")
+    },
     "/api/v1/trajectories/{id}": "trajectory",
     "/api/v1/participants/{id}": "participant",
 }
