@@ -72,9 +72,9 @@ ACTIONS: dict[str, str] = {
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-# Events read per round, and rounds per page: a reader who may see little of the trail still
-# gets an answer in bounded time, with a cursor further on.
-SCAN_BATCH = 500
+# Events read per round (twice the page, within these bounds), and rounds per page: a reader
+# who may see little of the trail still gets an answer in bounded time, with a cursor further on.
+MIN_BATCH, MAX_BATCH = 100, 500
 MAX_ROUNDS = 10
 
 CURSOR = re.compile(r"(\d{1,19})-(\d{1,19})")
@@ -181,11 +181,12 @@ def changes(
     if postgres:
         base = base.where(_settled())
 
+    batch = max(MIN_BATCH, min(MAX_BATCH, 2 * limit))
     found: list[Change] = []
     more = True
     for _round in range(MAX_ROUNDS):
         after = tuple_(AuditEvent.txid, AuditEvent.id) > tuple_(*position) if postgres else AuditEvent.id > position[1]
-        rows = db.session.execute(base.where(after).order_by(*order).limit(SCAN_BATCH)).all()
+        rows = db.session.execute(base.where(after).order_by(*order).limit(batch)).all()
         kinds_ids: dict[str, set[int]] = defaultdict(set)
         for row in rows:
             kinds_ids[TYPE_KINDS[row.object_type]].add(row.object_id)
@@ -201,7 +202,7 @@ def changes(
                     break
                 found.append(Change(kind, row.object_id, action, row.occurred_at, format_cursor(here)))
             position = here
-        more = full or len(rows) == SCAN_BATCH
+        more = full or len(rows) == batch
         if full or not more:
             break
     return FeedPage(found, format_cursor(position), more)
