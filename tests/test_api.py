@@ -446,3 +446,16 @@ def test_the_principal_is_not_managed_as_a_user(client, admin, token):
     login_as(client, admin)
     assert "API: Eigen systeem" not in client.get("/beheer/gebruikers").get_data(as_text=True)
     assert client.get(f"/beheer/gebruikers/{principal.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "cursor", ["WzEsMl0", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgMV0", "bnVsbA", "W251bGwsIG51bGxd", "%%%"]
+)
+def test_any_tampered_cursor_is_a_400_never_a_500(client, token, cursor):
+    for sort in ("naam", "nieuw", "contact_oud", "gemeente"):
+        response = client.get(f"/api/v1/employers?sort={sort}&cursor={cursor}", headers=bearer(token))
+        assert response.status_code in (200, 400), (sort, cursor, response.status_code)
+
+
+def test_an_id_beyond_any_row_is_not_found(client, token):
+    problem(client.get("/api/v1/employers/153122980920", headers=bearer(token)), 404)

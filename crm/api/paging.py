@@ -55,12 +55,14 @@ def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
         raise _bad_cursor()
     values: list[Any] = []
     for key, value in zip(keys, raw, strict=True):
-        if value is None:
-            values.append(None)
-            continue
+        if value is None:  # no key is ever NULL (``keyset_order`` coalesces)
+            raise _bad_cursor()
         try:
             if key.kind is datetime:
-                values.append(datetime.fromisoformat(value))
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is None:  # we write UTC moments only: a naive one was tampered with
+                    raise _bad_cursor()
+                values.append(moment)
             elif key.kind is date:
                 values.append(date.fromisoformat(value))
             elif (
@@ -79,13 +81,17 @@ def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
 
 
 def _after(keys: Sequence[Key], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows after ``values`` in the order of ``keys`` (a OR b-chain; NULLs are not allowed in keys)."""
+    """Rows after ``values`` in the order of ``keys`` (no key is NULL): ``a > x OR (a = x AND
+    b > y) ...``, plus the redundant ``a >= x`` that lets the planner start an index range scan
+    on the first key where the last page ended (the OR alone makes PostgreSQL read from the start)."""
     clauses = []
     for i, key in enumerate(keys):
         equal = [keys[j].column == values[j] for j in range(i)]
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         clauses.append(and_(*equal, beyond))
-    return or_(*clauses)
+    first = keys[0]
+    start = first.column <= values[0] if first.descending else first.column >= values[0]
+    return and_(start, or_(*clauses))
 
 
 @dataclass

@@ -12,13 +12,15 @@ from typing import Any, cast
 
 from apiflask import APIFlask
 from flask import Flask, Response, current_app, g, render_template, request, url_for
+from flask_babel import gettext as _
 
 from crm.api import auth, problems, ratelimit
 from crm.api.blueprint import bp
 from crm.api.schemas import FieldError, Problem
-from crm.extensions import csrf
+from crm.extensions import csrf, db
 
 PUBLIC_ENDPOINTS = ("api.openapi", "api.docs")
+MAX_ID = 2**31 - 1
 LANGUAGES = ("nl", "en")
 
 
@@ -28,12 +30,13 @@ def before() -> None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     auth.authenticate()
-    ratelimit.hit(auth.client())
     # The stamp of last use (crm.services.api_clients.authenticate) is kept even when the
     # request itself fails and rolls back.
-    from crm.extensions import db
-
     db.session.commit()
+    ratelimit.hit(auth.client())
+    # An id no row can have (beyond PostgreSQL's integer) is not found, before it reaches SQL.
+    if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in (request.view_args or {}).values()):
+        raise problems.ApiProblem(404, _("Dit adres bestaat niet, of u mag het niet zien."))
 
 
 @bp.after_request
