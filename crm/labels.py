@@ -153,6 +153,7 @@ AUDIT_ACTION_LABELS = {
     "handover": _l("Overgedragen"),
     "merge": _l("Samengevoegd"),
     "import": _l("Geïmporteerd"),
+    "imported": _l("Geïmporteerd"),  # one employer of an import (crm.services.imports.importing)
     "export": _l("Geëxporteerd"),
     "view": _l("Bekeken"),
     "login": _l("Ingelogd"),

@@ -140,7 +140,15 @@ def adjust_spec(spec: Any) -> Any:
 
 def register(app: Flask) -> None:
     """Bind the API to the app (called by create_app, after the other blueprints)."""
-    from crm.api import contacts, employers, follow_ups, reference  # noqa: F401  (they add their routes to bp)
+    from crm.api import (  # noqa: F401  (the resources add their routes to bp)
+        changes,
+        contacts,
+        employers,
+        follow_ups,
+        reference,
+        trajectories,
+        vacancies,
+    )
 
     api_app = cast(APIFlask, app)
     app.config["OPENAPI_VERSION"] = "3.1.0"

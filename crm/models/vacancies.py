@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    false,
     inspect,
     literal,
 )
@@ -68,6 +69,9 @@ class Vacancy(TimestampMixin, Base):
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
     requirements: Mapped[str] = mapped_column(Text, default="")
     erkend_for_qualification: Mapped[bool | None]
+    # The employer agreed that the vacancy may be published outside the CRM (as a schema.org
+    # JobPosting: crm.services.job_posting). Off until someone records the agreement.
+    publish_agreed: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(25), default="nieuw")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)

@@ -355,7 +355,12 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
             .execution_options(synchronize_session=False)
         )
     moved = {}
+    moved_events = []
+    at = utcnow()
     for model in (Contact, FollowUp, Vacancy, Trajectory, EmployerPerson):
+        # Each moved record changed (its employer): an event of its own, so its history and
+        # the change feed (crm.services.change_feed) say so.
+        moved_ids = list(db.session.scalars(select(model.id).where(model.employer_id == duplicate.id)))
         result = cast(
             CursorResult[Any],
             db.session.execute(
@@ -366,6 +371,21 @@ def merge(actor: User, keep: Employer, duplicate: Employer, note: str) -> Employ
             ),
         )
         moved[model.__tablename__] = result.rowcount
+        moved_events += [
+            {
+                "actor_id": actor.id,
+                "action": "update",
+                "object_type": model.__tablename__,
+                "object_id": record_id,
+                "summary": f"Verplaatst bij het samenvoegen van werkgever #{duplicate.id} met #{keep.id}",
+                "changes": {"employer_id": [duplicate.id, keep.id]},
+                "ip_address": "",
+                "occurred_at": at,
+            }
+            for record_id in moved_ids
+        ]
+    if moved_events:
+        db.session.execute(insert(AuditEvent), moved_events)
     db.session.execute(
         update(ContactpersoonAssignment)
         .where(ContactpersoonAssignment.employer_id == duplicate.id, ContactpersoonAssignment.ended_at.is_(None))

@@ -26,7 +26,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import String, case, func, not_, or_, select, update
+from sqlalchemy import String, case, func, insert, not_, or_, select, update
 
 from crm import permissions
 from crm.extensions import db
@@ -45,7 +45,7 @@ from crm.models import (
     User,
 )
 from crm.models.base import utcnow
-from crm.services.audit import audit
+from crm.services.audit import audit, hidden
 from crm.services.errors import ServiceError
 from crm.services.participants import visible_trajectories_of
 
@@ -195,8 +195,14 @@ def _like_terms(participant: Participant) -> list[str]:
     return [t.lower() for t in terms if t and len(t) >= 3]
 
 
-def _redact_mentions(participant: Participant) -> int:
-    """Redact the person from every free text that names them; returns how many texts changed."""
+FEED_TYPES: dict[type, str] = {FollowUp: "follow_up", Contact: "contact"}
+
+
+def _redact_mentions(participant: Participant, actor_id: int | None = None) -> int:
+    """Redact the person from every free text that names them; returns how many texts changed.
+    A follow-up, contact or trajectory whose text changed gets an "update" event (fields named,
+    values not kept): partner systems that copied the text learn from the change feed
+    (crm.services.change_feed) that it changed."""
     strong, tied = identifying_patterns(participant)
     trajectory_ids = select(Trajectory.id).where(Trajectory.participant_id == participant.id)
     employer_ids = select(Trajectory.employer_id).where(
@@ -217,6 +223,7 @@ def _redact_mentions(participant: Participant) -> int:
     )
     terms = _like_terms(participant)
     changed = 0
+    touched: dict[tuple[str, int], set[str]] = {}
     for model, columns, tied_clause in texts:
         mentions = [func.lower(getattr(model, c)).contains(t, autoescape=True) for c in columns for t in terms]
         for row, is_tied in db.session.execute(
@@ -231,11 +238,38 @@ def _redact_mentions(participant: Participant) -> int:
                     limit = column_type.length if isinstance(column_type, String) else None
                     setattr(row, column, after[: limit or None])
                     changed += 1
+                    if isinstance(row, TrajectoryStatusChange):
+                        touched.setdefault(("trajectory", row.trajectory_id), set()).add("status_reasons")
+                    elif isinstance(row, FollowUp | Contact):
+                        touched.setdefault((FEED_TYPES[type(row)], row.id), set()).add(column)
+    _audit_redacted(touched, actor_id)
     return changed
 
 
-def _anonymise(participant: Participant, *, trajectories: bool = True) -> int:
-    redacted = _redact_mentions(participant)
+def _audit_redacted(touched: dict[tuple[str, int], set[str]], actor_id: int | None) -> None:
+    if not touched:
+        return
+    at = utcnow()
+    db.session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "actor_id": actor_id,
+                "action": "update",
+                "object_type": object_type,
+                "object_id": object_id,
+                "summary": "Deelnemer uit de tekst verwijderd (anonimisering)",
+                "changes": hidden(*sorted(fields)),
+                "ip_address": "",
+                "occurred_at": at,
+            }
+            for (object_type, object_id), fields in sorted(touched.items())
+        ],
+    )
+
+
+def _anonymise(participant: Participant, *, trajectories: bool = True, actor_id: int | None = None) -> int:
+    redacted = _redact_mentions(participant, actor_id)
     participant.first_name = "Geanonimiseerd"
     participant.last_name = f"#{participant.id}"
     participant.birth_date = None
@@ -244,13 +278,49 @@ def _anonymise(participant: Participant, *, trajectories: bool = True) -> int:
     participant.consent_purpose = ""
     participant.anonymised_at = utcnow()
     if trajectories:
-        _clear_trajectory_texts([participant.id])
+        _clear_trajectory_texts([participant.id], actor_id)
     return redacted
 
 
-def _clear_trajectory_texts(participant_ids: list[int]) -> None:
+def _clear_trajectory_texts(participant_ids: list[int], actor_id: int | None = None) -> None:
     """The drop-out explanation and the status notes may describe the person: emptied (the
-    notes marked as removed) in one UPDATE each."""
+    notes marked as removed) in one UPDATE each. Each trajectory that changed gets an "update"
+    event (fields named, values not kept), so its history and the change feed say so."""
+    changed = list(
+        db.session.scalars(
+            select(Trajectory.id)
+            .where(
+                Trajectory.participant_id.in_(participant_ids),
+                or_(
+                    Trajectory.dropout_text != "",
+                    Trajectory.id.in_(
+                        select(TrajectoryStatusChange.trajectory_id).where(
+                            TrajectoryStatusChange.reason.not_in(("", REDACTED))
+                        )
+                    ),
+                ),
+            )
+            .order_by(Trajectory.id)
+        )
+    )
+    if changed:
+        at = utcnow()
+        db.session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "actor_id": actor_id,
+                    "action": "update",
+                    "object_type": "trajectory",
+                    "object_id": trajectory_id,
+                    "summary": "Teksten over de deelnemer verwijderd (anonimisering)",
+                    "changes": hidden("dropout_text", "status_reasons"),
+                    "ip_address": "",
+                    "occurred_at": at,
+                }
+                for trajectory_id in changed
+            ],
+        )
     db.session.execute(
         update(Trajectory)
         .where(Trajectory.participant_id.in_(participant_ids), Trajectory.dropout_text != "")
@@ -307,7 +377,7 @@ def erase(actor: User, participant: Participant, reason: str) -> None:
         raise ServiceError(_("Deze deelnemer is al geanonimiseerd."))
     _strong, tied = identifying_patterns(participant)
     reason = redact(reason, tied)
-    _anonymise(participant)
+    _anonymise(participant, actor_id=actor.id)
     db.session.flush()
     audit(actor, "anonymise", participant, summary=f"Verzoek tot verwijdering: {reason}")
 

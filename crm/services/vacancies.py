@@ -139,6 +139,7 @@ class VacancyData:
     municipality_id: int | None = None
     requirements: str = ""
     erkend_for_qualification: bool | None = None
+    publish_agreed: bool = False
     organisation_ids: list[int] = field(default_factory=list)
 
     @classmethod

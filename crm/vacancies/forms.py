@@ -122,6 +122,7 @@ class VacancyForm(BaseForm):
         choices=choices([UNKNOWN, *ERKEND_LABELS.items()]),
         coerce=none_if_empty,
     )
+    publish_agreed = BooleanField(_l("De werkgever gaat akkoord met publicatie van deze vacature"))
     organisation_ids = SelectMultipleField(_l("Betrokken partnerorganisaties"), coerce=int, validate_choice=False)
     # Only on the edit form: the version the user started from.
     version = HiddenField()
@@ -166,6 +167,7 @@ class VacancyForm(BaseForm):
             municipality_id=found.id if found else None,
             requirements=self.requirements.data or "",
             erkend_for_qualification=None if erkend is None else erkend == "ja",
+            publish_agreed=bool(self.publish_agreed.data),
             organisation_ids=sorted(set(self.organisation_ids.data or [])),
         )
 

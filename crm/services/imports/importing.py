@@ -1,6 +1,8 @@
 """Importing the valid rows: one bulk insert of employers with their open
-ContactpersoonAssignment, SBI section and search text, and ONE AuditEvent for the whole import;
-and the report of the refused rows as CSV."""
+ContactpersoonAssignment, SBI section and search text, ONE AuditEvent for the whole import (the
+Logboek's line, with the file and the totals) plus a bulk-inserted "imported" event per employer
+(its own history, and the change feed's "created": crm.services.change_feed); and the report of
+the refused rows as CSV."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy import func, insert, select, text
 
 from crm import permissions
 from crm.extensions import db
-from crm.models import ContactpersoonAssignment, Employer, SbiSection, User
+from crm.models import AuditEvent, ContactpersoonAssignment, Employer, SbiSection, User
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.employers import EmployerData
@@ -23,6 +25,7 @@ from crm.services.imports.checking import BATCH, DUPLICATE, ERROR, Check, KnownR
 from crm.services.imports.fields import REPORT_COLUMN
 from crm.services.imports.reading import Table, _escape
 from crm.services.search import rebuild_search_text
+from crm.services.validation import redact_bsn
 
 
 @dataclass
@@ -143,6 +146,22 @@ def import_employers(
         )
     _bulk_insert(Employer.__table__, employer_rows)
     _bulk_insert(ContactpersoonAssignment.__table__, assignment_rows)
+    _bulk_insert(
+        AuditEvent.__table__,
+        [
+            {
+                "actor_id": actor.id,
+                "action": "imported",
+                "object_type": "employer",
+                "object_id": row["id"],
+                "summary": redact_bsn(f"{row['name']}: {note}"),  # as audit() does
+                "changes": None,
+                "ip_address": "",
+                "occurred_at": now,
+            }
+            for row in employer_rows
+        ],
+    )
     if ids:
         rebuild_search_text(ids)  # last_contact_at stays empty: no contacts yet (contacts.keep_last_contact)
     totals = check.totals
