@@ -1,7 +1,7 @@
 """trade names (handelsnamen) and the search vocabulary
 
 Revision ID: f3b8a2c6d1e4
-Revises: a71c0e5d9b30
+Revises: a9d2c4e6f8b0
 Create Date: 2026-12-06
 
 ``employer.trade_names``: the names an employer also trades under, one per line, searched like
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 revision: str = "f3b8a2c6d1e4"
-down_revision: str | Sequence[str] | None = "a71c0e5d9b30"
+down_revision: str | Sequence[str] | None = "a9d2c4e6f8b0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
