@@ -1,7 +1,7 @@
 """A partner's developer generates a Python client from the document with a standard
 generator (openapi-python-client, its CLI in a temporary folder) and syncs with it: create an
-employer, log a contact, read the employer's timeline (the change feed lives on its own
-branch), and an update with a stale ETag is refused with 412."""
+employer, log a contact, read both back from the change feed (and the employer's timeline),
+and an update with a stale ETag is refused with 412."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def test_a_partner_syncs_with_a_generated_client(app, generated, factories):
 
     api = importlib.import_module("wgcrm_client.api.werkgevers")
     contacts = importlib.import_module("wgcrm_client.api.contactmomenten")
+    feed = importlib.import_module("wgcrm_client.api.wijzigingen.changes")
     models = importlib.import_module("wgcrm_client.models")
     for name in ("create_employer", "update_employer", "get_employer"):
         importlib.import_module(f"wgcrm_client.api.werkgevers.{name}")
@@ -59,6 +60,9 @@ def test_a_partner_syncs_with_a_generated_client(app, generated, factories):
     client = generated.AuthenticatedClient(
         base_url="http://crm.test", token=token, httpx_args={"transport": httpx.WSGITransport(app=app)}
     )
+
+    start = feed.sync(client=client, since="now")  # a partner system starts at the current end
+    assert start.items == []
 
     created = api.create_employer.sync_detailed(
         client=client,
@@ -85,6 +89,13 @@ def test_a_partner_syncs_with_a_generated_client(app, generated, factories):
     assert [i.contact.summary for i in timeline.items if i.kind == "contact"] == [
         "Rondleiding en BBL-plekken besproken"
     ]
+
+    changes = feed.sync(client=client, since=start.next_cursor)
+    assert [(c.kind, c.id, c.action) for c in changes.items] == [
+        ("employer", employer.id, "created"),
+        ("contact", logged.parsed.id, "created"),
+    ]
+    assert feed.sync(client=client, since=changes.next_cursor).items == []  # nothing twice
 
     first = api.update_employer.sync_detailed(
         employer.id, client=client, body=models.EmployerFields(city="Hengelo"), if_match=etag
