@@ -108,6 +108,9 @@ def test_the_feed_refuses_a_bad_cursor_and_starts_now_on_request(client, world):
     assert response.mimetype == "application/problem+json"
     assert [e["field"] for e in response.get_json()["errors"]] == ["query.since"]
     assert feed(client, token, since="now")["items"] == []
+    from_start = call(client, "GET", "/api/v1/changes", token, query_string={"since": "", "limit": 500})
+    assert from_start.status_code == 200  # `since=` empty is the start, as the document says
+    assert from_start.get_json()["items"] == feed(client, token)["items"]
     assert call(client, "GET", "/api/v1/changes", token_for(world, "org_a", ["vacancies:write"])).status_code == 403
 
 

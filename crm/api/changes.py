@@ -27,7 +27,7 @@ class ChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     since: str | None = Field(
         None,
-        pattern=r"^(now|\d{1,18}-\d{1,18})$",
+        pattern=r"^(|now|\d{1,18}-\d{1,18})$",
         description="`next_cursor` van het vorige antwoord; leeg voor het begin, `now` voor alleen wat hierna komt.",
     )
     limit: int = Field(
@@ -70,7 +70,7 @@ def changes(query: ChangesQuery):
     kinds = [kind for kind in change_feed.KIND_TYPES if kind not in change_feed.CASEWORK_KINDS]
     if client().has_scope("trajectories:read"):
         kinds += list(change_feed.CASEWORK_KINDS)
-    since = change_feed.head_cursor() if query.since == "now" else query.since
+    since = change_feed.head_cursor() if query.since == "now" else (query.since or None)
     try:
         page = change_feed.changes(actor(), since=since, limit=query.limit, kinds=kinds)
     except ServiceError as error:
