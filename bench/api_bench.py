@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import bench_url, log, make_app, time_sql_once, upgrade  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
+from harness import bench_url, capture, log, make_app, time_page_once, time_sql_once, upgrade  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from crm.api.paging import encode  # noqa: E402
 from crm.extensions import db  # noqa: E402
@@ -59,33 +59,6 @@ def token_for(app) -> str:
         db.session.commit()
         db.session.remove()
     return token
-
-
-def capture(app, client, path: str) -> tuple[list, int]:
-    statements: list = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        status = client.get(path).status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements, status
-
-
-def timed_get(client, path: str) -> float:
-    import time
-
-    start = time.perf_counter()
-    response = client.get(path)
-    response.get_data()
-    took = time.perf_counter() - start
-    assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
-    return took
 
 
 def cursor_after(app, order, row: int) -> str:
@@ -147,7 +120,7 @@ def run(app, runs: int) -> None:
         raw = conn.connection.dbapi_connection
         for round_number in range(runs + 2):  # two rounds to warm up
             for _label, path, statements, apis, sqls in rows:
-                api, (sql, _each) = timed_get(client, path), time_sql_once(raw, statements)
+                api, (sql, _each) = time_page_once(client, path), time_sql_once(raw, statements)
                 if round_number >= 2:
                     apis.append(api)
                     sqls.append(sql)
