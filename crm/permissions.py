@@ -223,13 +223,22 @@ def can_view_follow_up(user: User, follow_up: FollowUp) -> bool:
 
 
 def visible_follow_ups_clause(user: User) -> ColumnElement[bool]:
-    return and_(
-        _active(user),
-        or_(
-            FollowUp.trajectory_id.is_(None),
-            FollowUp.trajectory_id.in_(select(Trajectory.id).where(visible_trajectories_clause(user))),
-        ),
-    )
+    """The twin of ``can_view_follow_up``. For a partner the trajectory's rule is one
+    correlated EXISTS on the follow-up's own trajectory (an index lookup for the few follow-ups
+    on a trajectory), not ``IN`` the set of every trajectory the organisation may see, which
+    PostgreSQL builds in full (tens of thousands of ids) for each query; a coordinator's rule
+    stays the hashed ``IN`` (``visible_trajectories_clause`` says why)."""
+    if not user.active:
+        return false()
+    on_trajectory: ColumnElement[bool]
+    if sees_partnership_trajectories(user):
+        on_trajectory = FollowUp.trajectory_id.in_(select(Trajectory.id).where(visible_trajectories_clause(user)))
+    else:
+        on_trajectory = exists().where(
+            TrajectoryOrganisation.trajectory_id == FollowUp.trajectory_id,
+            TrajectoryOrganisation.organisation_id == user.organisation_id,
+        )
+    return or_(FollowUp.trajectory_id.is_(None), on_trajectory)
 
 
 def can_change_follow_up(user: User, follow_up: FollowUp) -> bool:

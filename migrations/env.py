@@ -34,6 +34,7 @@ UNMODELLED = (
     "employer_fts",
     "ix_employer_search_text_trgm",
     "ix_employer_live_",
+    "ix_vacancy_open_",
     "search_word_fts",
     "ix_search_word_trgm",
 )

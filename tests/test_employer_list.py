@@ -283,6 +283,33 @@ def test_sorting(signed_in, factories):
     assert names(get_list(client, sorteer="nieuw")) == ["Bravo BV", "Alfa BV", "Charlie BV"]
 
 
+def test_municipality_sort_pages_across_municipalities(app, monkeypatch, signed_in, factories):
+    """The gemeente sort reads only the municipalities a page falls in: pages that start and
+    end inside a municipality, span two, and end with the employers without one, in order."""
+    places = {"Almelo": ["Zeta BV", "Alfa BV", "Mu BV"], "Enschede": ["Beta BV", "Kappa BV"], "Hengelo": ["Gamma BV"]}
+    for place, employer_names in places.items():
+        for name in employer_names:
+            factories.EmployerFactory(name=name, municipality=municipality(place))
+    factories.EmployerFactory(name="Aaa zonder gemeente", municipality=None)
+    merged_into = factories.EmployerFactory(name="Omega BV", municipality=municipality("Hengelo"))
+    factories.EmployerFactory(
+        name="Samengevoegd BV", municipality=municipality("Almelo"), merged_into_id=merged_into.id
+    )
+    db.session.flush()
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    client = signed_in()
+    pages = [names(get_list(client, sorteer="gemeente", pagina=n)) for n in (1, 2, 3)]
+    assert pages == [
+        ["Alfa BV", "Mu BV", "Zeta BV"],
+        ["Beta BV", "Kappa BV", "Gamma BV"],
+        ["Omega BV", "Aaa zonder gemeente"],
+    ]
+    # past the end: the last page, and the total counts every live employer once
+    html = get_list(client, sorteer="gemeente", pagina=9)
+    assert names(html) == ["Omega BV", "Aaa zonder gemeente"]
+    assert "8 werkgevers" in html
+
+
 def test_search_ranks_best_match_first(signed_in, factories):
     factories.EmployerFactory(name="Aannemer Techniek Twente Installaties")
     factories.EmployerFactory(name="Techniek BV")

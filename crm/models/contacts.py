@@ -72,7 +72,9 @@ class FollowUp(TimestampMixin, Base):
             name="has_subject",
         ),
         CheckConstraint("(status = 'open') = (done_at IS NULL)", name="done_at_iff_closed"),
-        Index("ix_follow_up_owner_status_due", "owner_id", "status", "due_date"),
+        # The worklist: each due group's first items in order (due date, id) and the groups'
+        # counts from the index alone (the trajectory is what the visibility rule reads).
+        Index("ix_follow_up_owner_status_due", "owner_id", "status", "due_date", "id", "trajectory_id"),
         Index("ix_follow_up_status_due", "status", "due_date"),
         # At most one open automatic "no contact for 90 days" follow-up per employer, whatever
         # two scans do at once (crm.services.quiet_employers.create_quiet_employer_follow_ups).

@@ -202,6 +202,55 @@ def page_ids(
     return [row[0] for row in rows], total, ranked
 
 
+def _by_municipality(
+    filters: EmployerFilters, *, page: int, per_page: int, now: datetime | None = None
+) -> tuple[list[int], int, int]:
+    """One page in the ``gemeente`` sort, its total and the page number (at most the last).
+
+    Sorting every employer by its municipality's name took 180 ms at 100,000 employers (a join
+    and a sort of all of them for each page). Instead: the number of matching employers per
+    municipality (one index-only pass, which also gives the total), the municipalities in name
+    order (those without last), and then only the one or two municipalities the page falls in,
+    each read in name order from ``ix_employer_live_municipality_name``."""
+    clauses = filter_clauses(filters, now=now)
+    counted = (
+        select(Employer.municipality_id, func.count().label("n"))
+        .where(*clauses)
+        .group_by(Employer.municipality_id)
+        .subquery()
+    )
+    per_municipality = db.session.execute(
+        select(counted.c.municipality_id, Municipality.name, counted.c.n).outerjoin(
+            Municipality, Municipality.id == counted.c.municipality_id
+        )
+    ).all()
+    groups = sorted(per_municipality, key=lambda row: (row[1] is None, row[1] or "", row[0] or 0))
+    total = sum(n for _id, _name, n in groups)
+    page = min(page, max(1, ceil(total / per_page)))
+    skip, wanted = (page - 1) * per_page, per_page
+    ids: list[int] = []
+    for municipality_id, _name, n in groups:
+        if skip >= n:
+            skip -= n
+            continue
+        in_municipality = (
+            Employer.municipality_id.is_(None)
+            if municipality_id is None
+            else Employer.municipality_id == municipality_id
+        )
+        ids += db.session.scalars(
+            select(Employer.id)
+            .where(*clauses, in_municipality)
+            .order_by(Employer.name, Employer.id)
+            .limit(wanted)
+            .offset(skip)
+        ).all()
+        skip, wanted = 0, per_page - len(ids)
+        if wanted <= 0:
+            break
+    return ids, total, page
+
+
 # --- one page -----------------------------------------------------------------------------------
 
 
@@ -245,6 +294,9 @@ def list_page(
         total = len(matches)
         page = min(page, max(1, ceil(total / per_page)))
         ids = matches[(page - 1) * per_page : page * per_page]
+    elif filters.sort == "gemeente":
+        ids, total, page = _by_municipality(filters, page=page, per_page=per_page, now=now)
+        ranked = False
     else:
         total = count(filters, now=now)
         page = min(page, max(1, ceil(total / per_page)))
