@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 from wtforms import IntegerField, SearchField, SelectField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import html_params
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty
@@ -35,20 +35,39 @@ FILTER_PARAMS = (
 )
 
 
+def _option_value(value):
+    """An option's value as the field's ``coerce`` gives it: the "Alle" option ("") is None;
+    the others are already typed (ids as ints, codes as strings)."""
+    return None if value == "" else value
+
+
 class QuickSelect:
     """A ``<select>`` like WTForms' own, rendered with one f-string per option: the filters
-    offer some 400 options (342 municipalities), and WTForms' generic attribute rendering
-    made them the slowest part of the page."""
+    offer some 400 options (342 municipalities), and WTForms' generic rendering (a ``Choice``
+    per option, ``coerce`` of each value, attributes one by one) was the slowest part of the
+    list page."""
 
     def __call__(self, field, **kwargs) -> Markup:
         kwargs.setdefault("id", field.id)
+        data = field.data
         options = "".join(
-            f'<option value="{escape(choice.value)}"{" selected" if choice.selected else ""}>'
+            f'<option value="{escape(choice.value)}"{" selected" if _option_value(choice.value) == data else ""}>'
             f"{escape(choice.label)}</option>"
-            for choice in field.iter_choices()
+            for choice in field.choices
         )
         # every value is escaped above or by html_params, as in WTForms' own widget
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+
+
+class QuickSelectField(SelectField):
+    """A filter's select: choices are ``SelectChoice`` objects with typed values
+    (``crm.forms.choices``); checked against a set instead of WTForms' ``iter_choices``."""
+
+    widget = QuickSelect()
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {_option_value(choice.value) for choice in self.choices}:
+            raise ValidationError(self.gettext("Not a valid choice."))
 
 
 class EmployerFilterForm(BaseForm):
@@ -60,23 +79,23 @@ class EmployerFilterForm(BaseForm):
         validators=[Optional(), Length(max=100)],
         render_kw={"placeholder": _l("Naam, KvK-nummer, plaats of contactpersoon"), "autocomplete": "off"},
     )
-    regio = SelectField(_l("Arbeidsmarktregio"), widget=QuickSelect(), coerce=int_or_none)
-    gemeente = SelectField(_l("Gemeente"), widget=QuickSelect(), coerce=int_or_none)
-    sbi = SelectField(_l("Sector (SBI)"), widget=QuickSelect(), coerce=none_if_empty)
-    status = SelectField(_l("Status"), widget=QuickSelect(), coerce=none_if_empty)
+    regio = QuickSelectField(_l("Arbeidsmarktregio"), coerce=int_or_none)
+    gemeente = QuickSelectField(_l("Gemeente"), coerce=int_or_none)
+    sbi = QuickSelectField(_l("Sector (SBI)"), coerce=none_if_empty)
+    status = QuickSelectField(_l("Status"), coerce=none_if_empty)
     erkend = SelectField(
         _l("Erkend leerbedrijf"),
         coerce=none_if_empty,
         choices=choices([("", _l("Alle")), ("ja", _l("Ja")), ("nee", _l("Nee"))]),
     )
-    contactpersoon = SelectField(_l("Contactpersoon"), widget=QuickSelect(), coerce=int_or_none)
-    organisatie = SelectField(_l("Organisatie contactpersoon"), widget=QuickSelect(), coerce=int_or_none)
+    contactpersoon = QuickSelectField(_l("Contactpersoon"), coerce=int_or_none)
+    organisatie = QuickSelectField(_l("Organisatie contactpersoon"), coerce=int_or_none)
     geen_contact = IntegerField(
         _l("Geen contact in (dagen)"),
         validators=[Optional(), NumberRange(min=1, max=3650, message=_l("Kies een aantal dagen van 1 tot 3650."))],
         render_kw={"min": 1, "max": 3650, "step": 1, "inputmode": "numeric", "placeholder": _l("bijv. 90")},
     )
-    sorteer = SelectField(_l("Sorteren op"), widget=QuickSelect(), coerce=none_if_empty, choices=choices(SORT_LABELS))
+    sorteer = QuickSelectField(_l("Sorteren op"), coerce=none_if_empty, choices=choices(SORT_LABELS))
 
     def set_choices(self, options: FilterChoices) -> None:
         everything = ("", _l("Alle"))
