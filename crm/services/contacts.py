@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.util import identity_key
 
 from crm import permissions
@@ -295,7 +295,7 @@ def recent_contacts_by_others(user: User, *, days: int = 14, limit: int = 20) ->
                 Contact.occurred_at >= utcnow() - timedelta(days=days),
                 permissions.visible_contacts_clause(user),
             )
-            .options(selectinload(Contact.author), selectinload(Contact.organisation), selectinload(Contact.employer))
+            .options(joinedload(Contact.author), joinedload(Contact.organisation), contains_eager(Contact.employer))
             .order_by(Contact.occurred_at.desc())
             .limit(limit)
         )

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm import permissions
 from crm.extensions import db
@@ -42,6 +42,10 @@ QUICK_RESCHEDULE_DAYS = (1, 7)
 EMPLOYER_SORTS = ("contact", "naam")
 
 
+# Many-to-one, so joined into the follow-ups' own query (one round trip, not three).
+_WITH_WHAT_IT_HANGS_ON = (joinedload(FollowUp.employer), joinedload(FollowUp.trajectory), joinedload(FollowUp.vacancy))
+
+
 def _my_open_follow_ups(user: User) -> list[ColumnElement[bool]]:
     return [FollowUp.owner_id == user.id, FollowUp.status == "open", permissions.visible_follow_ups_clause(user)]
 
@@ -50,7 +54,7 @@ def open_follow_ups(user: User) -> list[FollowUp]:
     query = (
         select(FollowUp)
         .where(*_my_open_follow_ups(user))
-        .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
+        .options(*_WITH_WHAT_IT_HANGS_ON)
         .order_by(FollowUp.due_date, FollowUp.id)
         .limit(MAX_FOLLOW_UPS)
     )
@@ -113,7 +117,7 @@ def follow_up_heads(user: User, on: date, shown: int = SHOWN_PER_GROUP) -> tuple
     query = (
         select(FollowUp)
         .where(FollowUp.id.in_(select(heads.c.id)))
-        .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
+        .options(*_WITH_WHAT_IT_HANGS_ON)
         .order_by(FollowUp.due_date, FollowUp.id)
     )
     groups: dict[str, list[FollowUp]] = {key: [] for key in FOLLOW_UP_GROUPS}
@@ -141,7 +145,7 @@ def follow_ups_in_group_query(user: User, key: str, on: date | None = None) -> S
     return (
         select(FollowUp)
         .where(*_my_open_follow_ups(user), _due_group(on or today()) == key)
-        .options(selectinload(FollowUp.employer), selectinload(FollowUp.trajectory), selectinload(FollowUp.vacancy))
+        .options(*_WITH_WHAT_IT_HANGS_ON)
         .order_by(FollowUp.due_date, FollowUp.id)
     )
 
