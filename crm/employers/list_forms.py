@@ -59,6 +59,11 @@ class QuickSelect:
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
 
 
+# WTForms' own message, translated by WTForms' catalogues as the ``SelectField`` it replaces did
+# (held in a name so that our extraction, which covers our own strings, leaves it to WTForms).
+WTFORMS_NOT_A_CHOICE = "Not a valid choice."
+
+
 class QuickSelectField(SelectField):
     """A filter's select: choices are ``SelectChoice`` objects with typed values
     (``crm.forms.choices``); checked against a set instead of WTForms' ``iter_choices``."""
@@ -67,7 +72,7 @@ class QuickSelectField(SelectField):
 
     def pre_validate(self, form) -> None:
         if self.data not in {_option_value(choice.value) for choice in self.choices}:
-            raise ValidationError(self.gettext("Not a valid choice."))
+            raise ValidationError(self.gettext(WTFORMS_NOT_A_CHOICE))
 
 
 class EmployerFilterForm(BaseForm):
