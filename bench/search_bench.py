@@ -29,7 +29,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from crm.extensions import db  # noqa: E402
 from crm.models import Employer  # noqa: E402
-from tests.search_queries import QUERIES  # noqa: E402
+from tests.search_queries import QUERIES, SEEDED_AT  # noqa: E402
 
 CASES = [
     ("search 'bouw' (10% of employers match, ranked)", "bouw"),
@@ -58,7 +58,7 @@ def fresh(url: str, employers: int) -> None:
         load_reference_data()
         db.session.commit()
         start = time.perf_counter()
-        seed(employers=employers, echo=lambda line: log(line) if employers > 1000 else None)
+        seed(employers=employers, echo=lambda line: log(line) if employers > 1000 else None, now=SEEDED_AT)
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -1,6 +1,14 @@
 """The search test set: realistic queries over the demo data (``crm.demo.seed(employers=300)``)
 and the employer each should find, named by its name and place. Used by
-``tests/test_search_recall.py`` and ``bench/search_recall.py``."""
+``tests/test_search_recall.py`` and ``bench/search_bench.py``.
+
+Which employers the demo creates depends on the day it is seeded (its date draws share one
+random sequence with the names), so both seed it as of ``SEEDED_AT``, the day the set was
+written against."""
+
+from datetime import UTC, datetime
+
+SEEDED_AT = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 QUERIES: list[tuple[str, str, str]] = [
     # (query, employer name, place) -- typos, one or two letters

@@ -19,7 +19,7 @@ from crm.models import Employer, User
 from crm.services import employers as employer_service
 from crm.services.search import search_ids
 from tests.conftest import login_as, migrated_app, side_database_url
-from tests.search_queries import QUERIES
+from tests.search_queries import QUERIES, SEEDED_AT
 from tests.test_employer_list import names
 
 
@@ -27,7 +27,7 @@ from tests.test_employer_list import names
 def demo_app(tmp_path_factory):
     app = migrated_app(side_database_url(tmp_path_factory, "search"))
     with app.app_context():
-        seed(employers=300, echo=lambda _line: None)
+        seed(employers=300, echo=lambda _line: None, now=SEEDED_AT)
         db.session.commit()
         db.session.remove()
     yield app

@@ -80,11 +80,11 @@ class SeederBase:
     all_employers: list[tuple[int, int]]  # id, contactpersoon
     employer_count: int
 
-    def __init__(self, employers: int, echo: Callable[[str], Any]):
+    def __init__(self, employers: int, echo: Callable[[str], Any], now: datetime | None = None):
         self.total = employers
         self.echo = echo
         self.rng = random.Random(SEED)
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self.today = self.now.astimezone(AMSTERDAM).date()
         self.open_follow_ups: dict[int, int] = {}  # owner -> explicit open follow-ups planned
         self.counts: dict[str, int] = dict.fromkeys(

@@ -26,16 +26,21 @@ from crm.models import (
 from crm.services.audit import audit
 
 
-def seed(employers: int = 300, if_empty: bool = False, echo: Callable[[str], Any] = print) -> str:
+def seed(
+    employers: int = 300, if_empty: bool = False, echo: Callable[[str], Any] = print, now: datetime | None = None
+) -> str:
     """Build the demo partnership with ``employers`` employers; flushes, never commits.
 
     Does nothing when the demo partnership already exists, or (``if_empty``) when there are users.
+    The data are drawn relative to ``now`` (default: the current time), and which employers
+    exist depends on the day too (the draws for dates come from the same sequence): a test
+    that names demo employers passes a fixed ``now``.
     """
     if db.session.scalar(select(Partnership.id).where(Partnership.name == TWENTE)) is not None:
         return f"Demo data already present (partnership '{TWENTE}' exists); nothing created."
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         return "The database already has users; demo data not created (--if-empty)."
-    return Seeder(max(0, int(employers)), echo).run()
+    return Seeder(max(0, int(employers)), echo, now).run()
 
 
 class Seeder(PartnershipSteps, EmployerSteps, TrajectorySteps):

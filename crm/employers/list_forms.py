@@ -8,7 +8,7 @@ from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import html_params
 
-from crm.forms import BaseForm, choices, int_or_none, none_if_empty
+from crm.forms import BaseForm, SelectChoice, choices, int_or_none, none_if_empty
 from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
@@ -71,7 +71,8 @@ class QuickSelectField(SelectField):
     widget = QuickSelect()
 
     def pre_validate(self, form) -> None:
-        if self.data not in {_option_value(choice.value) for choice in self.choices}:
+        offered: list[SelectChoice] = self.choices  # type: ignore[assignment]  # always crm.forms.choices
+        if self.data not in {_option_value(choice.value) for choice in offered}:
             raise ValidationError(self.gettext(WTFORMS_NOT_A_CHOICE))
 
 
