@@ -23,7 +23,7 @@ from crm.database import begin_read_only
 from crm.extensions import db
 from crm.lib import mail
 from crm.lib.clock import today
-from crm.services import quiet_employers, reminders
+from crm.services import quiet_employers, reminder_leases, reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,12 @@ MAX_BATCHES = 200  # per scan run (of REMINDER_CLAIM_BATCH each); the next run g
 def enqueue(delivery_ids: list[int], claimed_at: datetime | None = None) -> int:
     """Queue send tasks of up to ``REMINDER_SEND_BATCH`` delivery ids each, over one broker
     connection; then give the rows claimed at ``claimed_at`` the queue lease
-    (``reminders.mark_queued``). Returns the number of deliveries queued."""
+    (``reminder_leases.mark_queued``). Returns the number of deliveries queued."""
     if not delivery_ids:
         return 0
     _publish(delivery_ids)
     if claimed_at is not None:
-        reminders.mark_queued(delivery_ids, claimed_at)
+        reminder_leases.mark_queued(delivery_ids, claimed_at)
         db.session.commit()
     return len(delivery_ids)
 
@@ -76,7 +76,7 @@ def scan_reminders() -> int:
 def resend_pending() -> int:
     """Every minute: queue again what is pending and due (lost task messages, retries after backoff)."""
     now = reminders.utcnow()  # the services' clock (tests set it)
-    delivery_ids = reminders.claim_resendable(now)
+    delivery_ids = reminder_leases.claim_resendable(now)
     db.session.commit()
     return enqueue(delivery_ids, now)
 
@@ -84,7 +84,7 @@ def resend_pending() -> int:
 class HeldLease:
     """The rows of the batch this process runs and has not tried yet; their held lease
     (``REMINDER_RUN_LEASE_SECONDS``) is renewed every third of it, each renewal in a short
-    transaction of its own between two messages (see crm.services.reminders)."""
+    transaction of its own between two messages (see crm.services.reminder_leases)."""
 
     def __init__(self, delivery_ids: list[int]):
         self.remaining = set(delivery_ids)
@@ -92,7 +92,7 @@ class HeldLease:
         self.renewed_at = 0.0
 
     def renew(self) -> None:
-        reminders.renew_lease(sorted(self.remaining))
+        reminder_leases.renew_lease(sorted(self.remaining))
         db.session.commit()
         self.renewed_at = time.monotonic()
 
@@ -218,7 +218,7 @@ def renew_prefetched_leases() -> float:
     """Called (never queued) by the lease thread of a worker's main process: renew the held
     lease of the batches this worker has fetched but not started, so that they fall due soon
     after the worker dies and not a queue lease later. Returns the seconds to the next renewal."""
-    reminders.renew_lease(_prefetched_delivery_ids())
+    reminder_leases.renew_lease(_prefetched_delivery_ids())
     db.session.commit()
     return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
 
