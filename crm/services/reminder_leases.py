@@ -47,9 +47,14 @@ once, whatever their lease says; a live worker's journal is left alone. Once the
 thread has committed a renewal for every batch in the journal, it empties the file: from then
 on the held lease covers those rows, and a journal stays a few lines long (a row in it that
 has meanwhile been tried and waits for its backoff is tried once early if the worker dies
-before the journal is emptied: never lost, never doubled). What remains
-between the broker's fetch and the journal line is in-process work of the consumer thread
-(decoding the message, a log line): no waiting on anything.
+before the journal is emptied: never lost, never doubled). A worker that stops normally leaves
+its journal behind as well; the next scan removes it, queuing again whatever it still lists (a
+send task twice at worst, which sends nothing twice). What remains between the broker's fetch
+and the journal line is in-process work of the consumer thread (decoding the message, a log
+line), with no waiting on anything; a kill in exactly that instant still leaves the batch to
+the queue lease (never lost). Measured (``bench/REMINDERS.md``): no mail waited for the queue
+lease in 32 kills on SQLite and 8 on PostgreSQL + Redis, against 50 and 150 in two runs of 8
+kills on SQLite without the journal.
 
 Why a file and not a table: every table of the embedded default is behind the one write lock
 that causes the wait. Why ``flock`` and not a heartbeat: a heartbeat is again a write, and a
