@@ -19,7 +19,8 @@ previous one's recovery). Then the script waits until every delivery row is sett
 - lost: follow-ups without any mail (must be 0);
 - duplicated: messages accepted more than once, per kill;
 - recovery: from the kill to the first resend of a mail the killed worker held (its rows
-  under the held lease at the moment of the kill), and to the last of them sent.
+  under the held lease at the moment of the kill, and those its fetch journal lists: fetched,
+  not renewed yet; see crm.services.reminder_leases), and to the last of them sent.
 
 The scan interval and the held lease are shortened by configuration so that a run takes
 minutes (``--scan-seconds``, ``--run-lease``; production: 60 s and 60 s, i.e. a held mail is
@@ -43,13 +44,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, or_, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.reminders_bench import ensure_database  # noqa: E402
 from crm.extensions import db  # noqa: E402
 from crm.lib.clock import today  # noqa: E402
 from crm.models import Delivery  # noqa: E402
+from crm.services.reminder_leases import HOLDS_DIR, JOURNAL_SUFFIX  # noqa: E402
 from crm.services.reminders import message_id_for  # noqa: E402
 from tests.conftest import migrated_app  # noqa: E402
 from tests.worker.harness import Cluster, CountingHandler, SmtpSink, make_follow_ups, wait_for  # noqa: E402
@@ -83,17 +85,33 @@ class TimedHandler(CountingHandler):
             return [(at, mid) for at, mid in self.arrivals if at >= moment]
 
 
-def held_at(kill_wall: datetime, run_lease: float) -> dict[str, int]:
-    """Message-ID -> delivery id of the rows pending under a held lease at the kill (the ones the
-    killed worker was sending or had fetched), as opposed to rows waiting in the broker."""
+def journal_ids(workdir: Path) -> set[int]:
+    """The delivery ids in the workers' fetch journals (read without taking their locks, so a
+    resend scan is never kept from one): fetched, not renewed in the database yet."""
+    ids: set[int] = set()
+    for path in (workdir / HOLDS_DIR.name).glob(f"*{JOURNAL_SUFFIX}"):
+        text = path.read_text(errors="replace")
+        ids.update(int(token) for token in text[: text.rfind("\n") + 1].split() if token.isdigit())
+    return ids
+
+
+def held_at(kill_wall: datetime, run_lease: float, workdir: Path) -> tuple[dict[str, int], set[str]]:
+    """Message-ID -> delivery id of the rows pending under a held lease at the kill, or listed in
+    a fetch journal (the ones the killed worker was sending or had fetched), as opposed to rows
+    waiting in the broker; and those of them that only a journal listed (their lease in the
+    database was still the queue lease: fetched, not renewed yet)."""
+    fetched = journal_ids(workdir)
     db.session.rollback()
     limit = kill_wall + timedelta(seconds=run_lease + 1)
     rows = db.session.scalars(
-        select(Delivery).where(Delivery.status == "pending", Delivery.next_attempt_at <= limit)
+        select(Delivery).where(
+            Delivery.status == "pending", or_(Delivery.next_attempt_at <= limit, Delivery.id.in_(fetched))
+        )
     ).all()
     held = {local_part(message_id_for(row)): row.id for row in rows}
+    journal_only = {local_part(message_id_for(row)) for row in rows if row.next_attempt_at > limit}
     db.session.rollback()
-    return held
+    return held, journal_only
 
 
 def pending() -> int:
@@ -165,13 +183,18 @@ def main() -> int:
                     break
                 worker.kill()
                 kill_at, kill_wall = time.monotonic(), datetime.now(UTC)
-                held = held_at(kill_wall, args.run_lease)
+                held, journal_only = held_at(kill_wall, args.run_lease, workdir)
                 for earlier in kills:  # still held from an earlier kill: that kill's to recover
                     for mid in earlier["held"]:
                         held.pop(mid, None)
                 worker = cluster.worker(f"w{number}", concurrency=args.concurrency)
                 kills.append({"at": kill_at, "held": held, "sent_before": sink.handler.unique()})
-                print(f"kill {number:2}       {len(held)} held mails, {sink.handler.unique()} sent so far", flush=True)
+                only = sum(1 for mid in held if mid in journal_only)
+                print(
+                    f"kill {number:2}       {len(held)} held mails ({only} of them only in the fetch journal),"
+                    f" {sink.handler.unique()} sent so far",
+                    flush=True,
+                )
             sink.handler.delay = 0  # the rest as fast as it goes
             wait_for(lambda: pending() == 0, args.timeout, "every delivery settled", 0.5)
             time.sleep(args.scan_seconds * 2 + 2)  # a late duplicate would arrive now

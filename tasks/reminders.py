@@ -16,14 +16,14 @@ from datetime import date, datetime
 
 from celery import current_app as current_celery
 from celery import shared_task
-from celery.signals import task_received, worker_ready
+from celery.signals import task_received, worker_process_init, worker_ready
 from flask import current_app
 
 from crm.database import begin_read_only
 from crm.extensions import db
 from crm.lib import mail
 from crm.lib.clock import today
-from crm.services import quiet_employers, reminders
+from crm.services import quiet_employers, reminder_leases, reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,12 @@ MAX_BATCHES = 200  # per scan run (of REMINDER_CLAIM_BATCH each); the next run g
 def enqueue(delivery_ids: list[int], claimed_at: datetime | None = None) -> int:
     """Queue send tasks of up to ``REMINDER_SEND_BATCH`` delivery ids each, over one broker
     connection; then give the rows claimed at ``claimed_at`` the queue lease
-    (``reminders.mark_queued``). Returns the number of deliveries queued."""
+    (``reminder_leases.mark_queued``). Returns the number of deliveries queued."""
     if not delivery_ids:
         return 0
     _publish(delivery_ids)
     if claimed_at is not None:
-        reminders.mark_queued(delivery_ids, claimed_at)
+        reminder_leases.mark_queued(delivery_ids, claimed_at)
         db.session.commit()
     return len(delivery_ids)
 
@@ -74,17 +74,20 @@ def scan_reminders() -> int:
 
 @shared_task
 def resend_pending() -> int:
-    """Every minute: queue again what is pending and due (lost task messages, retries after backoff)."""
+    """Every minute: queue again what is pending and due (lost task messages, a dead worker's
+    batches, retries after backoff), and what dead workers had fetched (their fetch journals)."""
     now = reminders.utcnow()  # the services' clock (tests set it)
-    delivery_ids = reminders.claim_resendable(now)
-    db.session.commit()
+    with reminder_leases.orphaned_batches() as orphans:
+        delivery_ids = reminder_leases.claim_resendable(now, orphaned=orphans.delivery_ids)
+        db.session.commit()
+        orphans.done()
     return enqueue(delivery_ids, now)
 
 
 class HeldLease:
     """The rows of the batch this process runs and has not tried yet; their held lease
     (``REMINDER_RUN_LEASE_SECONDS``) is renewed every third of it, each renewal in a short
-    transaction of its own between two messages (see crm.services.reminders)."""
+    transaction of its own between two messages (see crm.services.reminder_leases)."""
 
     def __init__(self, delivery_ids: list[int]):
         self.remaining = set(delivery_ids)
@@ -92,7 +95,7 @@ class HeldLease:
         self.renewed_at = 0.0
 
     def renew(self) -> None:
-        reminders.renew_lease(sorted(self.remaining))
+        reminder_leases.renew_lease(self.remaining)
         db.session.commit()
         self.renewed_at = time.monotonic()
 
@@ -179,20 +182,31 @@ def follow_up_quiet_employers() -> int:
 
 # --- the held lease of prefetched batches ---------------------------------------------------
 
-
-_just_received: list[int] = []  # batches the consumer has just fetched (task_received)
+# The worker's main process: its fetch journal (made on first use: the lease thread's first round
+# at worker start) and the event that wakes the lease thread when a batch has been fetched.
+_journal: reminder_leases.FetchJournal | None = None
+_journal_made = threading.Lock()
 _batch_received = threading.Event()
+
+
+def _fetch_journal() -> reminder_leases.FetchJournal | None:
+    """This process's fetch journal, made on first use; None (logged) when the instance folder
+    cannot hold it: the held lease in the database still works, without the journal's cover."""
+    global _journal
+    with _journal_made:
+        if _journal is None:
+            try:
+                _journal = reminder_leases.FetchJournal()
+            except OSError:
+                log.exception("Cannot keep a fetch journal in %s", reminder_leases.HOLDS_DIR)
+        return _journal
 
 
 def _prefetched_delivery_ids() -> list[int]:
     """The delivery ids of the send batches this worker has fetched from the broker and not
-    started yet (celery's worker state, kept in the main process), and of those it has just
-    fetched (told by ``task_received``, perhaps before the state lists them)."""
+    started yet (celery's worker state, kept in the main process)."""
     from celery.worker import state
 
-    ids: list[int] = []
-    while _just_received:
-        ids.append(_just_received.pop())
     for _ in range(10):  # the consumer changes these sets while we copy them: try again
         try:
             reserved, active = list(state.reserved_requests), set(state.active_requests)
@@ -200,7 +214,8 @@ def _prefetched_delivery_ids() -> list[int]:
         except RuntimeError:
             time.sleep(0.01)
     else:
-        return ids
+        return []
+    ids: list[int] = []
     for request in reserved:
         if request not in active and request.name == send_deliveries.name:
             ids.extend(_batch_ids(request.args))
@@ -217,9 +232,15 @@ def _batch_ids(args) -> list[int]:
 def renew_prefetched_leases() -> float:
     """Called (never queued) by the lease thread of a worker's main process: renew the held
     lease of the batches this worker has fetched but not started, so that they fall due soon
-    after the worker dies and not a queue lease later. Returns the seconds to the next renewal."""
-    reminders.renew_lease(_prefetched_delivery_ids())
+    after the worker dies and not a queue lease later; the ones the fetch journal lists as not
+    renewed yet included. Once committed, the journal forgets them (the held lease covers
+    them). Returns the seconds to the next renewal."""
+    journal = _fetch_journal()
+    fetched = journal.unconfirmed() if journal else set()
+    reminder_leases.renew_lease(fetched.union(_prefetched_delivery_ids()))
     db.session.commit()
+    if journal:
+        journal.confirm(fetched)
     return max(1.0, current_app.config["REMINDER_RUN_LEASE_SECONDS"] / 3)
 
 
@@ -228,7 +249,7 @@ def _renew_prefetched_while_alive() -> None:
         _batch_received.clear()  # before reading what is reserved: a later batch wakes us again
         try:
             every = renew_prefetched_leases()
-        except Exception:  # e.g. SQLite busy past its timeout: try again in a second
+        except Exception:  # e.g. SQLite busy past its timeout: try again in a second (the journal holds them)
             log.exception("Renewing the lease of prefetched reminder batches failed")
             every = 1.0
         _batch_received.wait(every)
@@ -238,13 +259,27 @@ def _renew_prefetched_while_alive() -> None:
 def _start_lease_thread(**_kwargs) -> None:
     """In the worker's main process (the one that fetches from the broker): renew the held
     lease of prefetched batches for as long as the process lives; it dies with it. A batch just
-    fetched is renewed at once (``task_received``), not at the next round: its rows carry the
-    queue lease until then."""
+    fetched is renewed at once (``task_received``), not at the next round."""
     threading.Thread(target=_renew_prefetched_while_alive, name="reminder-lease", daemon=True).start()
 
 
 @task_received.connect
-def _wake_lease_thread(request=None, **_kwargs) -> None:
+def _record_fetched_batch(request=None, **_kwargs) -> None:
+    """The consumer has fetched a send batch: write it to the fetch journal before anything
+    else (a local file: no database lock to wait for; see crm.services.reminder_leases), then
+    wake the lease thread to renew it in the database."""
     if request is not None and request.name == send_deliveries.name:
-        _just_received.extend(_batch_ids(request.args))
+        journal = _fetch_journal()
+        if journal is not None:
+            journal.record(_batch_ids(request.args))
         _batch_received.set()
+
+
+@worker_process_init.connect
+def _close_inherited_journal(**_kwargs) -> None:
+    """A pool process forked after the first fetch inherits the journal's descriptor: close it,
+    so that the journal's lock is the main process's alone (and lapses when that one dies)."""
+    global _journal
+    if _journal is not None:
+        _journal.close()
+        _journal = None

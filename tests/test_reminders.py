@@ -20,7 +20,7 @@ from crm.lib import mail
 from crm.lib.clock import AMSTERDAM
 from crm.models import AuditEvent, Delivery, FollowUp
 from crm.models.base import utcnow
-from crm.services import quiet_employers, reminders
+from crm.services import quiet_employers, reminder_leases, reminders
 from tasks import reminders as jobs
 from tasks.celery_app import create_celery
 from tests.conftest import csrf_token, login_as
@@ -258,10 +258,10 @@ def test_temporary_failure_is_retried_after_backoff(factories, monkeypatch, app)
     wait = row.next_attempt_at - datetime.now(AMSTERDAM)
     assert timedelta(seconds=app.config["REMINDER_BACKOFF_SECONDS"] - 5) < wait
     assert wait <= timedelta(seconds=app.config["REMINDER_BACKOFF_SECONDS"])
-    assert reminders.claim_resendable(row.next_attempt_at - timedelta(seconds=1)) == []
+    assert reminder_leases.claim_resendable(row.next_attempt_at - timedelta(seconds=1)) == []
 
     monkeypatch.setattr(mail, "deliver", real_deliver)
-    again = reminders.claim_resendable(row.next_attempt_at)
+    again = reminder_leases.claim_resendable(row.next_attempt_at)
     assert again == ids
     assert send_all(again) == ["sent"]
     assert len(sent_messages()) == 1
@@ -290,7 +290,7 @@ def test_permanent_failure_is_reported_and_not_retried(factories, monkeypatch, c
     assert any("failed for good" in record.message and "550" in record.message for record in caplog.records)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_failed"))
     assert event.object_type == "delivery" and event.object_id == row.id
-    assert reminders.claim_resendable(datetime.now(AMSTERDAM) + timedelta(days=1)) == []
+    assert reminder_leases.claim_resendable(datetime.now(AMSTERDAM) + timedelta(days=1)) == []
 
 
 def test_the_admin_sees_failed_mail_and_sends_it_again(app, factories, smtp):
@@ -316,7 +316,7 @@ def test_the_admin_sees_failed_mail_and_sends_it_again(app, factories, smtp):
     assert row.status == "pending" and row.attempts == 0
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_retry")).object_id == row.id
     del smtp.refuse["vertrokken@gemeente.example"]  # the address was corrected at the other end
-    assert reminders.claim_resendable(utcnow()) == ids
+    assert reminder_leases.claim_resendable(utcnow()) == ids
     assert send_all(ids) == ["sent"]
     assert smtp.accepted == Counter({message_id(follow_up): 1})
     # only admins: everyone else is refused
@@ -353,13 +353,13 @@ def test_scan_task_claims_commits_and_sends(factories, monkeypatch):
 def test_resend_queues_a_pending_delivery_whose_task_was_lost(factories, app):
     factories.FollowUpFactory(due_date=TODAY)
     (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
-    assert reminders.mark_queued([delivery_id], NOW) == 1  # its send task is on the broker
+    assert reminder_leases.mark_queued([delivery_id], NOW) == 1  # its send task is on the broker
     # The send task was never run (lost with a killed worker). Within the lease: left alone.
-    assert reminders.claim_resendable(NOW + timedelta(minutes=5)) == []
+    assert reminder_leases.claim_resendable(NOW + timedelta(minutes=5)) == []
     later = NOW + timedelta(minutes=11)
-    assert reminders.claim_resendable(later) == [delivery_id]
-    assert reminders.mark_queued([delivery_id], later) == 1
-    assert reminders.claim_resendable(later + timedelta(minutes=5)) == []  # one lease ahead: not queued twice
+    assert reminder_leases.claim_resendable(later) == [delivery_id]
+    assert reminder_leases.mark_queued([delivery_id], later) == 1
+    assert reminder_leases.claim_resendable(later + timedelta(minutes=5)) == []  # one lease ahead: not queued twice
     send_all([delivery_id])
     assert len(sent_messages()) == 1
 
@@ -371,8 +371,8 @@ def test_a_claim_whose_task_never_reached_the_broker_is_queued_after_the_held_le
     (delivery_id,) = reminders.claim_follow_up_reminders(NOW).delivery_ids
     db.session.commit()  # ...and the worker dies before queuing
     held = timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])
-    assert reminders.claim_resendable(NOW + held - timedelta(seconds=1)) == []
-    assert reminders.claim_resendable(NOW + held) == [delivery_id]
+    assert reminder_leases.claim_resendable(NOW + held - timedelta(seconds=1)) == []
+    assert reminder_leases.claim_resendable(NOW + held) == [delivery_id]
     send_all([delivery_id])
     assert len(sent_messages()) == 1
 
@@ -385,20 +385,20 @@ def test_a_dead_workers_batch_is_queued_again_after_the_held_lease_not_the_queue
     for _ in range(5):
         factories.FollowUpFactory(due_date=TODAY)
     ids = reminders.claim_follow_up_reminders(NOW).delivery_ids
-    reminders.mark_queued(ids, NOW)  # queued as two send tasks
+    reminder_leases.mark_queued(ids, NOW)  # queued as two send tasks
     held, waiting = ids[:3], ids[3:]  # two batches: one a worker runs, one still in the broker
     started = NOW + timedelta(minutes=3)
-    assert reminders.renew_lease(held, started) == 3  # the worker takes its batch
+    assert reminder_leases.renew_lease(held, started) == 3  # the worker takes its batch
     db.session.commit()
     assert send_all(held[:2]) == ["sent", "sent"]  # ...sends two, and dies
     run_lease = timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])
     assert run_lease <= timedelta(minutes=1)
 
-    assert reminders.claim_resendable(started + run_lease - timedelta(seconds=1)) == []  # still held
-    assert reminders.claim_resendable(started + run_lease) == [held[2]]  # the dead worker's mail
-    reminders.mark_queued([held[2]], started + run_lease)
-    assert reminders.claim_resendable(started + run_lease + timedelta(minutes=1)) == []  # queued once
-    assert reminders.claim_resendable(NOW + timedelta(minutes=10)) == waiting  # the queue lease
+    assert reminder_leases.claim_resendable(started + run_lease - timedelta(seconds=1)) == []  # still held
+    assert reminder_leases.claim_resendable(started + run_lease) == [held[2]]  # the dead worker's mail
+    reminder_leases.mark_queued([held[2]], started + run_lease)
+    assert reminder_leases.claim_resendable(started + run_lease + timedelta(minutes=1)) == []  # queued once
+    assert reminder_leases.claim_resendable(NOW + timedelta(minutes=10)) == waiting  # the queue lease
     assert send_all([held[2], *waiting]) == ["sent"] * 3
     assert len(sent_messages()) == 5  # every mail once: none lost, none twice
     assert {row.status for row in deliveries()} == {"sent"}
@@ -411,7 +411,7 @@ def test_renewing_the_lease_leaves_rows_that_are_no_longer_pending_alone(factori
     db.session.commit()
     send_all(ids[:1])
     later = NOW + timedelta(minutes=30)
-    assert reminders.renew_lease(ids, later) == 2
+    assert reminder_leases.renew_lease(ids, later) == 2
     db.session.commit()
     rows = {row.id: row for row in deliveries()}
     assert rows[ids[0]].status == "sent"
@@ -443,7 +443,7 @@ def test_a_kill_between_the_servers_250_and_the_commit_resends_the_same_message_
     assert row.status == "pending" and row.sent_at is None  # the "sent" written before DATA is gone
     assert len(sent_messages()) == 1
 
-    assert reminders.claim_resendable(utcnow() + timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])) == [
+    assert reminder_leases.claim_resendable(utcnow() + timedelta(seconds=app.config["REMINDER_RUN_LEASE_SECONDS"])) == [
         delivery_id
     ]
     assert send_all([delivery_id]) == ["sent"]
@@ -502,7 +502,7 @@ def test_a_batch_goes_over_one_connection_and_a_refused_address_does_not_hold_it
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mail_failed"))
     assert (event.object_type, event.object_id) == ("delivery", ids[2])
     # reported, not retried: nothing to queue again, and the batch run again sends nothing
-    assert reminders.claim_resendable(NOW + timedelta(days=1)) == []
+    assert reminder_leases.claim_resendable(NOW + timedelta(days=1)) == []
     assert jobs.send_deliveries(ids) == ["done"] * 6
     assert smtp.total() == 5 and smtp.rcpt_refused["vertrokken@gemeente.example"] == 1
 
@@ -520,7 +520,7 @@ def test_a_temporary_refusal_in_a_batch_is_retried_alone(factories, smtp):
     assert len(smtp.sessions) == 1
 
     smtp.refuse.clear()
-    again = reminders.claim_resendable(waiting.next_attempt_at)
+    again = reminder_leases.claim_resendable(waiting.next_attempt_at)
     assert again == [ids[1]]  # only the one not sent
     db.session.commit()
     assert jobs.send_deliveries(again) == ["sent"]
@@ -543,7 +543,7 @@ def test_a_server_failing_twice_in_a_row_is_not_offered_the_rest_of_the_batch(fa
     assert rows[ids[4]].last_error.startswith("Niet aangeboden") and "421" in rows[ids[4]].last_error
 
     smtp.refuse.clear()  # the server is back: the resend queues the three not sent, and only those
-    again = reminders.claim_resendable(max(rows[i].next_attempt_at for i in ids[2:]))
+    again = reminder_leases.claim_resendable(max(rows[i].next_attempt_at for i in ids[2:]))
     assert again == ids[2:]
     db.session.commit()
     assert jobs.send_deliveries(again) == ["sent", "sent", "sent"]

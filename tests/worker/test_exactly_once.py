@@ -10,6 +10,8 @@ SMTP server on loopback (aiosmtpd) that counts the messages it accepted by Messa
 (e) the digest on Eerste Kerstdag, Koningsdag and a Sunday -> none; next working day -> sent.
 (f) a send batch cut off by SIGKILL and run again -> only the mails it had not sent.
 (g) a batch that runs longer than several held leases -> renewed, never queued a second time.
+(h) SQLite: a batch fetched while another connection holds the database write lock (so it
+    cannot be renewed), then the worker SIGKILLed -> back within seconds, not the queue lease.
 
 (b) keeps the queue lease at its production 10 minutes: what the killed worker held (the batch
 it ran and the batches it had fetched) comes back because its held lease (3 s here) lapsed.
@@ -24,15 +26,18 @@ gone; bench/kill_bench.py measures how often that duplicates a mail per kill.
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from crm.extensions import db
 from crm.lib.clock import today
 from crm.models import Delivery
+from crm.services import reminder_leases, reminders
 from tests.worker.harness import Cluster, SmtpSink, broker_url_for_tests, make_follow_ups, wait_for
 
 pytestmark = pytest.mark.worker
@@ -237,3 +242,47 @@ def test_g_a_long_batch_renews_its_lease_and_is_queued_once(side, sink, cluster)
 
     assert_exactly_once(sink, follow_ups)
     assert len(SEND_RECEIVED.findall(worker.log.read_text())) == 1  # the resend never queued it again
+
+
+def test_h_a_batch_fetched_while_the_write_lock_is_held_comes_back_soon_after_a_kill(side, sink, cluster, monkeypatch):
+    """The gap of issue 20: on SQLite renewing a batch's lease needs the database write lock,
+    which a sending pool process holds over each SMTP exchange (here: another connection holds
+    it throughout). A batch the worker fetches meanwhile cannot be renewed; the worker dies
+    with it. Its rows still carry the 10-minute queue lease, yet the first resend scan after
+    the death (1 s here, with a 3 s held lease) must queue them again."""
+    if make_url(side.url).get_backend_name() != "sqlite":
+        pytest.skip("the database write lock is SQLite's (PostgreSQL's renewal passes a row being sent by)")
+    cluster.env["CRM_REMINDER_LEASE_SECONDS"] = "600"  # the queue lease: not what brings them back
+    monkeypatch.setitem(side.app.config, "REMINDER_SEND_FROM_HOUR", 0)  # the test runs at any hour
+    follow_ups = make_follow_ups(20, today())
+    now = reminders.utcnow()
+    batch = reminders.claim_follow_up_reminders(now).delivery_ids
+    db.session.commit()
+    reminder_leases.mark_queued(batch, now)  # as the scan leaves them once their task is queued
+    db.session.commit()
+    db.session.rollback()
+    worker = cluster.worker("w1", concurrency=1).wait_ready()
+
+    lock = sqlite3.connect(make_url(side.url).database, isolation_level=None, timeout=10)
+    lock.execute("BEGIN IMMEDIATE")  # the write lock, as a sender holds it during an SMTP exchange
+    try:
+        cluster.send("send_deliveries", batch)
+        wait_for(lambda: SEND_RECEIVED.search(worker.log.read_text()) is not None, 30, "the worker to fetch the batch")
+        time.sleep(1)  # the worker tries to renew the batch (and waits for the lock)
+        worker.kill()
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    db.session.rollback()
+    leases = set(db.session.scalars(select(Delivery.next_attempt_at)))
+    db.session.rollback()
+    assert leases == {now + timedelta(seconds=600)}  # never renewed: the rows carry the queue lease
+    assert sink.handler.total() == 0
+
+    started = time.monotonic()
+    cluster.worker("w2", concurrency=1).wait_ready()  # restarted
+    cluster.beat("beat")  # the resend scan, every second
+    wait_for_mails(sink, 20, 30, cluster)
+
+    assert time.monotonic() - started < 30  # seconds, not the queue lease's ten minutes
+    assert_exactly_once(sink, follow_ups)
