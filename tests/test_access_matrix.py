@@ -142,6 +142,7 @@ EXPECTED.update(
         "imports.confirm /werkgevers/import/<token>/bevestigen": {"POST": IMPORT_TOKEN},
         "imports.mapping /werkgevers/import/<token>/kolommen": same(IMPORT_TOKEN),
         "imports.preview /werkgevers/import/<token>/controle": {"GET": IMPORT_TOKEN},
+        "imports.progress /werkgevers/import/<token>/voortgang": {"GET": IMPORT_TOKEN},
         "imports.report /werkgevers/import/<token>/afgewezen.csv": {"GET": IMPORT_TOKEN},
         "imports.result /werkgevers/import/<token>/resultaat": {"GET": IMPORT_TOKEN},
         "imports.upload /werkgevers/import": same(STEERING),

@@ -19,6 +19,7 @@ EXPECTED = {
     "tasks.privacy.anonymise_expired_participants": "housekeeping",
     "tasks.housekeeping.purge_read_notifications": "housekeeping",
     "tasks.housekeeping.purge_consumed_broker_messages": "housekeeping",
+    "tasks.imports.run_import": "bulk",
     "tasks.imports.any_future_import": "bulk",
     "tasks.exports.any_future_export": "bulk",
 }
@@ -34,6 +35,7 @@ def queue_of(celery, name: str) -> str:
 
 
 def test_every_registered_task_has_a_queue_of_its_kind(celery):
+    celery.loader.import_default_modules()  # every module of TASK_MODULES, as a worker imports them
     base = celery.conf.task_default_queue
     registered = {name for name in celery.tasks if name.startswith("tasks.")}
     assert registered <= set(EXPECTED), f"a new task needs its queue in ROUTES and here: {registered - set(EXPECTED)}"
