@@ -19,8 +19,8 @@ from crm.models import AuditEvent, ContactpersoonAssignment, Employer
 from crm.services import imports
 from crm.services.errors import PermissionDenied
 from crm.services.search import apply_search, search_ids
-from tests.conftest import csrf_token, login_as
 from tasks import imports as import_tasks
+from tests.conftest import csrf_token, login_as
 from tests.factories import municipality
 
 DATA = Path(__file__).parent / "data"
