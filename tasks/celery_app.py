@@ -32,7 +32,7 @@ from kombu import Queue
 from crm.observability import logs, metrics
 from tasks.schedule import beat_schedule
 
-TASK_MODULES = ["tasks.housekeeping", "tasks.imports", "tasks.privacy", "tasks.reminders"]
+TASK_MODULES = ["tasks.exports", "tasks.housekeeping", "tasks.imports", "tasks.privacy", "tasks.reminders"]
 
 # Queue suffixes, after CRM_CELERY_QUEUE (installations that share one Redis keep apart).
 MAIL, BULK, HOUSEKEEPING = "mail", "bulk", "housekeeping"

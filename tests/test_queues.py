@@ -19,8 +19,10 @@ EXPECTED = {
     "tasks.privacy.anonymise_expired_participants": "housekeeping",
     "tasks.housekeeping.purge_read_notifications": "housekeeping",
     "tasks.housekeeping.purge_consumed_broker_messages": "housekeeping",
+    "tasks.housekeeping.purge_expired_files": "housekeeping",
     "tasks.imports.run_import": "bulk",
     "tasks.imports.any_future_import": "bulk",
+    "tasks.exports.build_export": "bulk",
     "tasks.exports.any_future_export": "bulk",
 }
 
