@@ -77,7 +77,7 @@ def test_the_page_says_busy_until_the_worker_is_done_then_offers_the_file(client
     fragment = client.get(f"/exporten/{token}/voortgang", headers={"HX-Request": "true"})
     assert 'id="job-busy"' in fragment.get_data(as_text=True) and "HX-Redirect" not in fragment.headers
 
-    assert export_tasks.build_export(am.id, token) == 2  # the worker
+    assert export_tasks.build_export.run(am.id, token) == 2  # the worker
 
     fragment = client.get(f"/exporten/{token}/voortgang", headers={"HX-Request": "true"})
     assert fragment.headers["HX-Redirect"] == f"/exporten/{token}"
@@ -95,7 +95,7 @@ def test_the_page_says_busy_until_the_worker_is_done_then_offers_the_file(client
     assert "CSV" in event.summary and "2 rijen" in event.summary and "SBI-sectie F" in event.summary
     assert event.ip_address == "127.0.0.1"  # the address of the request that asked, not the worker's
     # a second delivery of the task leaves the finished job alone
-    assert export_tasks.build_export(am.id, token) == 2
+    assert export_tasks.build_export.run(am.id, token) == 2
     assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()) == 1
 
 
@@ -124,7 +124,7 @@ def test_a_user_who_may_no_longer_export_gets_a_message_and_no_file(client, am, 
     am.active = False  # deactivated before a worker took the job
     db.session.commit()
 
-    assert export_tasks.build_export(am.id, token) is None
+    assert export_tasks.build_export.run(am.id, token) is None
     job = export_jobs.configured_store().get_for_task(am.id, token)
     assert job.state == "failed" and job.meta["error"] == "U mag deze export niet (meer) maken."
     assert not job.file_path().exists()
@@ -140,7 +140,7 @@ def test_a_failed_job_says_why_on_its_page(client, am, employers, held, monkeypa
 
     monkeypatch.setattr(employer_list, "export_file", broken)
     with pytest.raises(RuntimeError):
-        export_tasks.build_export(am.id, token)
+        export_tasks.build_export.run(am.id, token)
     page = client.get(f"/exporten/{token}").get_data(as_text=True)
     assert "De export is mislukt door een fout op de server. Probeer het opnieuw." in page
     assert client.get(f"/exporten/{token}/bestand").status_code == 404

@@ -712,7 +712,7 @@ def test_confirm_queues_the_import_and_the_result_page_says_busy_until_the_worke
     fragment = busy_fragment(client, token)
     assert 'id="job-busy"' in fragment.get_data(as_text=True) and "HX-Redirect" not in fragment.headers
 
-    assert import_tasks.run_import(token, coordinator.id) == 2  # the worker
+    assert import_tasks.run_import.run(token, coordinator.id) == 2  # the worker
 
     fragment = busy_fragment(client, token)
     assert fragment.headers["HX-Redirect"] == f"/werkgevers/import/{token}/resultaat"
@@ -721,7 +721,7 @@ def test_confirm_queues_the_import_and_the_result_page_says_busy_until_the_worke
     assert re.search(r'data-total="created">2<', page)
     assert "De import is klaar" not in client.get(f"/werkgevers/import/{token}/resultaat").get_data(as_text=True)
     # a second delivery of the task imports nothing again
-    assert import_tasks.run_import(token, coordinator.id) == 2
+    assert import_tasks.run_import.run(token, coordinator.id) == 2
     assert employer_count(FILE_KVKS) == 2
     assert len(import_events()) == 1
 
@@ -763,7 +763,7 @@ def test_a_user_who_may_no_longer_import_gets_a_clear_message_and_nothing_is_sto
     coordinator.role = "accountmanager"  # between the confirm and the worker
     db.session.commit()
 
-    assert import_tasks.run_import(token, coordinator.id) is None
+    assert import_tasks.run_import.run(token, coordinator.id) is None
     assert employer_count(FILE_KVKS) == 0
     stored = imports.configured_store().get_for_task(token)
     assert stored.meta["state"] == "checked" and not stored.busy
@@ -779,7 +779,7 @@ def test_a_failed_run_sends_the_owner_back_to_the_mapping_with_the_reason(client
     colleague.active = False  # the default contactpersoon can no longer be one: a ServiceError
     db.session.commit()
 
-    assert import_tasks.run_import(token, coordinator.id) is None
+    assert import_tasks.run_import.run(token, coordinator.id) is None
     fragment = busy_fragment(client, token)
     assert fragment.headers["HX-Redirect"] == f"/werkgevers/import/{token}/resultaat"
     response = client.get(f"/werkgevers/import/{token}/resultaat")
@@ -800,7 +800,7 @@ def test_a_second_delivery_after_a_worker_died_mid_run_does_not_import_twice(cli
     confirm(client, token)
     imports.configured_store().get(token, coordinator).running()  # the first worker started, then died
 
-    assert import_tasks.run_import(token, coordinator.id) is None
+    assert import_tasks.run_import.run(token, coordinator.id) is None
     assert employer_count(FILE_KVKS) == 0
     assert "onderbroken" in imports.configured_store().get(token, coordinator).meta["error"]
 
