@@ -43,7 +43,7 @@ def employers(factories, am):
 def held(monkeypatch):
     """Jobs wait (as when no worker has taken them yet): recorded, not run."""
     sent: list[tuple[str, tuple]] = []
-    monkeypatch.setattr("crm.exports.views.queue_task", lambda _app, name, *args: sent.append((name, args)))
+    monkeypatch.setattr("crm.view_helpers.queue_task", lambda _app, name, *args: sent.append((name, args)))
     return sent
 
 
@@ -150,7 +150,7 @@ def test_a_broker_that_cannot_be_reached_is_said_on_the_page(client, am, employe
     def unreachable(*_args):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr("crm.exports.views.queue_task", unreachable)
+    monkeypatch.setattr("crm.view_helpers.queue_task", unreachable)
     login_as(client, am)
     token = job_token(ask(client))
     assert "De export kon niet worden gestart." in client.get(f"/exporten/{token}").get_data(as_text=True)

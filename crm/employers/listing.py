@@ -15,11 +15,10 @@ from flask_login import current_user, login_required
 from crm import permissions
 from crm.employers.blueprint import bp
 from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterForm
-from crm.exports import views as exports
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
 from crm.services import employer_list, export_jobs, quiet_employers
-from crm.view_helpers import filter_links
+from crm.view_helpers import filter_links, start_export
 
 
 def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
@@ -65,5 +64,5 @@ def export():
     if fmt not in employer_list.EXPORT_FORMATS:
         abort(404)
     form, _options = _filter_form()
-    job = exports.start(export_jobs.EMPLOYERS, fmt, export_jobs.employer_params(form.filters()))
+    job = start_export(export_jobs.EMPLOYERS, fmt, export_jobs.employer_params(form.filters()))
     return redirect(url_for("exports.job", token=job.token))

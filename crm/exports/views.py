@@ -1,38 +1,20 @@
 """Export jobs: the page of one export (busy, then the download link), its polled fragment and
-its file. A page that asks for an export (the employer list) records the job with ``start``
-and sends the user here. Only the user who asked reaches a job; anyone else gets a 404.
+its file. A page that asks for an export (the employer list) records and queues the job with
+``crm.view_helpers.start_export`` and sends the user here. Only the user who asked reaches a
+job; anyone else gets a 404.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
-from crm.extensions import db
 from crm.services import export_jobs
 from crm.view_helpers import is_htmx
-from tasks import exports as export_tasks
-from tasks.celery_app import queue_task
 
 bp = Blueprint("exports", __name__)
-
-
-def start(kind: str, fmt: str, params: dict) -> export_jobs.ExportJob:
-    """Record an export of ``kind`` for the signed-in user and queue it on the bulk queue
-    (the caller has checked that the user may have it). Old jobs are swept first."""
-    store = export_jobs.configured_store()
-    store.sweep(export_jobs.keep_seconds())
-    job = store.create(current_user, kind, fmt, params, ip_address=request.remote_addr or "")
-    db.session.rollback()  # only read: no transaction stays open while the job runs (eagerly in tests)
-    try:
-        queue_task(current_app._get_current_object(), export_tasks.build_export.name, current_user.id, job.token)  # type: ignore[attr-defined]
-    except Exception:
-        current_app.logger.exception("Queueing export %s failed", job.token)
-        job.failed(_("De export kon niet worden gestart. Probeer het over een paar minuten opnieuw."))
-    return job
 
 
 def _load(token: str) -> export_jobs.ExportJob:
