@@ -185,7 +185,7 @@ def confirm(token: str):
     return redirect(url_for("imports.result", token=token))
 
 
-def _outcome(stored: imports.StoredImport):
+def _outcome(stored: imports.StoredImport) -> str | None:
     """Where a page about an import that is no longer busy goes: its result, or (a failed run)
     back to the column mapping with the reason, shown once."""
     if stored.done:
