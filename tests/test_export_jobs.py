@@ -77,6 +77,11 @@ def test_the_page_says_busy_until_the_worker_is_done_then_offers_the_file(client
     fragment = client.get(f"/exporten/{token}/voortgang", headers={"HX-Request": "true"})
     assert 'id="job-busy"' in fragment.get_data(as_text=True) and "HX-Redirect" not in fragment.headers
 
+    job = export_jobs.configured_store().get(token, am)
+    job.running()
+    job.progress(4000)  # how far a worker is, as it writes
+    assert "4.000 rijen geschreven" in client.get(f"/exporten/{token}").get_data(as_text=True)
+
     assert export_tasks.build_export.run(am.id, token) == 2  # the worker
 
     fragment = client.get(f"/exporten/{token}/voortgang", headers={"HX-Request": "true"})

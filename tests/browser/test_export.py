@@ -34,7 +34,7 @@ def test_the_export_page_waits_for_the_worker_then_offers_the_file(page, live_ap
     with live_app.app_context():  # the worker takes the job
         assert export_tasks.build_export.run(owner_id, token) == 1
 
-    expect(page.get_by_text("De export is klaar: 1 rijen.")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("De export is klaar: 1 rij.")).to_be_visible(timeout=10_000)
     link = page.get_by_role("link", name=re.compile(r"werkgevers-\d{8}-\d{4}\.csv downloaden"))
     with page.expect_download() as download_info:
         link.click()
