@@ -79,5 +79,5 @@ def start_export(kind: str, fmt: str, params: dict) -> export_jobs.ExportJob:
         queue_task(current_app._get_current_object(), export_tasks.build_export.name, current_user.id, job.token)  # type: ignore[attr-defined]
     except Exception:
         current_app.logger.exception("Queueing export %s failed", job.token)
-        job.failed(_("De export kon niet worden gestart. Probeer het over een paar minuten opnieuw."))
+        job.failed("not_queued")
     return job

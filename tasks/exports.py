@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask_babel import gettext as _
 
 from crm.database import replica_reads
 from crm.extensions import db
@@ -38,7 +37,7 @@ def build_export(owner_id: int, token: str) -> int | None:
     actor = db.session.get(User, owner_id)
     if actor is None or not actor.active or not export_jobs.may_ask(actor, job.meta["kind"]):
         db.session.rollback()
-        job.failed(_("U mag deze export niet (meer) maken."))
+        job.failed("not_allowed")
         return None
     job.running()
     try:
@@ -51,11 +50,11 @@ def build_export(owner_id: int, token: str) -> int | None:
         db.session.commit()  # the export's audit event
     except (PermissionDenied, ServiceError) as error:
         db.session.rollback()
-        job.failed(str(error) or _("U mag deze export niet (meer) maken."))
+        job.failed(str(error) or "not_allowed")
         return None
     except BaseException:
         db.session.rollback()
-        job.failed(_("De export is mislukt door een fout op de server. Probeer het opnieuw."))
+        job.failed("server_error")
         raise
     job.finish(result)
     return result.rows

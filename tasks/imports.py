@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
@@ -27,13 +26,6 @@ from crm.services import imports
 from crm.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
-
-
-def kvk_race_message() -> str:
-    return _(
-        "Terwijl u importeerde, is er een werkgever met een van deze KvK-nummers aangemaakt. "
-        "Er is niets opgeslagen; controleer het bestand opnieuw."
-    )
 
 
 @shared_task
@@ -47,12 +39,7 @@ def run_import(token: str, user_id: int) -> int | None:
     if stored.done:
         return stored.meta["result"]["created"]
     if stored.meta.get("state") == imports.RUNNING:
-        stored.failed(
-            _(
-                "De import is onderbroken. Kijk in de werkgeverslijst of de werkgevers zijn aangemaakt "
-                "voordat u het bestand opnieuw importeert."
-            )
-        )
+        stored.failed("interrupted")
         return None
     if stored.meta.get("state") != imports.QUEUED:
         return None
@@ -64,7 +51,7 @@ def run_import(token: str, user_id: int) -> int | None:
         or not permissions.can_import_employers(actor)
     ):
         db.session.rollback()
-        stored.failed(_("U mag geen werkgevers (meer) importeren. Er is niets opgeslagen."))
+        stored.failed("not_allowed")
         return None
     stored.running()
     try:
@@ -85,11 +72,11 @@ def run_import(token: str, user_id: int) -> int | None:
         return None
     except IntegrityError:
         db.session.rollback()
-        stored.failed(kvk_race_message())
+        stored.failed("kvk_race")
         return None
     except BaseException:
         db.session.rollback()
-        stored.failed(_("De import is mislukt door een fout op de server. Er is niets opgeslagen."))
+        stored.failed("server_error")
         raise
     stored.finish(result, imports.rejected_report(table, result.check))
     return result.created

@@ -328,12 +328,17 @@ def export_job_of(user) -> str:
     return job.token
 
 
+def add_rule_records(rule, world) -> None:
+    """Records some rules need beyond the world (kept outside the database): an export job."""
+    if rule.endpoint.startswith("exports."):
+        world.ids["export_job"] = export_job_of(world.users[AM])
+
+
 def observe(app, rule):
     """Every actor and method on one rule: {method: {actor: (status, location, changed)}}."""
     world = build_world()
     db.session.commit()
-    if rule.endpoint.startswith("exports."):
-        world.ids["export_job"] = export_job_of(world.users[AM])
+    add_rule_records(rule, world)
     path = url_for_rule(rule, world.ids)
     seen = {}
     for method in ("GET", "POST", "PATCH"):

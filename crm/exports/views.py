@@ -38,6 +38,7 @@ def _context(job: export_jobs.ExportJob) -> dict:
         "since": _moment(job, "started_at", "created_at"),
         "kept_until": finished + timedelta(seconds=export_jobs.keep_seconds()) if finished else None,
         "keep_hours": export_jobs.keep_seconds() // 3600,
+        "failure": export_jobs.failure_text(job.meta.get("error")),
     }
 
 

@@ -181,7 +181,7 @@ def confirm(token: str):
         queue_task(current_app._get_current_object(), import_tasks.run_import.name, token, current_user.id)  # type: ignore[attr-defined]
     except Exception:
         current_app.logger.exception("Queueing import %s failed", token)
-        stored.failed(_("De import kon niet worden gestart. Probeer het over een paar minuten opnieuw."))
+        stored.failed("not_queued")
     return redirect(url_for("imports.result", token=token))
 
 
@@ -194,7 +194,7 @@ def _outcome(stored: imports.StoredImport) -> str | None:
     if error:
         stored.meta["error"] = None
         stored.save_meta()
-        flash(error, "danger")
+        flash(imports.failure_text(error), "danger")
         return url_for("imports.mapping", token=stored.token)
     return url_for("imports.preview", token=stored.token)
 

@@ -33,6 +33,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from crm import permissions
+from crm.i18n import lazy_gettext as _l
 from crm.lib.spreadsheets import ExportFile
 from crm.models import User
 from crm.models.base import utcnow
@@ -43,6 +44,19 @@ TOKEN = re.compile(r"[0-9a-f]{32}")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PROGRESS_EVERY = employer_list.EXPORT_BATCH  # rows between two progress reports
 EMPLOYERS = "werkgevers"  # the kinds of export that run as jobs
+
+# Why a job made no file, by code (``ExportJob.failed``): kept as the code, so the user reads it
+# in their own language (a ServiceError's message is kept as its text).
+FAILURES = {
+    "not_allowed": _l("U mag deze export niet (meer) maken."),
+    "server_error": _l("De export is mislukt door een fout op de server. Probeer het opnieuw."),
+    "not_queued": _l("De export kon niet worden gestart. Probeer het over een paar minuten opnieuw."),
+}
+
+
+def failure_text(error: str | None) -> str:
+    """The message for a failed job's ``error``: a code of ``FAILURES``, or a message as such."""
+    return str(FAILURES.get(error or "", error or ""))
 
 
 class ExportJob:

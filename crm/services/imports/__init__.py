@@ -51,6 +51,7 @@ from crm.services.imports.reading import (
     read_table,
 )
 from crm.services.imports.store import (
+    FAILURES,
     MAX_AGE_SECONDS,
     QUEUED,
     RUNNING,
@@ -58,6 +59,7 @@ from crm.services.imports.store import (
     StoredImport,
     configured_store,
     display_file_name,
+    failure_text,
 )
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "DUPLICATE",
     "ERROR",
     "EXTENSIONS",
+    "FAILURES",
     "FIELDS",
     "FIELD_BY_KEY",
     "MAX_AGE_SECONDS",
@@ -91,6 +94,7 @@ __all__ = [
     "check_rows",
     "configured_store",
     "display_file_name",
+    "failure_text",
     "eligible_contactpersonen",
     "guess_mapping",
     "header_key",

@@ -22,6 +22,7 @@ from flask import current_app
 
 from crm import permissions
 from crm.forms import CONTROL_CHARS
+from crm.i18n import lazy_gettext as _l
 from crm.models import User
 from crm.models.base import utcnow
 from crm.services.imports.checking import Check, KnownRow, known_rows
@@ -32,6 +33,27 @@ from crm.services.imports.reading import Table
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
 QUEUED, RUNNING = "queued", "running"
+
+# Why a run wrote nothing, by code (``StoredImport.failed``): kept as the code, so the owner
+# reads it in their own language (a ServiceError's message is kept as its text).
+FAILURES = {
+    "not_allowed": _l("U mag geen werkgevers (meer) importeren. Er is niets opgeslagen."),
+    "kvk_race": _l(
+        "Terwijl u importeerde, is er een werkgever met een van deze KvK-nummers aangemaakt. "
+        "Er is niets opgeslagen; controleer het bestand opnieuw."
+    ),
+    "interrupted": _l(
+        "De import is onderbroken. Kijk in de werkgeverslijst of de werkgevers zijn aangemaakt "
+        "voordat u het bestand opnieuw importeert."
+    ),
+    "server_error": _l("De import is mislukt door een fout op de server. Er is niets opgeslagen."),
+    "not_queued": _l("De import kon niet worden gestart. Probeer het over een paar minuten opnieuw."),
+}
+
+
+def failure_text(error: str) -> str:
+    """The message for a failed run's ``error``: a code of ``FAILURES``, or a message as such."""
+    return str(FAILURES.get(error, error))
 
 
 class StoredImport:
@@ -151,7 +173,8 @@ class StoredImport:
         self.save_meta()
 
     def failed(self, message: str) -> None:
-        """The run wrote nothing: back to the preview, with why; the claim is released."""
+        """The run wrote nothing: back to the preview, with why (a code of ``FAILURES`` or a
+        message); the claim is released."""
         self.meta.update(state="checked", error=message, progress=None)
         self.save_meta()
         self.release()
