@@ -212,6 +212,10 @@ class Config:
     IMPORT_MAX_COLUMNS = env_int("CRM_IMPORT_MAX_COLUMNS", 100)
     IMPORT_MAX_CELLS = env_int("CRM_IMPORT_MAX_CELLS", 1_000_000)
     MAX_CONTENT_LENGTH = env_int("CRM_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    # Exports are built by a worker (bulk queue) into a folder per user here (shared storage
+    # when workers and web run on different machines); a file is removed this long after it was made.
+    EXPORT_FOLDER = env("CRM_EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    EXPORT_KEEP_HOURS = env_int("CRM_EXPORT_KEEP_HOURS", 24)
 
     # Level of the application's own loggers (crm.*, tasks.*): DEBUG, INFO, WARNING, ERROR.
     LOG_LEVEL = env_str("CRM_LOG_LEVEL", "INFO").upper()

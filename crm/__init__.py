@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.contacts.views import bp as contacts_bp
     from crm.employers import listing, views  # noqa: F401  (they add their routes to the blueprint)
     from crm.employers.blueprint import bp as employers_bp
+    from crm.exports.views import bp as exports_bp
     from crm.health.views import bp as health_bp
     from crm.imports.views import bp as imports_bp
     from crm.notifications.views import bp as notifications_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(employers_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(contacts_bp)
     app.register_blueprint(vacancies_bp)
     app.register_blueprint(participants_bp)

@@ -36,7 +36,8 @@ shut out at once, not after the replica catches up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -157,17 +158,26 @@ def reads_from_replica(view: View) -> View:
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if replica_engine() is None:
+        with replica_reads():
             return view(*args, **kwargs)
-        setattr(g, _ON_REPLICA, True)
-        try:
-            return view(*args, **kwargs)
-        finally:
-            g.pop(_ON_REPLICA, None)
 
     # a mark the outer decorators' functools.wraps copy along (tests list the marked views)
     wrapper.reads_from_replica = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """The reads inside the block may come from the replica (as in a ``@reads_from_replica``
+    view): for the jobs of a worker that build an export (tasks/exports.py)."""
+    if replica_engine() is None or g.get(_ON_REPLICA):
+        yield
+        return
+    setattr(g, _ON_REPLICA, True)
+    try:
+        yield
+    finally:
+        g.pop(_ON_REPLICA, None)
 
 
 def reading_from_replica() -> bool:

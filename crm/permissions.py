@@ -446,6 +446,12 @@ def can_view_import(user: User, owner_id: int | None) -> bool:
     return user.active and can_import_employers(user) and owner_id == user.id
 
 
+def can_view_export(user: User, owner_id: int | None) -> bool:
+    """An export job and its file (a folder, not a row: crm.services.export_jobs) are only
+    for the user who asked for it: the file holds what that user may see."""
+    return user.active and owner_id == user.id
+
+
 # Audit events about these kinds of record are as private as the record: the Logboek, its
 # export and a record's history show them only to who may see the record. Events about
 # shared records (employers, vacancies, users, organisations...) are read by whoever the

@@ -1,6 +1,6 @@
 """What every blueprint's views share: htmx detection, the first error of a form, a safe
-redirect target, links that keep a list's filters and a cleaned search term. One home, so the blueprints need not
-import each other."""
+redirect target, links that keep a list's filters, a cleaned search term and starting an export
+job (its page is the exports blueprint's). One home, so the blueprints need not import each other."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+
+from crm.extensions import db
+from crm.services import export_jobs
+from tasks import exports as export_tasks
+from tasks.celery_app import queue_task
 
 
 def is_htmx() -> bool:
@@ -60,3 +66,18 @@ def clean_term(value: str | None, limit: int = 100) -> str:
 def search_term(name: str = "q", limit: int = 100) -> str:
     """This request's search box (``?q=``), cleaned (``clean_term``)."""
     return clean_term(request.args.get(name), limit)
+
+
+def start_export(kind: str, fmt: str, params: dict) -> export_jobs.ExportJob:
+    """Record an export of ``kind`` for the signed-in user and queue it on the bulk queue
+    (the caller has checked that the user may have it). Old jobs are swept first."""
+    store = export_jobs.configured_store()
+    store.sweep(export_jobs.keep_seconds())
+    job = store.create(current_user, kind, fmt, params, ip_address=request.remote_addr or "")
+    db.session.rollback()  # only read: no transaction stays open while the job runs (eagerly in tests)
+    try:
+        queue_task(current_app._get_current_object(), export_tasks.build_export.name, current_user.id, job.token)  # type: ignore[attr-defined]
+    except Exception:
+        current_app.logger.exception("Queueing export %s failed", job.token)
+        job.failed("not_queued")
+    return job

@@ -32,7 +32,7 @@ from kombu import Queue
 from crm.observability import logs, metrics
 from tasks.schedule import beat_schedule
 
-TASK_MODULES = ["tasks.housekeeping", "tasks.privacy", "tasks.reminders"]
+TASK_MODULES = ["tasks.exports", "tasks.housekeeping", "tasks.imports", "tasks.privacy", "tasks.reminders"]
 
 # Queue suffixes, after CRM_CELERY_QUEUE (installations that share one Redis keep apart).
 MAIL, BULK, HOUSEKEEPING = "mail", "bulk", "housekeeping"
@@ -99,6 +99,14 @@ def create_celery(flask_app: Flask) -> Celery[Any]:
 
     _observe_tasks(config.get("LOG_FORMAT", "text"))
     return celery
+
+
+def queue_task(flask_app: Flask, name: str, *args: Any) -> None:
+    """Queue the task ``name`` from the web process (an import, an export), through the Flask
+    app's Celery app, made on first use; routed by name (``ROUTES``). In the tests Celery is
+    eager (``CELERY_TASK_ALWAYS_EAGER``): the task runs at once, inside the request."""
+    celery = flask_app.extensions.get("celery") or create_celery(flask_app)
+    celery.tasks[name].apply_async(args)
 
 
 _observing = False

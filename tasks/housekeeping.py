@@ -7,6 +7,7 @@ from celery import shared_task
 from sqlalchemy import create_engine, text
 
 from crm.extensions import db
+from crm.services import export_jobs, imports
 from crm.services.notifications import purge_read
 
 
@@ -37,3 +38,11 @@ def purge_consumed_broker_messages(older_than_hours: int = 24) -> int:
             return result.rowcount
     finally:
         engine.dispose()
+
+
+@shared_task
+def purge_expired_files() -> int:
+    """Hourly: remove export jobs older than ``EXPORT_KEEP_HOURS`` and imports left alone for a
+    day (both are also swept when someone starts a new one). Returns how many folders went."""
+    removed = export_jobs.configured_store().sweep(export_jobs.keep_seconds())
+    return removed + imports.configured_store().sweep()

@@ -43,6 +43,10 @@ def beat_schedule(scan_seconds: int = 60) -> dict:
             "task": "tasks.housekeeping.purge_read_notifications",
             "schedule": crontab(hour=3, minute=15),
         },
+        "purge-expired-files": {
+            "task": "tasks.housekeeping.purge_expired_files",
+            "schedule": crontab(minute=20),
+        },
         "purge-consumed-broker-messages": {
             "task": "tasks.housekeeping.purge_consumed_broker_messages",
             "schedule": crontab(hour=3, minute=45),

@@ -126,7 +126,8 @@ def _reproducible_factories():
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = migrated_app(database_url(tmp_path_factory))
+    # export jobs (crm.services.export_jobs) write their files in a folder of the test run's own
+    app = migrated_app(database_url(tmp_path_factory), EXPORT_FOLDER=str(tmp_path_factory.mktemp("exports")))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -10,12 +10,15 @@ the fingerprint of the database (row counts, versions, change events) must be un
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 
 from crm.extensions import db
 from crm.lib.clock import today
+from crm.lib.spreadsheets import ExportFile
+from crm.services import export_jobs
 from tests.access_world import ACTORS, ICAL_TOKEN, SECRET_P1, SECRET_P2, build_world, fingerprint
 from tests.conftest import csrf_token, login_as
 
@@ -59,6 +62,8 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {}
 CASEWORK = roles(outsider_accountmanager=404, outsider_partner=404, outsider_coordinator=404, rest=OK)
 # An unknown import token: 404 for who may import, 403 for who may not.
 IMPORT_TOKEN = roles(admin=404, coordinator=404, outsider_coordinator=404, rest=403)
+# An export job of the accountmanager (finished): hers alone; to everyone else it does not exist.
+EXPORT_JOB = roles(accountmanager=200, rest=404)
 # A follow-up of the accountmanager: owner, the employer's contactpersoon and steering only.
 FOLLOW_UP = roles(partner=403, outsider_accountmanager=403, outsider_partner=403, rest=OK)
 # Right of access / erasure: coordinators who see the participant; other roles 403, outsiders 404.
@@ -127,7 +132,11 @@ EXPECTED.update(
         "employers.bulk_handover /werkgevers/overdracht": same(STEERING),
         "employers.detail /werkgevers/<int:id>": {"GET": everyone(200)},
         "employers.edit /werkgevers/<int:id>/bewerken": same(EDITORS),
-        "employers.export /werkgevers/export": {"GET": everyone(200)},
+        "employers.export /werkgevers/export": {"POST": everyone(302)},
+        # export jobs: only the user who asked (here: the accountmanager) reaches one; others 404
+        "exports.job /exporten/<token>": {"GET": EXPORT_JOB},
+        "exports.progress /exporten/<token>/voortgang": {"GET": roles(accountmanager=302, rest=404)},
+        "exports.download /exporten/<token>/bestand": {"GET": EXPORT_JOB},
         "employers.handover /werkgevers/<int:id>/overdracht": same(
             roles(admin=OK, coordinator=OK, outsider_coordinator=OK, accountmanager=OK, rest=403)
         ),
@@ -142,6 +151,7 @@ EXPECTED.update(
         "imports.confirm /werkgevers/import/<token>/bevestigen": {"POST": IMPORT_TOKEN},
         "imports.mapping /werkgevers/import/<token>/kolommen": same(IMPORT_TOKEN),
         "imports.preview /werkgevers/import/<token>/controle": {"GET": IMPORT_TOKEN},
+        "imports.progress /werkgevers/import/<token>/voortgang": {"GET": IMPORT_TOKEN},
         "imports.report /werkgevers/import/<token>/afgewezen.csv": {"GET": IMPORT_TOKEN},
         "imports.result /werkgevers/import/<token>/resultaat": {"GET": IMPORT_TOKEN},
         "imports.upload /werkgevers/import": same(STEERING),
@@ -262,6 +272,9 @@ ID_BY_PREFIX = {
 QUERY = {"trajectories.new": ("deelnemer", "participant"), "vacancies.new": ("werkgever", "employer")}
 SPECIAL_ARGS = {
     "calendar.feed": {"token": "=" + ICAL_TOKEN},
+    "exports.job": {"token": "export_job"},
+    "exports.progress": {"token": "export_job"},
+    "exports.download": {"token": "export_job"},
     "audit.history": {"object_type": "=employer"},
 }
 
@@ -307,10 +320,25 @@ def request_as(app, world, actor, method, path):
     return client.post(path, data={"csrf_token": token})
 
 
+def export_job_of(user) -> str:
+    """A finished export job of ``user`` (crm.services.export_jobs), for the export job routes."""
+    job = export_jobs.configured_store().create(user, export_jobs.EMPLOYERS, "csv", {}, "")
+    job.store_file(io.BytesIO(b"Naam\r\n"))
+    job.finish(ExportFile(file=io.BytesIO(), rows=0, filename="werkgevers.csv", mimetype="text/csv"))
+    return job.token
+
+
+def add_rule_records(rule, world) -> None:
+    """Records some rules need beyond the world (kept outside the database): an export job."""
+    if rule.endpoint.startswith("exports."):
+        world.ids["export_job"] = export_job_of(world.users[AM])
+
+
 def observe(app, rule):
     """Every actor and method on one rule: {method: {actor: (status, location, changed)}}."""
     world = build_world()
     db.session.commit()
+    add_rule_records(rule, world)
     path = url_for_rule(rule, world.ids)
     seen = {}
     for method in ("GET", "POST", "PATCH"):

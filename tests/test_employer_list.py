@@ -17,7 +17,7 @@ from crm.lib.clock import local
 from crm.models import AuditEvent, Employer, Municipality, Region
 from crm.models.base import utcnow
 from crm.services.search import rebuild_search_text
-from tests.conftest import counted_queries, login_as
+from tests.conftest import counted_queries, csrf_token, login_as
 from tests.factories import municipality
 
 ROW_NAME = re.compile(r'<a class="fw-semibold" href="/werkgevers/(\d+)">([^<]+)</a>')
@@ -51,9 +51,22 @@ def signed_in(client, me):
     return sign_in
 
 
-def get_export(client, **params):
-    """An export response, read completely (so its temporary file is closed, as a WSGI server does)."""
-    return client.get("/werkgevers/export", query_string=params, buffered=True)
+def ask_export(client, formaat: str = "csv", **params):
+    """Ask for an export as the list's buttons do: a POST with the list's filters in the query
+    string and the format from the button. Answers with a redirect to the export job's page."""
+    token = csrf_token(client, "/werkgevers")
+    return client.post("/werkgevers/export", query_string=params, data={"csrf_token": token, "formaat": formaat})
+
+
+def get_export(client, formaat: str = "csv", **params):
+    """The exported file as the user gets it: asked for, the job's page (in the tests Celery runs
+    the job at once, eagerly) and its download link; read completely."""
+    response = ask_export(client, formaat, **params)
+    assert response.status_code == 302, response.status_code
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'href="(/exporten/[0-9a-f]{32}/bestand)"', page)
+    assert link, page
+    return client.get(link.group(1), buffered=True)
 
 
 def get_list(client, **params) -> str:
@@ -65,15 +78,21 @@ def get_list(client, **params) -> str:
 # --- access ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/werkgevers", "/werkgevers/export?formaat=csv", "/werkgevers/export?formaat=xlsx"])
-def test_anonymous_is_sent_to_login(client, path):
-    response = client.get(path)
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/werkgevers")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("formaat", ["csv", "xlsx"])
+def test_anonymous_asking_for_an_export_is_sent_to_login(client, formaat):
+    response = client.post("/werkgevers/export", data={"csrf_token": csrf_token(client, "/login"), "formaat": formaat})
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
 
 def test_unknown_export_format_is_404(signed_in):
-    assert signed_in().get("/werkgevers/export?formaat=pdf").status_code == 404
+    assert ask_export(signed_in(), formaat="pdf").status_code == 404
 
 
 # --- what a row shows ------------------------------------------------------------------------
@@ -256,7 +275,7 @@ def test_filters_stay_in_the_url_and_the_form(signed_in, factories):
     html = get_list(signed_in(), sbi="F", status="actief", q="bouw")
     assert 'value="bouw"' in html
     assert re.search(r'<option selected value="F">|<option value="F" selected>', html)
-    export_link = re.search(r'href="(/werkgevers/export\?[^"]+)"', html).group(1)
+    export_link = unescape(re.search(r'action="(/werkgevers/export\?[^"]+)"', html).group(1))
     assert "sbi=F" in export_link and "status=actief" in export_link and "q=bouw" in export_link
     assert 'href="/werkgevers">Wis filters</a>' in html
 

@@ -27,7 +27,7 @@ from crm.extensions import db
 from crm.forms import BaseForm
 from tests.access_world import build_world, fingerprint
 from tests.conftest import csrf_token, login_as
-from tests.test_access_matrix import EXPECTED, OK, rule_key, rules, url_for_rule
+from tests.test_access_matrix import EXPECTED, OK, add_rule_records, rule_key, rules, url_for_rule
 
 FIGURES = {
     "forms": 0,
@@ -254,6 +254,7 @@ def open_page(app, page_key, methods: tuple[str, ...] = ("post",)) -> Setup:
     rule = next(r for r in rules(app) if rule_key(r) == page_key)
     world = build_world()
     db.session.commit()
+    add_rule_records(rule, world)
     actor = next(a for a in FUZZ_ACTORS if EXPECTED[page_key]["GET"][a] in (200, OK))
     client = app.test_client()
     login_as(client, world.users[actor])

@@ -19,6 +19,7 @@ from crm.models import AuditEvent, ContactpersoonAssignment, Employer
 from crm.services import imports
 from crm.services.errors import PermissionDenied
 from crm.services.search import apply_search, search_ids
+from tasks import imports as import_tasks
 from tests.conftest import csrf_token, login_as
 from tests.factories import municipality
 
@@ -673,3 +674,148 @@ def test_ten_thousand_rows(session, coordinator, capsys):
             f"\n[import 10,000 rows on {db.session.get_bind().dialect.name}] read {read_at - started:.2f}s, "
             f"preview check {checked_at - read_at:.2f}s, import (check again + insert) {done - checked_at:.2f}s"
         )
+
+
+# --- the import runs on the bulk queue (tasks/imports.py) -------------------------------------
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Tasks the confirm step queues wait (as when no worker has taken them yet): recorded, not run."""
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr("crm.imports.views.queue_task", lambda _app, name, *args: sent.append((name, args)))
+    return sent
+
+
+def busy_fragment(client, token: str):
+    return client.get(f"/werkgevers/import/{token}/voortgang", headers={"HX-Request": "true"})
+
+
+def test_confirm_queues_the_import_and_the_result_page_says_busy_until_the_worker_is_done(
+    client, coordinator, existing, held
+):
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, coordinator)
+    response = confirm(client, token)
+    assert response.headers["Location"].endswith(f"/werkgevers/import/{token}/resultaat")
+    assert held == [("tasks.imports.run_import", (token, coordinator.id))]
+    assert employer_count(FILE_KVKS) == 0
+
+    page = client.get(f"/werkgevers/import/{token}/resultaat").get_data(as_text=True)
+    assert "Bezig</strong> sinds" in page
+    assert f'hx-get="/werkgevers/import/{token}/voortgang"' in page and 'hx-trigger="every 2s"' in page
+    assert f'<a href="/werkgevers/import/{token}/resultaat">Vernieuwen</a>' in page  # without JavaScript
+    # while it is queued: no second run, and the steps before lead to the busy page
+    assert confirm_post(client, token).headers["Location"].endswith("/resultaat")
+    assert len(held) == 1
+    assert client.get(f"/werkgevers/import/{token}/controle").headers["Location"].endswith("/resultaat")
+    fragment = busy_fragment(client, token)
+    assert 'id="job-busy"' in fragment.get_data(as_text=True) and "HX-Redirect" not in fragment.headers
+
+    assert import_tasks.run_import.run(token, coordinator.id) == 2  # the worker
+
+    fragment = busy_fragment(client, token)
+    assert fragment.headers["HX-Redirect"] == f"/werkgevers/import/{token}/resultaat"
+    page = client.get(f"/werkgevers/import/{token}/resultaat").get_data(as_text=True)
+    assert "De import is klaar: 2 werkgevers aangemaakt." in page
+    assert re.search(r'data-total="created">2<', page)
+    assert "De import is klaar" not in client.get(f"/werkgevers/import/{token}/resultaat").get_data(as_text=True)
+    # a second delivery of the task imports nothing again
+    assert import_tasks.run_import.run(token, coordinator.id) == 2
+    assert employer_count(FILE_KVKS) == 2
+    assert len(import_events()) == 1
+
+
+def test_a_running_import_shows_how_many_rows_are_checked(client, coordinator, held):
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, coordinator)
+    confirm(client, token)
+    stored = imports.configured_store().get(token, coordinator)
+    stored.running()
+    stored.progress(500, 1200)
+    page = client.get(f"/werkgevers/import/{token}/resultaat").get_data(as_text=True)
+    assert "500 van 1.200 rijen gecontroleerd" in page
+    assert 'aria-valuenow="500"' in page
+
+
+def test_the_import_reports_its_progress_every_500_rows(session, coordinator):
+    rows = "\r\n".join(f"Werkgever {n};{n:08d}" for n in range(1, 1201))
+    table = imports.read_table("groot.csv", f"Naam;KvK-nummer\r\n{rows}\r\n".encode())
+    seen: list[tuple[int, int]] = []
+    result = imports.import_employers(
+        coordinator,
+        table,
+        imports.guess_mapping(table.headers),
+        default_contactpersoon_id=coordinator.id,
+        file_name="groot.csv",
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(500, 1200), (1000, 1200)]
+    assert result.created == 1200
+
+
+def test_a_user_who_may_no_longer_import_gets_a_clear_message_and_nothing_is_stored(
+    client, coordinator, factories, held
+):
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, coordinator)
+    confirm(client, token)
+    coordinator.role = "accountmanager"  # between the confirm and the worker
+    db.session.commit()
+
+    assert import_tasks.run_import.run(token, coordinator.id) is None
+    assert employer_count(FILE_KVKS) == 0
+    stored = imports.configured_store().get_for_task(token)
+    assert stored.meta["state"] == "checked" and not stored.busy
+    assert imports.failure_text(stored.meta["error"]) == (
+        "U mag geen werkgevers (meer) importeren. Er is niets opgeslagen."
+    )
+    assert stored.claim(), "the claim was released"
+
+
+def test_a_failed_run_sends_the_owner_back_to_the_mapping_with_the_reason(client, coordinator, factories, held):
+    colleague = factories.UserFactory(role="accountmanager", name="Cas Collega")
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, colleague)
+    confirm(client, token)
+    colleague.active = False  # the default contactpersoon can no longer be one: a ServiceError
+    db.session.commit()
+
+    assert import_tasks.run_import.run(token, coordinator.id) is None
+    fragment = busy_fragment(client, token)
+    assert fragment.headers["HX-Redirect"] == f"/werkgevers/import/{token}/resultaat"
+    response = client.get(f"/werkgevers/import/{token}/resultaat")
+    assert response.headers["Location"].endswith(f"/werkgevers/import/{token}/kolommen")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "De gekozen standaard contactpersoon kan geen contactpersoon (meer) zijn." in page
+    assert employer_count(FILE_KVKS) == 0
+    # corrected, it can be confirmed again
+    through = map_columns(client, token, imports.read_table(BOM_FILE, read(BOM_FILE)).headers, coordinator.id)
+    assert through.status_code == 302
+    confirm(client, token)
+    assert held[-1] == ("tasks.imports.run_import", (token, coordinator.id))
+
+
+def test_a_second_delivery_after_a_worker_died_mid_run_does_not_import_twice(client, coordinator, held):
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, coordinator)
+    confirm(client, token)
+    imports.configured_store().get(token, coordinator).running()  # the first worker started, then died
+
+    assert import_tasks.run_import.run(token, coordinator.id) is None
+    assert employer_count(FILE_KVKS) == 0
+    assert "onderbroken" in imports.failure_text(imports.configured_store().get(token, coordinator).meta["error"])
+
+
+def test_a_broker_that_cannot_be_reached_releases_the_import(client, coordinator, monkeypatch):
+    def unreachable(*_args):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("crm.imports.views.queue_task", unreachable)
+    login_as(client, coordinator)
+    token, _page = through_preview(client, BOM_FILE, coordinator)
+    response = client.get(confirm(client, token).headers["Location"])
+    assert response.headers["Location"].endswith("/kolommen")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "De import kon niet worden gestart." in page
+    assert imports.configured_store().get(token, coordinator).claim()

@@ -19,7 +19,10 @@ EXPECTED = {
     "tasks.privacy.anonymise_expired_participants": "housekeeping",
     "tasks.housekeeping.purge_read_notifications": "housekeeping",
     "tasks.housekeeping.purge_consumed_broker_messages": "housekeeping",
+    "tasks.housekeeping.purge_expired_files": "housekeeping",
+    "tasks.imports.run_import": "bulk",
     "tasks.imports.any_future_import": "bulk",
+    "tasks.exports.build_export": "bulk",
     "tasks.exports.any_future_export": "bulk",
 }
 
@@ -34,6 +37,7 @@ def queue_of(celery, name: str) -> str:
 
 
 def test_every_registered_task_has_a_queue_of_its_kind(celery):
+    celery.loader.import_default_modules()  # every module of TASK_MODULES, as a worker imports them
     base = celery.conf.task_default_queue
     registered = {name for name in celery.tasks if name.startswith("tasks.")}
     assert registered <= set(EXPECTED), f"a new task needs its queue in ROUTES and here: {registered - set(EXPECTED)}"
@@ -88,3 +92,28 @@ def test_a_task_queued_during_a_request_carries_its_request_id(app):
         create_celery(app)
     assert first.headers["crm_request_id"] == "req-publish"
     assert "crm_request_id" not in second.headers
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("tasks.imports.run_import", ("0" * 32, 7)), ("tasks.exports.build_export", (7, "0" * 32))],
+)
+def test_the_web_queues_imports_and_exports_on_the_bulk_queue(app, name, args):
+    """What the confirm step and the export buttons send (``queue_task``) lands on the bulk
+    queue, with the token and the acting user's id; a real worker: tests/worker/test_queue_isolation.py."""
+    from tasks.celery_app import queue_task
+
+    saved = app.config["CELERY_TASK_ALWAYS_EAGER"], app.config["CELERY_BROKER_URL"]
+    app.config.update(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="memory://")
+    try:
+        celery = create_celery(app)
+        queue_task(app, name, *args)
+        with celery.connection_for_read() as connection:
+            simple = connection.SimpleQueue(f"{celery.conf.task_default_queue}.bulk")
+            message = simple.get(timeout=2)
+            simple.close()
+    finally:
+        app.config.update(CELERY_TASK_ALWAYS_EAGER=saved[0], CELERY_BROKER_URL=saved[1])
+        create_celery(app)
+    assert message.headers["task"] == name
+    assert tuple(message.payload[0]) == args

@@ -1,24 +1,24 @@
 """The employer list: search, filters, sorting, pagination, export.
 
 Employers are shared with every user (DESIGN.md), so any signed-in user sees the list and
-may export it (``permissions.can_export_employers``). The filters live in the URL.
+may export it (``permissions.can_export_employers``). The filters live in the URL. An export is
+a job on the bulk queue (crm.services.export_jobs): the buttons post the list's filters, and
+the user waits on the job's page for the file.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request, send_file
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
 from crm import permissions
-from crm.database import reads_from_replica
 from crm.employers.blueprint import bp
 from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterForm
-from crm.extensions import db
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
-from crm.services import employer_list, quiet_employers
-from crm.view_helpers import filter_links
+from crm.services import employer_list, export_jobs, quiet_employers
+from crm.view_helpers import filter_links, start_export
 
 
 def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
@@ -54,17 +54,15 @@ def index():
     )
 
 
-@bp.route("/werkgevers/export")
+@bp.route("/werkgevers/export", methods=["POST"])
 @login_required
-@reads_from_replica
 def export():
+    """Queue the whole filtered list as an export job (the filters in the query string, as on
+    the list; the format from the button) and send the user to the job's page."""
     permissions.require(permissions.can_export_employers(current_user))
-    fmt = request.args.get("formaat", "csv")
+    fmt = request.form.get("formaat") or request.args.get("formaat", "csv")
     if fmt not in employer_list.EXPORT_FORMATS:
         abort(404)
-    form, options = _filter_form()
-    result = employer_list.export(
-        current_user, form.filters(), fmt, choices=options, ip_address=request.remote_addr or ""
-    )
-    db.session.commit()
-    return send_file(result.file, mimetype=result.mimetype, as_attachment=True, download_name=result.filename)
+    form, _options = _filter_form()
+    job = start_export(export_jobs.EMPLOYERS, fmt, export_jobs.employer_params(form.filters()))
+    return redirect(url_for("exports.job", token=job.token))

@@ -2,7 +2,10 @@
 
 The steps share one import in progress, kept on the server (``crm.services.imports.ImportStore``)
 under a random token; only its owner can reach it. Nothing reaches the database before the
-confirmation, which imports all valid rows in one transaction.
+confirmation, which queues the import on the ``bulk`` queue (tasks/imports.py: all valid rows
+in one transaction, in a worker, so a national file never runs against the web server's
+timeout). Meanwhile the result page says "bezig", with the rows checked so far, polling a small
+fragment (htmx) or refreshed by hand.
 """
 
 from __future__ import annotations
@@ -11,19 +14,31 @@ import io
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from crm import permissions
 from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
 from crm.lib.paging import PageNumbers
 from crm.services import imports
-from crm.services.errors import ServiceError
+from crm.view_helpers import is_htmx
+from tasks import imports as import_tasks
+from tasks.celery_app import queue_task
 
 bp = Blueprint("imports", __name__)
 
@@ -32,8 +47,7 @@ SHOW = {"alle": None, "fouten": imports.ERROR, "dubbel": imports.DUPLICATE, "goe
 
 
 def _store() -> imports.ImportStore:
-    folder = current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports"
-    return imports.ImportStore(Path(folder))
+    return imports.configured_store()
 
 
 def _require_import() -> None:
@@ -88,7 +102,7 @@ def upload():
 @login_required
 def mapping(token: str):
     stored = _load(token)
-    if stored.done:
+    if stored.done or stored.busy:
         return redirect(url_for("imports.result", token=token))
     table = stored.table()
     users = imports.eligible_contactpersonen()
@@ -126,7 +140,7 @@ class ListPage(PageNumbers):
 @login_required
 def preview(token: str):
     stored = _load(token)
-    if stored.done:
+    if stored.done or stored.busy:
         return redirect(url_for("imports.result", token=token))
     checked = stored.preview()
     if checked is None:
@@ -154,56 +168,72 @@ def preview(token: str):
 @login_required
 def confirm(token: str):
     stored = _load(token)
-    if stored.done:
+    if stored.done or stored.busy:
         return redirect(url_for("imports.result", token=token))
     if stored.preview() is None:
         return redirect(url_for("imports.mapping", token=token))
     if not stored.claim():
         flash(_("Deze import wordt al uitgevoerd."), "warning")
         return redirect(url_for("imports.preview", token=token))
+    stored.queued(current_user)
+    db.session.rollback()  # only read: no transaction stays open while the task runs
     try:
-        table = stored.table()
-        result = imports.import_employers(
-            current_user,
-            table,
-            stored.mapping,
-            default_contactpersoon_id=stored.meta.get("contactpersoon_id"),
-            file_name=stored.file_name,
-            known=stored.known(),
-        )
-        db.session.commit()
-    except ServiceError as error:
-        db.session.rollback()
-        stored.release()
-        flash(str(error), "danger")
-        return redirect(url_for("imports.mapping", token=token))
-    except IntegrityError:
-        db.session.rollback()
-        stored.release()
-        flash(
-            _(
-                "Terwijl u importeerde, is er een werkgever met een van deze KvK-nummers aangemaakt. "
-                "Er is niets opgeslagen; controleer het bestand opnieuw."
-            ),
-            "danger",
-        )
-        return redirect(url_for("imports.mapping", token=token))
-    except BaseException:
-        db.session.rollback()
-        stored.release()
-        raise
-    stored.finish(result, imports.rejected_report(table, result.check))
-    flash(_("De import is klaar: %(n)s werkgevers aangemaakt.", n=result.created), "success")
+        queue_task(current_app._get_current_object(), import_tasks.run_import.name, token, current_user.id)  # type: ignore[attr-defined]
+    except Exception:
+        current_app.logger.exception("Queueing import %s failed", token)
+        stored.failed("not_queued")
     return redirect(url_for("imports.result", token=token))
+
+
+def _outcome(stored: imports.StoredImport) -> str | None:
+    """Where a page about an import that is no longer busy goes: its result, or (a failed run)
+    back to the column mapping with the reason, shown once."""
+    if stored.done:
+        return None
+    error = stored.meta.get("error")
+    if error:
+        stored.meta["error"] = None
+        stored.save_meta()
+        flash(imports.failure_text(error), "danger")
+        return url_for("imports.mapping", token=stored.token)
+    return url_for("imports.preview", token=stored.token)
+
+
+def _running_since(stored: imports.StoredImport) -> datetime | None:
+    moment = stored.meta.get("started_at") or stored.meta.get("queued_at")
+    return datetime.fromisoformat(moment) if moment else None
 
 
 @bp.route("/werkgevers/import/<token>/resultaat")
 @login_required
 def result(token: str):
     stored = _load(token)
-    if not stored.done:
-        return redirect(url_for("imports.preview", token=token))
+    if stored.busy:
+        return render_template("imports/running.html", stored=stored, since=_running_since(stored))
+    elsewhere = _outcome(stored)
+    if elsewhere:
+        return redirect(elsewhere)
+    if stored.meta.get("announce"):  # the first view of the result after the run: say it is done
+        stored.meta["announce"] = False
+        stored.save_meta()
+        flash(_("De import is klaar: %(n)s werkgevers aangemaakt.", n=stored.meta["result"]["created"]), "success")
     return render_template("imports/result.html", stored=stored, result=stored.meta["result"])
+
+
+@bp.route("/werkgevers/import/<token>/voortgang")
+@login_required
+def progress(token: str):
+    """The "bezig" fragment, polled by the result page; when the import is no longer busy, htmx
+    is sent to the result (or back to the mapping with the reason)."""
+    stored = _load(token)
+    if stored.busy:
+        return render_template("imports/_progress.html", stored=stored, since=_running_since(stored))
+    target = url_for("imports.result", token=token)
+    if not is_htmx():
+        return redirect(target)
+    response = make_response("")
+    response.headers["HX-Redirect"] = target
+    return response
 
 
 @bp.route("/werkgevers/import/<token>/afgewezen.csv")

@@ -20,7 +20,7 @@ Merged employers (``merged_into_id`` set) never show, as ``permissions.can_view_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import ceil
@@ -472,15 +472,33 @@ def export_rows(filters: EmployerFilters, *, now: datetime | None = None) -> Ite
         yield values
 
 
+def _counted(rows: Iterator[list], progress: Callable[[int], None]) -> Iterator[list]:
+    """``rows`` passed on, telling ``progress`` the count every ``EXPORT_BATCH`` rows."""
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count % EXPORT_BATCH == 0:
+            progress(count)
+
+
 def export(
-    actor: User, filters: EmployerFilters, fmt: str, *, choices: FilterChoices | None = None, ip_address: str = ""
+    actor: User,
+    filters: EmployerFilters,
+    fmt: str,
+    *,
+    choices: FilterChoices | None = None,
+    ip_address: str = "",
+    progress: Callable[[int], None] | None = None,
 ) -> ExportFile:
     """The whole filtered list as CSV or XLSX in a temporary file (spooled to disk when large,
     so the database transaction ends before the download starts), and an audit event with the
-    filters and the row count. Flushes, never commits."""
+    filters and the row count. Flushes, never commits. ``progress(rows)`` is told the rows
+    written so far every ``EXPORT_BATCH`` rows (an export job's page shows it)."""
     permissions.require(permissions.can_export_employers(actor), _("U mag de werkgeverslijst niet exporteren."))
     stamp = local(utcnow()).strftime("%Y%m%d-%H%M")
-    result = export_file(fmt, EXPORT_HEADERS, export_rows(filters), f"werkgevers-{stamp}", sheet_name="Werkgevers")
+    rows = export_rows(filters)
+    if progress is not None:
+        rows = _counted(rows, progress)
+    result = export_file(fmt, EXPORT_HEADERS, rows, f"werkgevers-{stamp}", sheet_name="Werkgevers")
     description = describe(filters, choices or filter_choices())
     audit(
         actor,

@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    app = migrated_app(side_database_url(tmp_path_factory, "browser"))
+    exports = tmp_path_factory.mktemp("browser-exports")
+    app = migrated_app(side_database_url(tmp_path_factory, "browser"), EXPORT_FOLDER=str(exports))
     yield app
     with app.app_context():
         db.engine.dispose()

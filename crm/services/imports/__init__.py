@@ -15,7 +15,8 @@ The steps, each usable without a request (views, CLI and tests call them alike):
   SBI section and search text, and ONE AuditEvent for the whole import. Flushes; the caller
   commits, so the import is one transaction.
 - ``rejected_report(table, check)``: the refused rows as CSV (original columns plus "fouten").
-- ``ImportStore``: the files kept between the steps, in a folder on the server.
+- ``ImportStore``: the files kept between the steps, in a folder on the server; the confirmed
+  import runs in a Celery task (tasks/imports.py) that finds it there.
 
 One module per step: ``fields`` (the CRM fields a column can feed), ``reading`` (the file as a
 Table), ``checking`` (the rows checked), ``importing`` (the insert and the report of refused rows)
@@ -49,13 +50,24 @@ from crm.services.imports.reading import (
     _unescape,
     read_table,
 )
-from crm.services.imports.store import MAX_AGE_SECONDS, ImportStore, StoredImport, display_file_name
+from crm.services.imports.store import (
+    FAILURES,
+    MAX_AGE_SECONDS,
+    QUEUED,
+    RUNNING,
+    ImportStore,
+    StoredImport,
+    configured_store,
+    display_file_name,
+    failure_text,
+)
 
 __all__ = [
     "BATCH",
     "DUPLICATE",
     "ERROR",
     "EXTENSIONS",
+    "FAILURES",
     "FIELDS",
     "FIELD_BY_KEY",
     "MAX_AGE_SECONDS",
@@ -63,6 +75,8 @@ __all__ = [
     "MAX_COLUMNS",
     "MAX_ROWS",
     "OK",
+    "QUEUED",
+    "RUNNING",
     "REPORT_COLUMN",
     "Check",
     "ImportField",
@@ -78,7 +92,9 @@ __all__ = [
     "_escape",
     "_unescape",
     "check_rows",
+    "configured_store",
     "display_file_name",
+    "failure_text",
     "eligible_contactpersonen",
     "guess_mapping",
     "header_key",

@@ -276,22 +276,30 @@ def known_rows(check: Check) -> list[KnownRow]:
     ]
 
 
+PROGRESS_EVERY = 500  # rows between two progress reports of a running import
+Progress = Callable[[int, int], None]
+
+
 def check_rows(
     table: Table,
     mapping: dict[str, int],
     default_contactpersoon_id: int | None,
     known: list[KnownRow] | None = None,
+    progress: Progress | None = None,
 ) -> Check:
     """Every row of the file checked, with duplicates by KvK number. Writes nothing.
 
-    ``known``: ``known_rows()`` of an earlier check of the same table with the same mapping."""
+    ``known``: ``known_rows()`` of an earlier check of the same table with the same mapping.
+    ``progress(done, total)`` is told every ``PROGRESS_EVERY`` rows (the import's progress bar)."""
     checker = RowChecker(mapping, default_contactpersoon_id)
     if known is not None and len(known) != len(table.rows):
         known = None
-    rows = [
-        checker.check(number, cells, known[i] if known is not None else None)
-        for i, (number, cells) in enumerate(table.rows)
-    ]
+    total = len(table.rows)
+    rows = []
+    for i, (number, cells) in enumerate(table.rows):
+        rows.append(checker.check(number, cells, known[i] if known is not None else None))
+        if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+            progress(i + 1, total)
     numbers = {r.values["kvk_number"] for r in rows if r.values.get("kvk_number")}
     existing: dict[str, tuple[int, str]] = {}
     ordered = sorted(numbers)

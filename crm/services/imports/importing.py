@@ -21,7 +21,7 @@ from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.employers import EmployerData
 from crm.services.errors import ServiceError
-from crm.services.imports.checking import BATCH, DUPLICATE, ERROR, Check, KnownRow, check_rows
+from crm.services.imports.checking import BATCH, DUPLICATE, ERROR, Check, KnownRow, Progress, check_rows
 from crm.services.imports.fields import REPORT_COLUMN
 from crm.services.imports.reading import Table, _escape
 from crm.services.search import rebuild_search_text
@@ -94,6 +94,7 @@ def import_employers(
     default_contactpersoon_id: int | None,
     file_name: str,
     known: list[KnownRow] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Create an employer for every valid row (rows with errors or duplicates are skipped).
 
@@ -101,6 +102,7 @@ def import_employers(
     (``known``, the preview's ``known_rows``, saves checking what cannot have changed).
     Every new employer gets its contactpersoon and one open ContactpersoonAssignment, its SBI
     section and its search text; one AuditEvent records the import. Flushes; the caller commits.
+    ``progress(done, total)`` is told how far the check of the rows is (``check_rows``).
     """
     permissions.require(
         permissions.can_import_employers(actor), "Alleen coördinatoren en beheerders kunnen werkgevers importeren."
@@ -111,7 +113,7 @@ def import_employers(
         default = db.session.get(User, default_contactpersoon_id)
         if default is None or not permissions.can_be_contactpersoon(default):
             raise ServiceError(_("De gekozen standaard contactpersoon kan geen contactpersoon (meer) zijn."))
-    check = check_rows(table, mapping, default_contactpersoon_id, known)
+    check = check_rows(table, mapping, default_contactpersoon_id, known, progress)
     valid = check.valid
     ids = _new_ids(Employer.__tablename__, len(valid)) if valid else []
     sections = sbi_sections()

@@ -1,5 +1,11 @@
 """Keeping an import in progress between the steps (upload, mapping, preview, import): a folder
-per import on the server, named by a random token and readable only by its owner."""
+per import on the server, named by a random token and readable only by its owner.
+
+The import itself runs in a Celery task on the ``bulk`` queue (tasks/imports.py), perhaps on
+another machine: the folder is where web and worker meet (``CRM_IMPORT_DIR``, shared storage
+when they run apart). ``meta.json`` says where the import is: ``uploaded``/``checked`` (the
+steps), ``queued`` (confirmed, waiting for a worker), ``running`` (with rows checked so far),
+``done``; a failed run goes back to ``checked`` with its message in ``error``."""
 
 from __future__ import annotations
 
@@ -12,8 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 from crm import permissions
 from crm.forms import CONTROL_CHARS
+from crm.i18n import lazy_gettext as _l
 from crm.models import User
 from crm.models.base import utcnow
 from crm.services.imports.checking import Check, KnownRow, known_rows
@@ -23,6 +32,28 @@ from crm.services.imports.reading import Table
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
+QUEUED, RUNNING = "queued", "running"
+
+# Why a run wrote nothing, by code (``StoredImport.failed``): kept as the code, so the owner
+# reads it in their own language (a ServiceError's message is kept as its text).
+FAILURES = {
+    "not_allowed": _l("U mag geen werkgevers (meer) importeren. Er is niets opgeslagen."),
+    "kvk_race": _l(
+        "Terwijl u importeerde, is er een werkgever met een van deze KvK-nummers aangemaakt. "
+        "Er is niets opgeslagen; controleer het bestand opnieuw."
+    ),
+    "interrupted": _l(
+        "De import is onderbroken. Kijk in de werkgeverslijst of de werkgevers zijn aangemaakt "
+        "voordat u het bestand opnieuw importeert."
+    ),
+    "server_error": _l("De import is mislukt door een fout op de server. Er is niets opgeslagen."),
+    "not_queued": _l("De import kon niet worden gestart. Probeer het over een paar minuten opnieuw."),
+}
+
+
+def failure_text(error: str) -> str:
+    """The message for a failed run's ``error``: a code of ``FAILURES``, or a message as such."""
+    return str(FAILURES.get(error, error))
 
 
 class StoredImport:
@@ -47,6 +78,11 @@ class StoredImport:
     @property
     def done(self) -> bool:
         return self.meta.get("state") == "done"
+
+    @property
+    def busy(self) -> bool:
+        """Confirmed and not finished: queued for a worker, or running."""
+        return self.meta.get("state") in (QUEUED, RUNNING)
 
     def _write(self, name: str, content: bytes) -> None:
         temporary = self.folder / f".{name}.tmp"
@@ -122,11 +158,32 @@ class StoredImport:
     def release(self) -> None:
         (self.folder / "importing.lock").unlink(missing_ok=True)
 
+    def queued(self, actor: User) -> None:
+        """Claimed by ``actor`` and handed to the worker; the last message of a failed run goes."""
+        self.meta.update(state=QUEUED, queued_at=utcnow().isoformat(), queued_by=actor.id, error=None, progress=None)
+        self.save_meta()
+
+    def running(self) -> None:
+        self.meta.update(state=RUNNING, started_at=utcnow().isoformat())
+        self.save_meta()
+
+    def progress(self, done: int, total: int) -> None:
+        """Rows checked so far (the import calls this every ``PROGRESS_EVERY`` rows)."""
+        self.meta["progress"] = {"done": done, "total": total}
+        self.save_meta()
+
+    def failed(self, message: str) -> None:
+        """The run wrote nothing: back to the preview, with why (a code of ``FAILURES`` or a
+        message); the claim is released."""
+        self.meta.update(state="checked", error=message, progress=None)
+        self.save_meta()
+        self.release()
+
     def finish(self, result: ImportResult, report: bytes) -> None:
         """Record the outcome and the report; the uploaded data itself is removed."""
         self._write("report.csv", report)
         totals = result.check.totals
-        self.meta.update(state="done", result={**totals, "created": result.created})
+        self.meta.update(state="done", result={**totals, "created": result.created}, announce=True, progress=None)
         self.save_meta()
         for name in ("table.json", "check.json", "known.json"):
             (self.folder / name).unlink(missing_ok=True)
@@ -167,10 +224,8 @@ class ImportStore:
         stored.save_meta()
         return stored
 
-    def get(self, token: str, user: User) -> StoredImport | None:
-        """The import with this token if ``user`` may see it (``permissions.can_view_import``:
-        its owner, while allowed to import); None for a malformed token, someone else's or a
-        gone one."""
+    def get_for_task(self, token: str) -> StoredImport | None:
+        """The import with this token, for the worker (which checks its acting user itself)."""
         if not TOKEN.fullmatch(token or ""):
             return None
         folder = self.root / token
@@ -178,9 +233,16 @@ class ImportStore:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not permissions.can_view_import(user, meta.get("owner_id")):
-            return None
         return StoredImport(folder, meta)
+
+    def get(self, token: str, user: User) -> StoredImport | None:
+        """The import with this token if ``user`` may see it (``permissions.can_view_import``:
+        its owner, while allowed to import); None for a malformed token, someone else's or a
+        gone one."""
+        stored = self.get_for_task(token)
+        if stored is None or not permissions.can_view_import(user, stored.meta.get("owner_id")):
+            return None
+        return stored
 
     def sweep(self, max_age: int = MAX_AGE_SECONDS) -> int:
         """Remove imports left alone longer than ``max_age`` seconds (abandoned or long done)."""
@@ -193,6 +255,12 @@ class ImportStore:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
         return removed
+
+
+def configured_store() -> ImportStore:
+    """The installation's store (``IMPORT_FOLDER``, else ``instance/imports``): web and worker alike."""
+    folder = current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports"
+    return ImportStore(Path(folder))
 
 
 def display_file_name(name: str | None) -> str:
