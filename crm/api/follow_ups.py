@@ -92,8 +92,6 @@ def my_follow_ups(query: FollowUpQuery):
         [Key(FollowUp.due_date, date), Key(FollowUp.id, int)],
         cursor=query.cursor,
         limit=query.limit,
-        values_of=lambda f: (f.due_date, f.id),
-        fetch=lambda s: db.session.scalars(s).all(),
     )
     return FollowUpPage(items=[follow_up_out(f) for f in page.items], next_cursor=page.next_cursor)
 

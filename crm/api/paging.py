@@ -21,6 +21,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from crm.api.problems import ApiProblem
+from crm.extensions import db
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,22 @@ def keyset_page(
     *,
     cursor: str | None,
     limit: int,
-    values_of: Callable[[Any], Sequence[Any]],
-    fetch: Callable[[Select], Sequence[Any]],
+    values_of: Callable[[Any], Sequence[Any]] | None = None,
+    fetch: Callable[[Select], Sequence[Any]] | None = None,
 ) -> KeysetPage:
     """One page of ``query`` ordered by ``keys`` (the last must be unique, e.g. the id).
 
-    ``values_of(row)`` gives a row's key values (for the next cursor); ``fetch(statement)`` runs
-    the statement (``db.session.scalars(...).all()`` for entities)."""
+    By default the rows are entities (``db.session.scalars``) whose key values are their
+    attributes of the keys' names. Otherwise ``values_of(row)`` gives a row's key values (for
+    the next cursor) and ``fetch(statement)`` runs the statement."""
     if cursor:
         query = query.where(_after(keys, decode(cursor, keys)))
     order = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-    rows = list(fetch(query.order_by(*order).limit(limit + 1)))
+    statement = query.order_by(*order).limit(limit + 1)
+    rows = list(fetch(statement) if fetch else db.session.scalars(statement).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    return KeysetPage(rows, encode(values_of(rows[-1])) if more and rows else None)
+    if not (more and rows):
+        return KeysetPage(rows, None)
+    last = rows[-1]
+    return KeysetPage(rows, encode(values_of(last) if values_of else [getattr(last, k.column.key) for k in keys]))

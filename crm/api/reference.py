@@ -78,8 +78,6 @@ def municipalities(query: MunicipalityQuery):
         [Key(Municipality.name, str), Key(Municipality.id, int)],
         cursor=query.cursor,
         limit=query.limit,
-        values_of=lambda m: (m.name, m.id),
-        fetch=lambda s: db.session.scalars(s).all(),
     )
     return MunicipalityPage(
         items=[MunicipalityOut.model_validate(m, from_attributes=True) for m in page.items],

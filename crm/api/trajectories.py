@@ -134,8 +134,6 @@ def list_trajectories(query: TrajectoryQuery):
         [Key(Trajectory.id, int)],
         cursor=query.cursor,
         limit=query.limit,
-        values_of=lambda t: (t.id,),
-        fetch=lambda s: db.session.scalars(s).all(),
     )
     return TrajectoryPage(items=[_trajectory(t) for t in page.items], next_cursor=page.next_cursor)
 

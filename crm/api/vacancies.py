@@ -204,8 +204,6 @@ def list_vacancies(query: VacancyQuery):
         [Key(Vacancy.id, int)],
         cursor=query.cursor,
         limit=query.limit,
-        values_of=lambda v: (v.id,),
-        fetch=lambda s: db.session.scalars(s).all(),
     )
     return VacancyPage(items=[_out(v) for v in page.items], next_cursor=page.next_cursor)
 
