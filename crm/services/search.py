@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, delete, literal_column, select, text, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, delete, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
@@ -544,15 +544,3 @@ def find_employers(term: str, *where: ColumnElement[bool], limit: int, options: 
         return []
     by_id = {e.id: e for e in db.session.scalars(select(Employer).where(Employer.id.in_(ids)).options(*options))}
     return [by_id[i] for i in ids if i in by_id]
-
-
-def apply_search(query: Select, term: str) -> tuple[Select, bool]:
-    """``query`` narrowed to employers matching ``term``, best first; True when searched. A
-    term without words (only punctuation or legal forms) finds nothing."""
-    if not normalise(term):
-        return query, False
-    ids = search_ids(term)
-    if not ids:
-        return query.where(Employer.id.in_([])), True
-    position = case({employer_id: n for n, employer_id in enumerate(ids)}, value=Employer.id)
-    return query.where(Employer.id.in_(ids)).order_by(position), True

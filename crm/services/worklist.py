@@ -165,16 +165,12 @@ def my_employers_query(user: User, sort: str = "contact") -> Select:
 
 def find_my_employers(user: User, term: str, limit: int = SEARCH_RESULTS) -> list[Employer]:
     """The worklist's search box: the user's own employers matching ``term`` (the search every
-    search box uses), best match first where the database ranks, else by name."""
-    query = (
-        select(Employer)
-        .where(Employer.contactpersoon_id == user.id, Employer.merged_into_id.is_(None))
-        .options(selectinload(Employer.municipality))
+    search box uses), best match first. The user's own employers are part of the search's
+    query, so only their matches are ranked and only the first ``limit`` are loaded (searching
+    all employers first and narrowing afterwards read 10,000 matches for "bouw": 1 s)."""
+    return search.find_employers(
+        term, Employer.contactpersoon_id == user.id, limit=limit, options=(joinedload(Employer.municipality),)
     )
-    query, ranked = search.apply_search(query, term)
-    if not ranked:
-        query = query.order_by(Employer.name, Employer.id)
-    return list(db.session.scalars(query.limit(limit)))
 
 
 def follow_up_date(days: int, on: date | None = None) -> date:

@@ -14,7 +14,9 @@ open follow-ups; bench/LOAD.md):
   past closing date (22,135, almost all closed) to find none: 92 ms; the partial index holds the
   open ones only;
 - ``ix_employer_live_municipality_name``: the list sorted by municipality reads one
-  municipality's employers in name order instead of sorting all 100,000 (180 ms).
+  municipality's employers in name order instead of sorting all 100,000 (180 ms);
+- ``ix_employer_live_contactpersoon_name``: the worklist's employers by name (its last page
+  sorted all 24,722 of the account manager's employers: 145 ms).
 
 The partial indexes are raw SQL like the other ``ix_employer_live_*`` (migrations/env.py leaves
 them out of the drift check). No ORM model is read here, so this may follow the search
@@ -42,9 +44,14 @@ def upgrade():
         "CREATE INDEX ix_employer_live_municipality_name ON employer (municipality_id, name, id)"
         " WHERE merged_into_id IS NULL"
     )
+    op.execute(
+        "CREATE INDEX ix_employer_live_contactpersoon_name ON employer (contactpersoon_id, name, id)"
+        " WHERE merged_into_id IS NULL"
+    )
 
 
 def downgrade():
+    op.execute("DROP INDEX IF EXISTS ix_employer_live_contactpersoon_name")
     op.execute("DROP INDEX IF EXISTS ix_employer_live_municipality_name")
     op.execute("DROP INDEX IF EXISTS ix_vacancy_open_closing")
     with op.batch_alter_table("follow_up") as batch_op:
