@@ -219,12 +219,12 @@ def _by_municipality(
         .group_by(Employer.municipality_id)
         .subquery()
     )
-    per_municipality = db.session.execute(
-        select(counted.c.municipality_id, Municipality.name, counted.c.n).outerjoin(
-            Municipality, Municipality.id == counted.c.municipality_id
-        )
+    # In the database's order of names (its collation, as the other sorts and the API's keyset)
+    groups = db.session.execute(
+        select(counted.c.municipality_id, Municipality.name, counted.c.n)
+        .outerjoin(Municipality, Municipality.id == counted.c.municipality_id)
+        .order_by(Municipality.name.asc().nulls_last())
     ).all()
-    groups = sorted(per_municipality, key=lambda row: (row[1] is None, row[1] or "", row[0] or 0))
     total = sum(n for _id, _name, n in groups)
     page = min(page, max(1, ceil(total / per_page)))
     skip, wanted = (page - 1) * per_page, per_page
