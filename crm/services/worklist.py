@@ -144,7 +144,7 @@ def follow_ups_in_group_query(user: User, key: str, on: date | None = None) -> S
     """All open follow-ups of one due group (the "meer" page), for paging."""
     return (
         select(FollowUp)
-        .where(*_my_open_follow_ups(user), _due_group(on or today()) == key)
+        .where(*_my_open_follow_ups(user), _due_range(key, on or today()))
         .options(*_WITH_WHAT_IT_HANGS_ON)
         .order_by(FollowUp.due_date, FollowUp.id)
     )
