@@ -1,4 +1,4 @@
-"""What every blueprint's views share: htmx detection, the first error of a form, a safe
+"""What every blueprint's views share: htmx detection and redirects, the first error of a form, a safe
 redirect target, links that keep a list's filters, a cleaned search term and starting an export
 job (its page is the exports blueprint's). One home, so the blueprints need not import each other."""
 
@@ -8,9 +8,10 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from crm.extensions import db
 from crm.services import export_jobs
@@ -21,6 +22,16 @@ from tasks.celery_app import queue_task
 def is_htmx() -> bool:
     """The request comes from htmx (it wants a fragment, not a page)."""
     return request.headers.get("HX-Request") == "true"
+
+
+def go_to(target: str) -> Response:
+    """Send the browser to ``target``: a redirect, or for htmx (a polled fragment) an empty
+    answer with ``HX-Redirect``, so that the whole page changes, not the fragment."""
+    if not is_htmx():
+        return redirect(target)
+    response = make_response("")
+    response.headers["HX-Redirect"] = target
+    return response
 
 
 def first_error(form) -> str:

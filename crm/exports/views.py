@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, make_response, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
 from crm.services import export_jobs
-from crm.view_helpers import is_htmx
+from crm.view_helpers import go_to
 
 bp = Blueprint("exports", __name__)
 
@@ -57,11 +57,7 @@ def progress(token: str):
     if job.busy:
         return render_template("exports/_progress.html", **_context(job))
     target = url_for("exports.job", token=token)
-    if not is_htmx():
-        return redirect(target)
-    response = make_response("")
-    response.headers["HX-Redirect"] = target
-    return response
+    return go_to(target)
 
 
 @bp.route("/exporten/<token>/bestand")

@@ -21,7 +21,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -36,7 +35,7 @@ from crm.extensions import db
 from crm.imports.forms import ConfirmForm, UploadForm, mapping_form
 from crm.lib.paging import PageNumbers
 from crm.services import imports
-from crm.view_helpers import is_htmx
+from crm.view_helpers import go_to
 from tasks import imports as import_tasks
 from tasks.celery_app import queue_task
 
@@ -229,11 +228,7 @@ def progress(token: str):
     if stored.busy:
         return render_template("imports/_progress.html", stored=stored, since=_running_since(stored))
     target = url_for("imports.result", token=token)
-    if not is_htmx():
-        return redirect(target)
-    response = make_response("")
-    response.headers["HX-Redirect"] = target
-    return response
+    return go_to(target)
 
 
 @bp.route("/werkgevers/import/<token>/afgewezen.csv")
