@@ -533,6 +533,32 @@ def test_region_list_is_offered(signed_in):
     assert f'<option value="{twente.id}">Twente</option>' in html
 
 
+def test_filter_selects_look_like_selects_with_one_choice_marked(signed_in, factories):
+    factories.EmployerFactory(name="Bouw BV", sbi_section_code="F")
+    html = get_list(signed_in(), sbi="F", sorteer="gemeente")
+    selects = re.findall(r"<select ([^>]*)>(.*?)</select>", html, re.S)
+    assert len(selects) == 8
+    for attributes, options in selects:
+        assert 'class="form-select' in attributes, attributes  # Bootstrap's select, with its arrow
+        assert options.count(" selected") == 1, attributes
+    assert '<option value="F" selected>' in html and '<option value="gemeente" selected>' in html
+
+
+def test_filter_options_follow_changes_without_a_restart(signed_in, factories, uwv):
+    client = signed_in()
+    assert "Nieuwe Collega" not in get_list(client)
+    colleague = factories.UserFactory(name="Nieuwe Collega", organisation=uwv)
+    db.session.commit()
+    assert f'<option value="{colleague.id}">Nieuwe Collega (' in get_list(client)
+    colleague.name = "Hernoemde Collega"
+    db.session.commit()
+    html = get_list(client)
+    assert "Nieuwe Collega" not in html and "Hernoemde Collega (" in html
+    colleague.active = False
+    db.session.commit()
+    assert "Hernoemde Collega" not in get_list(client)
+
+
 def test_an_inactive_employer_is_not_marked_quiet(client, factories):
     """The quiet rule (crm.services.quiet_employers) leaves inactive employers out, here too."""
     from crm.models.base import utcnow

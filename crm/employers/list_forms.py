@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from markupsafe import Markup, escape
 from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import html_params
 
-from crm.forms import BaseForm, SelectChoice, choices, int_or_none, none_if_empty
+from crm.forms import BaseForm, choices, int_or_none, none_if_empty
 from crm.i18n import lazy_gettext as _l
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
@@ -41,22 +43,41 @@ def _option_value(value):
     return None if value == "" else value
 
 
+class Options(tuple):
+    """A filter's options, rendered to HTML once: the filters offer some 400 options (342
+    municipalities), and rendering and escaping each on every view was the largest part of the
+    list page. ``options(pairs)`` keys them by their content, so a renamed municipality or a new
+    colleague is a new entry, never a stale one; the query that reads them still runs per view."""
+
+    values: frozenset
+    html: str
+
+
+@functools.lru_cache(maxsize=64)
+def _options(pairs: tuple[tuple[object, str], ...]) -> Options:
+    built = Options(choices(pairs))
+    built.values = frozenset(_option_value(choice.value) for choice in built)
+    built.html = "".join(f'<option value="{escape(choice.value)}">{escape(choice.label)}</option>' for choice in built)
+    return built
+
+
+def options(pairs) -> Options:
+    """The options of ``(value, label)`` pairs (labels may be lazy: taken in the request's language)."""
+    return _options(tuple((value, str(label)) for value, label in pairs))
+
+
 class QuickSelect:
-    """A ``<select>`` like WTForms' own, rendered with one f-string per option: the filters
-    offer some 400 options (342 municipalities), and WTForms' generic rendering (a ``Choice``
-    per option, ``coerce`` of each value, attributes one by one) was the slowest part of the
-    list page."""
+    """A ``<select>`` like WTForms' own, from :class:`Options`: the one chosen option is marked
+    in the rendered options (values are unique), instead of rendering each option again."""
 
     def __call__(self, field, **kwargs) -> Markup:
         kwargs.setdefault("id", field.id)
-        data = field.data
-        options = "".join(
-            f'<option value="{escape(choice.value)}"{" selected" if _option_value(choice.value) == data else ""}>'
-            f"{escape(choice.label)}</option>"
-            for choice in field.choices
-        )
-        # every value is escaped above or by html_params, as in WTForms' own widget
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704
+        offered: Options = field.choices
+        value = "" if field.data is None else escape(field.data)
+        unmarked = f'<option value="{value}">'
+        html = offered.html.replace(unmarked, f'<option value="{value}" selected>', 1)
+        # every value is escaped in Options or by html_params, as in WTForms' own widget
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{html}</select>")  # noqa: S704
 
 
 # WTForms' own message, translated by WTForms' catalogues as the ``SelectField`` it replaces did
@@ -65,14 +86,14 @@ WTFORMS_NOT_A_CHOICE = "Not a valid choice."
 
 
 class QuickSelectField(SelectField):
-    """A filter's select: choices are ``SelectChoice`` objects with typed values
-    (``crm.forms.choices``); checked against a set instead of WTForms' ``iter_choices``."""
+    """A filter's select: its choices are :class:`Options` with typed values (ids as ints,
+    codes as strings), checked against their set instead of WTForms' ``iter_choices``."""
 
     widget = QuickSelect()
 
     def pre_validate(self, form) -> None:
-        offered: list[SelectChoice] = self.choices  # type: ignore[assignment]  # always crm.forms.choices
-        if self.data not in {_option_value(choice.value) for choice in offered}:
+        offered: Options = self.choices  # type: ignore[assignment]  # always Options
+        if self.data not in offered.values:
             raise ValidationError(self.gettext(WTFORMS_NOT_A_CHOICE))
 
 
@@ -101,16 +122,17 @@ class EmployerFilterForm(BaseForm):
         validators=[Optional(), NumberRange(min=1, max=3650, message=_l("Kies een aantal dagen van 1 tot 3650."))],
         render_kw={"min": 1, "max": 3650, "step": 1, "inputmode": "numeric", "placeholder": _l("bijv. 90")},
     )
-    sorteer = QuickSelectField(_l("Sorteren op"), coerce=none_if_empty, choices=choices(SORT_LABELS))
+    sorteer = QuickSelectField(_l("Sorteren op"), coerce=none_if_empty)
 
-    def set_choices(self, options: FilterChoices) -> None:
+    def set_choices(self, offered: FilterChoices) -> None:
         everything = ("", _l("Alle"))
-        self.regio.choices = choices([everything, *options.regions])
-        self.gemeente.choices = choices([everything, *options.municipalities])
-        self.sbi.choices = choices([everything, *options.sbi_sections])
-        self.status.choices = choices([everything, *EMPLOYER_STATUS_LABELS.items()])
-        self.contactpersoon.choices = choices([("", _l("Iedereen")), *options.contactpersonen])
-        self.organisatie.choices = choices([everything, *options.organisations])
+        self.regio.choices = options([everything, *offered.regions])
+        self.gemeente.choices = options([everything, *offered.municipalities])
+        self.sbi.choices = options([everything, *offered.sbi_sections])
+        self.status.choices = options([everything, *EMPLOYER_STATUS_LABELS.items()])
+        self.contactpersoon.choices = options([("", _l("Iedereen")), *offered.contactpersonen])
+        self.organisatie.choices = options([everything, *offered.organisations])
+        self.sorteer.choices = options(SORT_LABELS.items())
 
     def filters(self) -> EmployerFilters:
         """The filters from the URL; a value that does not validate is left out (and the
