@@ -8,7 +8,6 @@ import functools
 from markupsafe import Markup, escape
 from wtforms import IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import html_params
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty
 from crm.i18n import lazy_gettext as _l
@@ -76,8 +75,13 @@ class QuickSelect:
         value = "" if field.data is None else escape(field.data)
         unmarked = f'<option value="{value}">'
         html = offered.html.replace(unmarked, f'<option value="{value}" selected>', 1)
-        # every value is escaped in Options or by html_params, as in WTForms' own widget
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{html}</select>")  # noqa: S704
+        # plain attributes (class_, id, aria-describedby: no booleans), without html_params'
+        # Markup.format per attribute; every value is escaped here or in Options
+        attributes = " ".join(
+            f'{key.rstrip("_").replace("_", "-")}="{escape(given)}"'
+            for key, given in sorted({"name": field.name, **kwargs}.items())
+        )
+        return Markup(f"<select {attributes}>{html}</select>")  # noqa: S704
 
 
 # WTForms' own message, translated by WTForms' catalogues as the ``SelectField`` it replaces did

@@ -20,6 +20,7 @@ Merged employers (``merged_into_id`` set) never show, as ``permissions.can_view_
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -347,9 +348,9 @@ class FilterChoices:
         return dict(getattr(self, kind)).get(value, str(value))
 
 
-def filter_choices() -> FilterChoices:
-    """Everything the filter form offers, in one query (reference lists, contactpersonen,
-    organisations), sorted by name."""
+@functools.cache
+def _filter_choices_query() -> Select:
+    """The one query of :func:`filter_choices`, built once (it has no parameters of a view)."""
     as_text = lambda column: cast(column, String)  # noqa: E731
     parts = [
         select(literal("regions").label("kind"), as_text(Region.id).label("value"), Region.name.label("label")),
@@ -361,11 +362,19 @@ def filter_choices() -> FilterChoices:
         select(literal("organisations"), as_text(Organisation.id), Organisation.name).where(Organisation.active),
     ]
     combined = union_all(*parts).subquery()
+    return select(combined.c.kind, combined.c.value, combined.c.label).order_by(combined.c.kind, combined.c.label)
+
+
+def filter_choices() -> FilterChoices:
+    """Everything the filter form offers, in one query (reference lists, contactpersonen,
+    organisations), sorted by name."""
     choices = FilterChoices()
-    for kind, value, label in db.session.execute(
-        select(combined.c.kind, combined.c.value, combined.c.label).order_by(combined.c.kind, combined.c.label)
-    ):
-        getattr(choices, kind).append((value if kind == "sbi_sections" else int(value), label))
+    lists = {kind: getattr(choices, kind) for kind in ("regions", "municipalities", "contactpersonen", "organisations")}
+    for kind, value, label in db.session.execute(_filter_choices_query()):
+        if kind == "sbi_sections":
+            choices.sbi_sections.append((value, label))
+        else:
+            lists[kind].append((int(value), label))
     return choices
 
 
