@@ -108,6 +108,8 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 def _template_text(eval_ctx: EvalContext, text: str, variables: dict) -> str:
     if eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - the catalogue's text is template source; the variables get escaped
+    if not variables and "%" not in text:
+        return text  # what ``%`` would give, without its cost (most texts of a page)
     return text % variables
 
 
