@@ -161,6 +161,44 @@ def test_bulk_statements_keep_the_tallies(scene, factories):
     assert_tallies_fresh()
 
 
+def _reads(connection, table: str) -> int:
+    """How often this transaction has read ``table`` (PostgreSQL's own counters)."""
+    return connection.execute(
+        text("SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables WHERE relname = :t"), {"t": table}
+    ).scalar_one()
+
+
+def test_updates_that_move_no_count_read_nothing_more_after_a_bulk_update(scene, factories):
+    """PL/pgSQL keeps the plan of a connection's first trigger call: after a bulk update that
+    plan read every trajectory for each later one-row update of an employer (a contact logged
+    stamps ``last_contact_at``). Updates that move no count now read no other table at all."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's row triggers fire only when a counted column changes")
+    for i in range(40):
+        factories.TrajectoryFactory(partnership=scene.p1, employer=scene.employers[i % 5])
+    db.session.flush()
+    connection.execute(text("DISCARD PLANS"))  # as a new connection: the next trigger call plans
+    connection.execute(update(Employer).values(last_contact_at=db.func.now()))  # first a bulk update
+    trajectories_read = _reads(connection, "trajectory")
+    connection.execute(
+        update(Employer).where(Employer.id == scene.employers[0].id).values(last_contact_at=db.func.now())
+    )
+    assert _reads(connection, "trajectory") == trajectories_read
+    employers_read = _reads(connection, "employer")
+    updated = connection.execute(
+        update(Trajectory).where(Trajectory.employer_id == scene.employers[1].id).values(regeling="Subsidie")
+    ).rowcount
+    # at most the foreign key's check per row (made because the rows are this transaction's own)
+    assert _reads(connection, "employer") - employers_read <= updated
+    # a change that moves counts still moves them
+    connection.execute(
+        update(Employer).where(Employer.id == scene.employers[0].id).values(contactpersoon_id=scene.managers[2].id)
+    )
+    assert _reads(connection, "trajectory") > trajectories_read
+    assert_tallies_fresh()
+
+
 def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories):
     for i in range(4):
         factories.TrajectoryFactory(partnership=scene.p1, employer=scene.employers[i], status="aangemeld")

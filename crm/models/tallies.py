@@ -34,6 +34,15 @@ outcome, and a hand-over waits for trajectory changes of that employer in progre
 PostgreSQL the triggers are per statement with transition tables (a bulk insert of 900,000
 rows is one grouped upsert, its rows in key order); on SQLite per row.
 
+**Plans.** PL/pgSQL caches one plan per statement and connection, and a transition table's
+size is planned as it is at the first call: a connection whose first trigger call was a bulk
+statement (a hand-over of 10,000 employers, an import) kept a plan that hashed the whole
+trajectory table for every later one-row change of an employer, a seq scan of every trajectory
+each time a contact was logged (the contact stamps ``employer.last_contact_at``). So each
+trigger first asks whether anything it counts changed at all (the answer for nearly every
+employer update), and runs its counting statements with ``EXECUTE``: planned at each call for
+the rows at hand.
+
 Rows whose count drops to 0 stay (readers skip them); :func:`rebuild` recomputes both tables
 from scratch (``flask crm rebuild-tallies``), and :func:`fresh_counts` is the GROUP BY the tests
 compare against.
@@ -162,12 +171,30 @@ FRESH_START_SQL = f"""
     GROUP BY partnership_id, kind, actual_start"""
 
 
+# A trajectory's columns its counts depend on (with its employer's and participant's).
+_GROUPED_COLUMNS = (
+    "partnership_id",
+    "employer_id",
+    "participant_id",
+    "kind",
+    "status",
+    "actual_start",
+    "involvement_key",
+    "created_at",
+)
+
+
 # PostgreSQL: statement-level triggers with transition tables; each branch feeds signed rows
 # (+1 new, -1 old) through one grouped upsert per tally, in key order (fewer deadlocks).
 
 _TRAJECTORY_COLUMNS = (
     "partnership_id, employer_id, participant_id, kind, status, actual_start, involvement_key, created_at"
 )
+
+
+def _execute(sql: str) -> str:
+    """A statement of a trigger function, planned at each call (see *Plans* above)."""
+    return f"EXECUTE $sql${sql}$sql$"
 
 
 def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
@@ -180,8 +207,8 @@ def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
     # trajectory added during a hand-over would be counted under the old account manager while
     # the hand-over moved only the trajectories it saw: a count in the wrong group for good.
     statements = [
-        f"PERFORM 1 FROM employer WHERE id IN (SELECT employer_id FROM ({changed}) r) ORDER BY id FOR SHARE",
-        f"PERFORM 1 FROM participant WHERE id IN (SELECT participant_id FROM ({changed}) r"
+        f"SELECT 1 FROM employer WHERE id IN (SELECT employer_id FROM ({changed}) r) ORDER BY id FOR SHARE",
+        f"SELECT 1 FROM participant WHERE id IN (SELECT participant_id FROM ({changed}) r"
         " WHERE employer_id IS NULL) ORDER BY id FOR SHARE",
     ]
     for table, key in GROUP_TALLIES.items():
@@ -198,7 +225,7 @@ def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
         f" WHERE r.actual_start IS NOT NULL AND r.status IN ({_STARTED_SQL})"
         " GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3" + _upsert("t", START_KEY)
     )
-    return ";\n".join(statements) + ";"
+    return ";\n".join(_execute(statement) for statement in statements) + ";"
 
 
 def _pg_moved(owner: str, changed_when: str) -> str:
@@ -222,7 +249,16 @@ def _pg_moved(owner: str, changed_when: str) -> str:
             f" FROM ({changed}) x JOIN trajectory r ON {join}"
             f" GROUP BY {_positions(key)} HAVING sum(x.sign) <> 0 ORDER BY {_positions(key)}" + _upsert("t", key)
         )
-    return ";\n".join(statements) + ";"
+    return _only_if_changed(changed_when, ";\n".join(_execute(statement) for statement in statements) + ";")
+
+
+def _only_if_changed(changed_when: str, sql: str) -> str:
+    """``sql`` only when some updated row changed as ``changed_when`` says (comparing ``o``, the
+    old row, with ``n``, the new one): one join of the two transition tables, as big as the
+    statement, where the counting would join every trajectory."""
+    return (
+        f"IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed_when}) THEN\n{sql}\nEND IF;"
+    )
 
 
 def _pg_function(name: str, branches: dict[str, str]) -> str:
@@ -233,15 +269,18 @@ def _pg_function(name: str, branches: dict[str, str]) -> str:
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\nEND;\n$$"
 
 
-def _pg_up() -> list[str]:
+def _pg_functions() -> list[str]:
     employer_changed = "n.contactpersoon_id IS DISTINCT FROM o.contactpersoon_id OR n.municipality_id IS DISTINCT FROM o.municipality_id"
-    statements = [
+    return [
         _pg_function(
             "trajectory_tally_trajectory",
             {
                 "INSERT": _pg_trajectory_delta([(1, "new_rows")]),
                 "DELETE": _pg_trajectory_delta([(-1, "old_rows")]),
-                "UPDATE": _pg_trajectory_delta([(1, "new_rows"), (-1, "old_rows")]),
+                "UPDATE": _only_if_changed(
+                    " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _GROUPED_COLUMNS),
+                    _pg_trajectory_delta([(1, "new_rows"), (-1, "old_rows")]),
+                ),
             },
         ),
         _pg_function("trajectory_tally_employer", {"UPDATE": _pg_moved("employer", employer_changed)}),
@@ -250,6 +289,10 @@ def _pg_up() -> list[str]:
             {"UPDATE": _pg_moved("participant", "n.municipality_id IS DISTINCT FROM o.municipality_id")},
         ),
     ]
+
+
+def _pg_up() -> list[str]:
+    statements = _pg_functions()
     for op, transitions in (
         ("INSERT", "NEW TABLE AS new_rows"),
         ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
@@ -325,18 +368,6 @@ def _sqlite_moved(owner: str, row: str, sign: str) -> str:
     return "\n".join(statements)
 
 
-_GROUPED_COLUMNS = (
-    "partnership_id",
-    "employer_id",
-    "participant_id",
-    "kind",
-    "status",
-    "actual_start",
-    "involvement_key",
-    "created_at",
-)
-
-
 def _sqlite_up() -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _GROUPED_COLUMNS)
     employer_changed = (
@@ -365,6 +396,14 @@ SQLITE_DOWN = [
 def create_triggers(connection: Connection) -> None:
     for statement in _pg_up() if connection.dialect.name == "postgresql" else _sqlite_up():
         connection.execute(text(statement))
+
+
+def replace_functions(connection: Connection) -> None:
+    """The trigger functions as this module writes them (PostgreSQL; SQLite's row triggers have
+    no plans to keep): for a migration that changes how they count, not what."""
+    if connection.dialect.name == "postgresql":
+        for statement in _pg_functions():
+            connection.execute(text(statement))
 
 
 def drop_triggers(connection: Connection) -> None:
