@@ -41,7 +41,10 @@ trajectory table for every later one-row change of an employer, a seq scan of ev
 each time a contact was logged (the contact stamps ``employer.last_contact_at``). So each
 trigger first asks whether anything it counts changed at all (the answer for nearly every
 employer update), and runs its counting statements with ``EXECUTE``: planned at each call for
-the rows at hand.
+the rows at hand. Measured on the load benchmark's database (100,000 employers, 48,508
+trajectories), in a connection whose first trigger call was an update of 20,000 employers: a
+one-row employer update took 1.1-1.3 s before, 0.5 ms now; a one-row hand-over 1.1-1.5 s, now
+1.6-2.2 ms; the bulk update itself 3.3-3.9 s, now 2.2-2.4 s.
 
 Rows whose count drops to 0 stay (readers skip them); :func:`rebuild` recomputes both tables
 from scratch (``flask crm rebuild-tallies``), and :func:`fresh_counts` is the GROUP BY the tests
@@ -255,10 +258,11 @@ def _pg_moved(owner: str, changed_when: str) -> str:
 def _only_if_changed(changed_when: str, sql: str) -> str:
     """``sql`` only when some updated row changed as ``changed_when`` says (comparing ``o``, the
     old row, with ``n``, the new one): one join of the two transition tables, as big as the
-    statement, where the counting would join every trajectory."""
-    return (
-        f"IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed_when}) THEN\n{sql}\nEND IF;"
-    )
+    statement (planned for their size), where the counting would join every trajectory.
+    A count, not ``EXISTS``: that is planned to stop at the first match, as a nested loop that
+    compares every old row with every new one when nothing matches (minutes for 20,000 rows)."""
+    count = f"SELECT count(*) FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed_when}"
+    return f"{_execute(count)} INTO changed;\nIF changed > 0 THEN\n{sql}\nEND IF;"
 
 
 def _pg_function(name: str, branches: dict[str, str]) -> str:
@@ -266,7 +270,10 @@ def _pg_function(name: str, branches: dict[str, str]) -> str:
     for index, (op, sql) in enumerate(branches.items()):
         body += f"{'IF' if index == 0 else 'ELSIF'} TG_OP = '{op}' THEN\n{sql}\n"
     body += "END IF;\nRETURN NULL;"
-    return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\nEND;\n$$"
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"DECLARE changed bigint;\nBEGIN\n{body}\nEND;\n$$"
+    )
 
 
 def _pg_functions() -> list[str]:
