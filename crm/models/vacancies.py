@@ -54,9 +54,12 @@ class Vacancy(TimestampMixin, Base):
         Index("ix_vacancy_status_closing", "status", "closing_date"),
         Index("ix_vacancy_status_id", "status", "id"),
         Index("ix_vacancy_closing_date", "closing_date"),
+        # an employer's vacancies, and the pipeline's counts per (contactpersoon, involved
+        # organisations, status) as an index-only scan joined to the employers
+        Index("ix_vacancy_employer_key_status", "employer_id", "involvement_key", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"))  # ix_vacancy_employer_key_status
     title: Mapped[str] = mapped_column(String(200))
     positions: Mapped[int] = mapped_column(default=1)
     hours_per_week: Mapped[int | None]
