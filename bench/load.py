@@ -770,7 +770,10 @@ def run_configs(checkouts: list[Checkout], args, world: World) -> list[tuple[Che
 def write(text: str, args, started: dt.datetime, runs) -> None:
     print(text)
     if args.output:
-        Path(args.output).write_text(text)
+        # the newest run first, under the file's title; the runs before it stay below
+        path = Path(args.output)
+        title, found, earlier = (path.read_text() if path.exists() else "").partition("\n## ")
+        path.write_text(f"{title.rstrip()}\n\n{text.strip()}\n" + (f"\n## {earlier}" if found else ""))
         log(f"written to {args.output}")
     raw = ROOT / "bench" / "results"
     raw.mkdir(exist_ok=True)
