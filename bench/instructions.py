@@ -8,7 +8,8 @@ The database server's work is not counted (another process).
     .venv/bin/python bench/instructions.py emp /werkgevers/1 --root /tmp/old-checkout   # other code
 
 ``emp`` is the employer bench database (``employers_bench.py seed``), ``pipe`` the pipeline one
-(``pipeline_bench.py seed``). Needs Debian's valgrind. The app starts, signs in and warms up
+(``pipeline_bench.py seed``), ``national`` the load benchmark's (``CRM_BENCH_DATABASE_URL=...
+bench_national employers_bench.py seed``). Needs Debian's valgrind. The app starts, signs in and warms up
 uninstrumented; only the timed requests are counted (``callgrind_control -i on/off``).
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 DATABASES = {
     "emp": "postgresql+psycopg://postgres@127.0.0.1:5432/test_ha_bench",
     "pipe": "postgresql+psycopg://postgres@127.0.0.1:5432/test_hh_bench",
+    "national": "postgresql+psycopg://postgres@127.0.0.1:5432/bench_national",  # bench/load.py's
 }
 
 
