@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import NamedTuple
 
 import flask_babel
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 from babel.support import NullTranslations
 from flask import g, has_app_context
 from flask_babel.speaklater import LazyString
@@ -41,6 +41,7 @@ class _Language(NamedTuple):
     timezone: tzinfo
     translations: NullTranslations
     months: dict[int, str]  # abbreviated month names ("MMM"), for the usual formats below
+    group: str  # the thousands separator: "." (nl), "," (en)
 
 
 def _language() -> _Language:
@@ -52,6 +53,7 @@ def _language() -> _Language:
             flask_babel.get_timezone(),
             flask_babel.get_translations(),
             dict(locale.months["format"]["abbreviated"]),
+            numbers.get_group_symbol(locale),
         )
         setattr(g, CACHE, language)
     return language
@@ -169,3 +171,16 @@ def format_datetime(value: datetime, fmt: str = DATETIME) -> str:
         local = _local(value, language.timezone)
         return f"{local.day} {language.months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
     return dates.format_datetime(value, fmt, tzinfo=language.timezone, locale=language.locale)
+
+
+def format_integer(value: int) -> str:
+    """A whole number as Flask-Babel's ``format_decimal`` gives it (45.984 in Dutch, 45,984 in
+    English), without Babel's pattern machinery: the pipeline's tables show some 300 of them."""
+    return f"{value:,}".replace(",", _language().group)
+
+
+def format_number(value) -> str:
+    """A count or amount with the language's separators: whole numbers on the fast path."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_integer(value)
+    return flask_babel.format_decimal(value)

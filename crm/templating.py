@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from crm import i18n, permissions
@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
     @app.template_filter("number")
     def number_filter(value) -> str:
         """A count with the language's thousands separator: 45.984 (nl), 45,984 (en)."""
-        return "" if value is None else format_decimal(value)
+        return "" if value is None else i18n.format_number(value)
 
     @app.template_filter("datetime")
     def datetime_filter(value, fmt: str = i18n.DATETIME) -> str:

@@ -72,3 +72,16 @@ def test_the_usual_formats_match_babel_in_every_month(app, session, locale):
         assert i18n.format_datetime(date(2026, 3, 4)) == flask_babel.format_datetime(
             date(2026, 3, 4), "d MMM yyyy HH:mm"
         )
+
+
+@pytest.mark.parametrize("locale", ["nl", "en"])
+def test_numbers_are_formatted_as_flask_babel_formats_them(app, session, locale):
+    """The fast path for whole numbers (the pipeline's tables, the list's total) and the
+    ``number`` filter give what Flask-Babel's ``format_decimal`` gives."""
+    with app.test_request_context("/"), force_locale(locale):
+        for value in (0, 7, 999, 1000, 45984, -1234567, 10**12):
+            assert i18n.format_integer(value) == flask_babel.format_decimal(value)
+            assert render_template_string("{{ n|number }}", n=value) == flask_babel.format_decimal(value)
+        assert render_template_string("{{ n|number }}", n=1234.5) == flask_babel.format_decimal(1234.5)
+    with app.test_request_context("/"), force_locale("nl"):
+        assert i18n.format_integer(45984) == "45.984"

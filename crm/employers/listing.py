@@ -9,12 +9,12 @@ the user waits on the job's page for the file.
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
-from flask_babel import format_decimal
 from flask_login import current_user, login_required
 
 from crm import permissions
 from crm.employers.blueprint import bp
 from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterForm
+from crm.i18n import format_integer
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
 from crm.services import employer_list, export_jobs, quiet_employers
@@ -46,7 +46,7 @@ def index():
         form=form,
         filters=filters,
         page=page,
-        total_display=format_decimal(page.total),
+        total_display=format_integer(page.total),
         stale_before=quiet_employers.quiet_before(now),
         sort_labels=SORT_LABELS,
         status_labels={code: str(label) for code, label in EMPLOYER_STATUS_LABELS.items()},

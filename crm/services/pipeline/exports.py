@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import format_decimal
-
 from crm import permissions
 from crm.extensions import db
+from crm.i18n import format_integer
 from crm.i18n import lazy_gettext as _l
 from crm.lib import spreadsheets
 from crm.lib.clock import local
@@ -48,7 +47,7 @@ class Cell:
         if self.percent:
             return NO_AMBITION if self.value is None else f"{self.value}%"
         if isinstance(self.value, int) and not isinstance(self.value, bool):
-            return format_decimal(self.value)
+            return format_integer(self.value)
         return "" if self.value is None else str(self.value)
 
     @property
