@@ -7,7 +7,7 @@ and from which address) and queues the job; the worker loads that user again and
 file with exactly the service the request used to call (``employer_list.export``: the same
 rules, the same audit event), in the job's folder.
 
-A job is a folder, not a row (like the import store, crm.services.imports.store): under
+A job is a folder, not a row (crm.lib.job_folders, as the imports in progress): under
 ``EXPORT_FOLDER`` (``CRM_EXPORT_DIR``, default ``instance/exports``; storage that web and
 worker share when they run on different machines), one folder per user, one per job, named by
 a random token: ``meta.json`` and the file. Only the user who asked reaches it
@@ -18,12 +18,8 @@ and hourly by ``tasks.housekeeping.purge_expired_files``).
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import secrets
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -34,14 +30,14 @@ from flask_babel import gettext as _
 
 from crm import permissions
 from crm.i18n import lazy_gettext as _l
+from crm.lib.job_folders import DONE, QUEUED, RUNNING, TOKEN, JobFolder, new_folder, read_meta, remove_old
 from crm.lib.spreadsheets import ExportFile
 from crm.models import User
 from crm.models.base import utcnow
 from crm.services import employer_list
 from crm.services.errors import ServiceError
 
-TOKEN = re.compile(r"[0-9a-f]{32}")
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+FAILED = "failed"
 PROGRESS_EVERY = employer_list.EXPORT_BATCH  # rows between two progress reports
 EMPLOYERS = "werkgevers"  # the kinds of export that run as jobs
 
@@ -59,34 +55,13 @@ def failure_text(error: str | None) -> str:
     return str(FAILURES.get(error or "", error or ""))
 
 
-class ExportJob:
+class ExportJob(JobFolder):
     """One export: ``meta.json`` (owner, kind, format, parameters, state, rows so far) and,
     when done, ``export.<format>``."""
-
-    def __init__(self, folder: Path, meta: dict):
-        self.folder = folder
-        self.meta = meta
-
-    @property
-    def token(self) -> str:
-        return self.folder.name
 
     @property
     def state(self) -> str:
         return self.meta["state"]
-
-    @property
-    def busy(self) -> bool:
-        return self.state in (QUEUED, RUNNING)
-
-    @property
-    def done(self) -> bool:
-        return self.state == DONE
-
-    def save_meta(self) -> None:
-        temporary = self.folder / ".meta.json.tmp"
-        temporary.write_text(json.dumps(self.meta, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, self.folder / "meta.json")
 
     def file_path(self) -> Path:
         return self.folder / f"export.{self.meta['format']}"
@@ -129,10 +104,8 @@ class ExportStore:
         self.root = Path(root)
 
     def create(self, owner: User, kind: str, fmt: str, params: dict[str, Any], ip_address: str = "") -> ExportJob:
-        folder = self.root / str(owner.id) / secrets.token_hex(16)
-        folder.mkdir(parents=True, mode=0o700)
         job = ExportJob(
-            folder,
+            new_folder(self.root / str(owner.id)),
             {
                 "owner_id": owner.id,
                 "kind": kind,
@@ -152,11 +125,8 @@ class ExportStore:
         if not TOKEN.fullmatch(token or ""):
             return None
         folder = self.root / str(int(owner_id)) / token
-        try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if meta.get("owner_id") != owner_id:
+        meta = read_meta(folder)
+        if meta is None or meta.get("owner_id") != owner_id:
             return None
         return ExportJob(folder, meta)
 
@@ -172,16 +142,14 @@ class ExportStore:
         """Remove jobs left alone longer than ``max_age`` seconds; returns how many."""
         if not self.root.is_dir():
             return 0
-        removed = 0
-        limit = time.time() - max_age
-        for user_folder in self.root.iterdir():
-            if not (user_folder.is_dir() and user_folder.name.isdigit()):
-                continue
-            for folder in user_folder.iterdir():
-                if folder.is_dir() and TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit:
-                    shutil.rmtree(folder, ignore_errors=True)
-                    removed += 1
-        return removed
+        jobs = (
+            folder
+            for user_folder in self.root.iterdir()
+            if user_folder.is_dir() and user_folder.name.isdigit()
+            for folder in user_folder.iterdir()
+            if folder.is_dir() and TOKEN.fullmatch(folder.name)
+        )
+        return remove_old(jobs, max_age)
 
 
 def configured_store() -> ExportStore:

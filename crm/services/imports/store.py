@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from flask import current_app
 from crm import permissions
 from crm.forms import CONTROL_CHARS
 from crm.i18n import lazy_gettext as _l
+from crm.lib.job_folders import DONE, QUEUED, RUNNING, TOKEN, JobFolder, new_folder, read_meta, remove_old
 from crm.models import User
 from crm.models.base import utcnow
 from crm.services.imports.checking import Check, KnownRow, known_rows
@@ -30,9 +29,7 @@ from crm.services.imports.fields import FIELD_BY_KEY
 from crm.services.imports.importing import ImportResult
 from crm.services.imports.reading import Table
 
-TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_AGE_SECONDS = 24 * 3600
-QUEUED, RUNNING = "queued", "running"
 
 # Why a run wrote nothing, by code (``StoredImport.failed``): kept as the code, so the owner
 # reads it in their own language (a ServiceError's message is kept as its text).
@@ -56,47 +53,19 @@ def failure_text(error: str) -> str:
     return str(FAILURES.get(error, error))
 
 
-class StoredImport:
+class StoredImport(JobFolder):
     """One import in progress: a folder named by a random token, readable only by its owner.
 
     ``meta.json`` (owner, file name, mapping, state), ``table.json`` (the parsed file),
     ``check.json`` (the preview), ``report.csv`` (refused rows, after the import).
     """
 
-    def __init__(self, folder: Path, meta: dict):
-        self.folder = folder
-        self.meta = meta
-
-    @property
-    def token(self) -> str:
-        return self.folder.name
-
     @property
     def file_name(self) -> str:
         return self.meta["file_name"]
 
-    @property
-    def done(self) -> bool:
-        return self.meta.get("state") == "done"
-
-    @property
-    def busy(self) -> bool:
-        """Confirmed and not finished: queued for a worker, or running."""
-        return self.meta.get("state") in (QUEUED, RUNNING)
-
-    def _write(self, name: str, content: bytes) -> None:
-        temporary = self.folder / f".{name}.tmp"
-        temporary.write_bytes(content)
-        os.replace(temporary, self.folder / name)
-
-    def _write_json(self, name: str, data: Any) -> None:
-        self._write(name, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
     def _read_json(self, name: str) -> Any:
         return json.loads((self.folder / name).read_text(encoding="utf-8"))
-
-    def save_meta(self) -> None:
-        self._write_json("meta.json", self.meta)
 
     def table(self) -> Table:
         return Table.from_json(self._read_json("table.json"))
@@ -106,7 +75,7 @@ class StoredImport:
         return {key: int(column) for key, column in (self.meta.get("mapping") or {}).items()}
 
     def save_preview(self, check: Check) -> None:
-        self._write_json(
+        self.write_json(
             "check.json",
             {
                 "totals": check.totals,
@@ -128,7 +97,7 @@ class StoredImport:
         )
 
     def save_known(self, check: Check) -> None:
-        self._write_json("known.json", {"mapping": check.mapping, "rows": known_rows(check)})
+        self.write_json("known.json", {"mapping": check.mapping, "rows": known_rows(check)})
 
     def known(self) -> list[KnownRow] | None:
         """The preview's ``known_rows``, when they were made with the current mapping."""
@@ -181,9 +150,9 @@ class StoredImport:
 
     def finish(self, result: ImportResult, report: bytes) -> None:
         """Record the outcome and the report; the uploaded data itself is removed."""
-        self._write("report.csv", report)
+        self.write("report.csv", report)
         totals = result.check.totals
-        self.meta.update(state="done", result={**totals, "created": result.created}, announce=True, progress=None)
+        self.meta.update(state=DONE, result={**totals, "created": result.created}, announce=True, progress=None)
         self.save_meta()
         for name in ("table.json", "check.json", "known.json"):
             (self.folder / name).unlink(missing_ok=True)
@@ -202,11 +171,8 @@ class ImportStore:
         self.root = Path(root)
 
     def create(self, owner: User, file_name: str, table: Table, mapping: dict[str, int]) -> StoredImport:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        folder = self.root / secrets.token_hex(16)
-        folder.mkdir(mode=0o700)
         stored = StoredImport(
-            folder,
+            new_folder(self.root),
             {
                 "owner_id": owner.id,
                 "file_name": file_name,
@@ -220,7 +186,7 @@ class ImportStore:
                 "state": "uploaded",
             },
         )
-        stored._write_json("table.json", table.as_json())
+        stored.write_json("table.json", table.as_json())
         stored.save_meta()
         return stored
 
@@ -229,11 +195,8 @@ class ImportStore:
         if not TOKEN.fullmatch(token or ""):
             return None
         folder = self.root / token
-        try:
-            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return StoredImport(folder, meta)
+        meta = read_meta(folder)
+        return None if meta is None else StoredImport(folder, meta)
 
     def get(self, token: str, user: User) -> StoredImport | None:
         """The import with this token if ``user`` may see it (``permissions.can_view_import``:
@@ -248,13 +211,7 @@ class ImportStore:
         """Remove imports left alone longer than ``max_age`` seconds (abandoned or long done)."""
         if not self.root.is_dir():
             return 0
-        removed = 0
-        limit = time.time() - max_age
-        for folder in self.root.iterdir():
-            if folder.is_dir() and TOKEN.fullmatch(folder.name) and folder.stat().st_mtime < limit:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
-        return removed
+        return remove_old((f for f in self.root.iterdir() if f.is_dir() and TOKEN.fullmatch(f.name)), max_age)
 
 
 def configured_store() -> ImportStore:
