@@ -438,6 +438,29 @@ def test_search_past_the_last_page_shows_the_last_page(signed_in, factories, me)
     assert 'aria-current="page"><span class="page-link">2</span>' in html
 
 
+@pytest.mark.parametrize("sorteer", ["", "contact_oud"])
+def test_paging_through_a_search_shows_every_match_once_in_order(signed_in, factories, me, monkeypatch, sorteer):
+    """A page of a search is read as a window of the ranked matches (the database keeps only
+    the first rows of its sort); pages must still join up into the full ranked list, also
+    across the end of the rows reranked in Python (10 here, 250 in use)."""
+    from crm.services import employer_list, search
+
+    monkeypatch.setattr(search, "RERANKED", 10)
+    for n in range(31):
+        name = f"Bakkerij Jansen {n:03d}" if n % 3 else f"Jansens Bakkerij {n:03d}"  # two tiers of score
+        factories.EmployerFactory(name=name, contactpersoon=me)
+    client = signed_in()
+    shown = [names(get_list(client, q="bakkerij jansen", pagina=page, sorteer=sorteer)) for page in (1, 2, 3)]
+    with client.application.app_context():
+        filters = employer_list.EmployerFilters(q="bakkerij jansen", sort=sorteer or "naam")
+        ids, _ranked = employer_list.search_matches(filters)
+        expected = [db.session.get(Employer, employer_id).name for employer_id in ids]
+    assert len(expected) == 31
+    assert shown[0] + shown[1] == expected
+    assert shown[2] == shown[1]  # past the end: the last page
+    assert "31 werkgevers" in get_list(client, q="bakkerij jansen", pagina=2, sorteer=sorteer)
+
+
 # --- export ------------------------------------------------------------------------------------
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crm.demo import seed
 from crm.extensions import db
 from crm.models import Employer, User
 from crm.services import employers as employer_service
-from crm.services.search import search_ids
+from crm.services.search import candidate_clause, patterns, query_words, search_ids
 from tests.conftest import login_as, migrated_app, side_database_url
 from tests.search_queries import QUERIES, SEEDED_AT
 from tests.test_employer_list import names
@@ -71,6 +71,23 @@ def test_recall_in_the_top_5_is_at_least_95_percent(ctx):
     top1 = sum(1 for rank in found if rank == 1) / len(found)
     missed = [(q, rank) for (q, _n, _c), rank in zip(QUERIES, found, strict=True) if rank is None or rank > 5]
     assert top5 >= 0.95, (top5, top1, missed)
+
+
+def test_matching_on_the_widest_patterns_finds_what_every_pattern_finds(ctx):
+    """The match keeps per word only the patterns that hold no other ("klynsman" covers
+    " klynsman "): the rows must be those of every pattern tested, for each query of the set
+    and for the words alone."""
+    queries = [query for query, _name, _city in QUERIES]
+    queries += sorted({word for query in queries for word in query.split()})
+    for query in queries:
+        found = patterns(query_words(query))
+        if not found:
+            continue
+        every = " AND ".join(
+            "(" + " OR ".join(f"employer.search_text LIKE '%{p}%'" for p in word) + ")" for word in found
+        )
+        expected = set(db.session.scalars(select(Employer.id).where(text(every))))
+        assert set(db.session.scalars(select(Employer.id).where(candidate_clause(found)))) == expected, query
 
 
 def demo_user(login: str) -> User:

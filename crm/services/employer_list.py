@@ -40,7 +40,7 @@ from crm.models import Employer, Municipality, Organisation, Region, SbiSection,
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.contacts import contact_pressure
-from crm.services.search import normalise, search_ids
+from crm.services.search import normalise, search_ids, search_window
 
 SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
 EXPORT_FORMATS = FORMATS  # csv, xlsx: written by crm.lib.spreadsheets
@@ -174,8 +174,30 @@ def search_matches(filters: EmployerFilters, *, now: datetime | None = None) -> 
     """All ids matching the search and filters, in list order (best first in the default
     sort), and whether that order is by relevance: one query (crm.services.search)."""
     ranked = filters.sort == "naam"
-    ordered = None if ranked else _ordered(_with_municipality(select(Employer.id), filters), filters, False)
-    return search_ids(filters.q, *filter_clauses(filters, now=now), ordered=ordered), ranked
+    return search_ids(filters.q, *filter_clauses(filters, now=now), ordered=_search_order(filters)), ranked
+
+
+def search_page(
+    filters: EmployerFilters, *, page: int, per_page: int, now: datetime | None = None
+) -> tuple[list[int], int, int, bool]:
+    """One page of a search in list order, the number of matches, the page number (at most the
+    last) and whether the order is by relevance: one query (``search_window``), a second only
+    for a page past the end (an old link)."""
+    where = filter_clauses(filters, now=now)
+    ordered = _search_order(filters)
+    ids, total = search_window(filters.q, *where, first=(page - 1) * per_page, count=per_page, ordered=ordered)
+    last = max(1, ceil(total / per_page))
+    if page > last:
+        page = last
+        ids, total = search_window(filters.q, *where, first=(page - 1) * per_page, count=per_page, ordered=ordered)
+    return ids, total, page, ordered is None
+
+
+def _search_order(filters: EmployerFilters) -> Select | None:
+    """The list's order for a search: None for relevance (the default sort)."""
+    if filters.sort == "naam":
+        return None
+    return _ordered(_with_municipality(select(Employer.id), filters), filters, False)
 
 
 def _with_municipality(query: Select, filters: EmployerFilters) -> Select:
@@ -291,10 +313,7 @@ def list_page(
         # A search runs once (crm.services.search: matches selected and ranked by the database),
         # in one query: its matches give the total and the page, best first in the default sort,
         # else in the chosen sort (ordered by the same query).
-        matches, ranked = search_matches(filters, now=now)
-        total = len(matches)
-        page = min(page, max(1, ceil(total / per_page)))
-        ids = matches[(page - 1) * per_page : page * per_page]
+        ids, total, page, ranked = search_page(filters, page=page, per_page=per_page, now=now)
     elif filters.sort == "gemeente":
         ids, total, page = _by_municipality(filters, page=page, per_page=per_page, now=now)
         ranked = False
