@@ -218,6 +218,40 @@ def test_filter_region_and_municipality(signed_in, factories):
     assert names(get_list(client, regio=twente, gemeente=elsewhere.id)) == []
 
 
+def test_totals_from_the_tally_equal_a_count_of_the_employers(signed_in, factories, me, uwv):
+    """The list's total without a search or a filter on the employers' own fields is summed
+    from ``employer_tally``: it must say what a count of the employers says, per filter and in
+    the municipality sort, with merged employers and employers without a municipality."""
+    gemeente = factories.OrganisationFactory(name="Gemeente Hengelo")
+    other = factories.UserFactory(organisation=gemeente)
+    elsewhere = other_region_municipality()
+    for n, (place, owner) in enumerate(
+        [("Enschede", me), ("Enschede", other), ("Hengelo", me), (None, other), (elsewhere, me), ("Hengelo", other)]
+    ):
+        at = municipality(place) if isinstance(place, str) else place
+        factories.EmployerFactory(name=f"Werkgever {n}", municipality=at, contactpersoon=owner)
+    duplicate = factories.EmployerFactory(name="Dubbel", municipality=municipality("Enschede"), contactpersoon=me)
+    db.session.flush()
+    duplicate.merged_into_id = db.session.scalar(select(Employer.id).where(Employer.name == "Werkgever 0"))
+    db.session.flush()
+    twente = municipality("Enschede").region_id
+    client = signed_in()
+    for params in (
+        {},
+        {"regio": twente},
+        {"gemeente": municipality("Hengelo").id},
+        {"contactpersoon": me.id},
+        {"organisatie": gemeente.id},
+        {"regio": twente, "contactpersoon": other.id},
+        {"sorteer": "gemeente"},
+        {"sorteer": "gemeente", "organisatie": uwv.id},
+    ):
+        html = get_list(client, **params)
+        shown = re.search(r"(\d+) werkgever", html)
+        listed = len(names(html))
+        assert shown is not None and int(shown.group(1)) == listed, (params, listed)
+
+
 def test_filter_sbi_status_and_erkend(signed_in, factories):
     factories.EmployerFactory(name="Bouw BV", sbi_section_code="F", status="actief", erkend_leerbedrijf=True)
     factories.EmployerFactory(name="Zorg BV", sbi_section_code="Q", status="prospect", erkend_leerbedrijf=False)

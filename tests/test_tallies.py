@@ -13,11 +13,12 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from crm.extensions import db
-from crm.models import Employer, Municipality, Participant, Trajectory, TrajectoryOrganisation
+from crm.models import Employer, Municipality, Participant, Trajectory, TrajectoryOrganisation, employer_tally
 from crm.models import tallies as tally_module
+from crm.models.base import utcnow
 from crm.services import employers, privacy, trajectories
 from crm.services.errors import PermissionDenied, ServiceError
 from tests.conftest import racing_app
@@ -30,6 +31,7 @@ def assert_tallies_fresh() -> None:
     assert set(stored) == {"trajectory_tally", "trajectory_month_tally", "trajectory_start_tally"}
     for table in stored:
         assert stored[table] == fresh[table], table
+    assert employer_tally.stored_counts(connection) == employer_tally.fresh_counts(connection), "employer_tally"
 
 
 class Scene:
@@ -199,6 +201,40 @@ def test_updates_that_move_no_count_read_nothing_more_after_a_bulk_update(scene,
     assert_tallies_fresh()
 
 
+def test_the_employer_tally_follows_every_path_that_writes_employers(scene, factories):
+    """Inserts (ORM and Core), moves, hand-overs one and in bulk, a merge, bulk updates and
+    deletes: after each, the tally equals a fresh count of the live employers; a contact
+    logged (it stamps ``last_contact_at``) leaves it as it was."""
+    connection = db.session.connection()
+    assert employer_tally.stored_counts(connection)  # the scene's five employers
+    late = factories.EmployerFactory(contactpersoon=scene.managers[0], municipality=None)
+    db.session.flush()
+    assert_tallies_fresh()
+    row = dict(db.session.execute(select(Employer.__table__).where(Employer.id == late.id)).mappings().one())
+    del row["id"], row["kvk_number"]
+    row.update(contactpersoon_id=scene.managers[1].id, municipality_id=scene.places[0].id)
+    db.session.execute(insert(Employer).values([{**row, "name": f"Import {i}"} for i in range(3)]))
+    assert_tallies_fresh()
+    late.municipality_id = scene.places[2].id
+    db.session.flush()
+    assert_tallies_fresh()
+    employers.hand_over(scene.admin, late, scene.managers[2], "Overdracht")
+    employers.bulk_hand_over(scene.admin, scene.managers[1], scene.managers[0], "Vertrek")
+    assert_tallies_fresh()
+    employers.merge(scene.admin, scene.employers[0], scene.employers[1], "Dubbel")
+    assert_tallies_fresh()
+    before = employer_tally.stored_counts(connection)
+    db.session.execute(update(Employer).values(last_contact_at=utcnow()))
+    assert employer_tally.stored_counts(connection) == before
+    db.session.execute(update(Employer).where(Employer.id % 2 == 0).values(municipality_id=None))
+    db.session.execute(update(Employer).values(contactpersoon_id=scene.managers[2].id))
+    assert_tallies_fresh()
+    db.session.execute(delete(Employer).where(Employer.name.startswith("Import ")))
+    assert_tallies_fresh()
+    live = db.session.scalar(select(db.func.count()).select_from(Employer).where(Employer.merged_into_id.is_(None)))
+    assert sum(employer_tally.stored_counts(connection).values()) == live
+
+
 def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories):
     for i in range(4):
         factories.TrajectoryFactory(partnership=scene.p1, employer=scene.employers[i], status="aangemeld")
@@ -207,6 +243,7 @@ def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories)
     connection.execute(text("UPDATE trajectory_tally SET n = n + 5"))
     connection.execute(text("UPDATE trajectory_month_tally SET n = n + 5"))
     connection.execute(text("DELETE FROM trajectory_start_tally"))
+    connection.execute(text("UPDATE employer_tally SET n = n + 1"))
     with pytest.raises(AssertionError):
         assert_tallies_fresh()
     result = app.test_cli_runner().invoke(args=["crm", "rebuild-tallies"])

@@ -5,6 +5,7 @@ from crm.models.audit import AuditEvent
 from crm.models.base import Base
 from crm.models.contacts import Contact, FollowUp
 from crm.models.deliveries import Delivery
+from crm.models.employer_tally import EmployerTally
 from crm.models.employers import ContactpersoonAssignment, Employer, EmployerPerson, SearchWord
 from crm.models.notifications import Notification
 from crm.models.organisations import Organisation, Partnership, partnership_member
@@ -31,6 +32,7 @@ __all__ = [
     "Delivery",
     "Employer",
     "EmployerPerson",
+    "EmployerTally",
     "FollowUp",
     "Municipality",
     "Notification",

@@ -36,7 +36,7 @@ from crm.extensions import db
 from crm.lib.clock import local
 from crm.lib.paging import PageNumbers
 from crm.lib.spreadsheets import FORMATS, ExportFile, export_file
-from crm.models import Employer, Municipality, Organisation, Region, SbiSection, User
+from crm.models import Employer, EmployerTally, Municipality, Organisation, Region, SbiSection, User
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.contacts import contact_pressure
@@ -207,8 +207,38 @@ def _with_municipality(query: Select, filters: EmployerFilters) -> Select:
 
 
 def count(filters: EmployerFilters, *, now: datetime | None = None) -> int:
+    tally = _tally_clauses(filters)
+    if tally is not None:
+        return db.session.scalar(select(func.coalesce(func.sum(EmployerTally.n), 0)).where(*tally)) or 0
     query, _ranked = _filtered(select(func.count()).select_from(Employer), filters, now=now)
     return db.session.scalar(query.order_by(None)) or 0
+
+
+def _tally_clauses(filters: EmployerFilters) -> list[ColumnElement[bool]] | None:
+    """The filters as conditions on ``employer_tally`` (live employers per contactpersoon and
+    municipality, kept by triggers: crm/models/employer_tally.py), or None when a filter or a
+    search needs the employers themselves. The unfiltered list's total was a count of every
+    live employer on each view (8 ms at 100,000); it is a sum of about a hundred rows."""
+    if normalise(filters.q) or filters.sbi_section or filters.status or filters.erkend is not None:
+        return None
+    if filters.no_contact_days is not None:
+        return None
+    clauses: list[ColumnElement[bool]] = []
+    if filters.region_id is not None:
+        clauses.append(
+            EmployerTally.municipality_id.in_(
+                select(Municipality.id).where(Municipality.region_id == filters.region_id)
+            )
+        )
+    if filters.municipality_id is not None:
+        clauses.append(EmployerTally.municipality_id == filters.municipality_id)
+    if filters.contactpersoon_id is not None:
+        clauses.append(EmployerTally.contactpersoon_id == filters.contactpersoon_id)
+    if filters.organisation_id is not None:
+        clauses.append(
+            EmployerTally.contactpersoon_id.in_(select(User.id).where(User.organisation_id == filters.organisation_id))
+        )
+    return clauses
 
 
 def page_ids(
@@ -232,16 +262,28 @@ def _by_municipality(
 
     Sorting every employer by its municipality's name took 180 ms at 100,000 employers (a join
     and a sort of all of them for each page). Instead: the number of matching employers per
-    municipality (one index-only pass, which also gives the total), the municipalities in name
+    municipality (from the tally where the filters allow, else one index-only pass; either gives
+    the total), the municipalities in name
     order (those without last), and then only the one or two municipalities the page falls in,
     each read in name order from ``ix_employer_live_municipality_name``."""
     clauses = filter_clauses(filters, now=now)
-    counted = (
-        select(Employer.municipality_id, func.count().label("n"))
-        .where(*clauses)
-        .group_by(Employer.municipality_id)
-        .subquery()
-    )
+    tally = _tally_clauses(filters)
+    if tally is None:
+        counted = (
+            select(Employer.municipality_id, func.count().label("n"))
+            .where(*clauses)
+            .group_by(Employer.municipality_id)
+            .subquery()
+        )
+    else:  # the same counts from the tally's rows (municipality 0: none)
+        municipality_id = func.nullif(EmployerTally.municipality_id, 0)
+        counted = (
+            select(municipality_id.label("municipality_id"), func.sum(EmployerTally.n).label("n"))
+            .where(*tally)
+            .group_by(municipality_id)
+            .having(func.sum(EmployerTally.n) > 0)
+            .subquery()
+        )
     # In the database's order of names (its collation, as the other sorts and the API's keyset)
     groups = db.session.execute(
         select(counted.c.municipality_id, Municipality.name, counted.c.n)
