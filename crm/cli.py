@@ -63,19 +63,21 @@ def seed_demo(employers: int, if_empty: bool) -> None:
 
 @crm_cli.command("rebuild-tallies")
 def rebuild_tallies() -> None:
-    """Recompute the trajectory tallies of the pipeline pages from the trajectories, and the
-    employer tally of the employer list from the employers.
+    """Recompute the trajectory and vacancy tallies of the pipeline pages, and the employer
+    tally of the employer list, from the rows they count.
 
-    Triggers keep them in step with every change (crm/models/tallies.py, employer_tally.py); this is for after a
-    restore of only some tables, or to check: it prints how many tally rows differed."""
-    from crm.models import employer_tally, tallies
+    Triggers keep them in step with every change (crm/models/tallies.py, employer_tally.py,
+    vacancy_tally.py); this is for after a restore of only some tables, or to check: it prints
+    how many tally rows differed."""
+    from crm.models import employer_tally, tallies, vacancy_tally
 
     connection = db.session.connection()
     before, fresh = tallies.stored_counts(connection), tallies.fresh_counts(connection)
-    before[employer_tally.TABLE] = employer_tally.stored_counts(connection)
-    fresh[employer_tally.TABLE] = employer_tally.fresh_counts(connection)
     written = tallies.rebuild(connection)
-    written[employer_tally.TABLE] = employer_tally.rebuild(connection)
+    for single in (employer_tally, vacancy_tally):
+        before[single.TABLE] = single.stored_counts(connection)
+        fresh[single.TABLE] = single.fresh_counts(connection)
+        written[single.TABLE] = single.rebuild(connection)
     db.session.commit()
     for table, rows in written.items():
         stored, new = before[table], fresh[table]

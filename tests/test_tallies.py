@@ -16,7 +16,16 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 
 from crm.extensions import db
-from crm.models import Employer, Municipality, Participant, Trajectory, TrajectoryOrganisation, employer_tally
+from crm.models import (
+    Employer,
+    Municipality,
+    Participant,
+    Trajectory,
+    TrajectoryOrganisation,
+    Vacancy,
+    employer_tally,
+    vacancy_tally,
+)
 from crm.models import tallies as tally_module
 from crm.models.base import utcnow
 from crm.services import employers, privacy, trajectories
@@ -32,6 +41,7 @@ def assert_tallies_fresh() -> None:
     for table in stored:
         assert stored[table] == fresh[table], table
     assert employer_tally.stored_counts(connection) == employer_tally.fresh_counts(connection), "employer_tally"
+    assert vacancy_tally.stored_counts(connection) == vacancy_tally.fresh_counts(connection), "vacancy_tally"
 
 
 class Scene:
@@ -235,6 +245,40 @@ def test_the_employer_tally_follows_every_path_that_writes_employers(scene, fact
     assert sum(employer_tally.stored_counts(connection).values()) == live
 
 
+def test_the_vacancy_tally_follows_vacancies_and_their_employers(scene, factories):
+    """New vacancies (with and without a place of their own), status and organisation changes,
+    a vacancy moved, its employer's move, hand-over one and in bulk, a merge, Core updates and
+    deletes: after each, the vacancy tally equals a fresh count."""
+    e = scene.employers
+    vacancies = [
+        factories.VacancyFactory(employer=e[i % 5], municipality_id=scene.places[0].id if i % 2 else None)
+        for i in range(8)
+    ]
+    db.session.flush()
+    assert_tallies_fresh()
+    vacancies[0].status = "intake_gedaan"
+    vacancies[1].organisations = [scene.roc, scene.uwv]
+    vacancies[2].employer = e[4]
+    vacancies[3].municipality_id = None
+    db.session.flush()
+    assert_tallies_fresh()
+    e[0].municipality_id = scene.places[2].id  # moves its vacancies without a place of their own
+    db.session.flush()
+    assert_tallies_fresh()
+    employers.hand_over(scene.admin, e[1], scene.managers[2], "Overdracht")
+    employers.bulk_hand_over(scene.admin, scene.managers[2], scene.managers[0], "Vertrek")
+    assert_tallies_fresh()
+    employers.merge(scene.admin, e[2], e[3], "Dubbel")
+    assert_tallies_fresh()
+    db.session.execute(update(Vacancy).where(Vacancy.id % 2 == 0).values(status="vervuld"))
+    db.session.execute(update(Employer).values(municipality_id=None, contactpersoon_id=scene.managers[1].id))
+    assert_tallies_fresh()
+    db.session.execute(delete(Vacancy).where(Vacancy.id.in_([v.id for v in vacancies[:3]])))
+    assert_tallies_fresh()
+    connection = db.session.connection()
+    assert sum(vacancy_tally.stored_counts(connection).values()) == 5
+
+
 def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories):
     for i in range(4):
         factories.TrajectoryFactory(partnership=scene.p1, employer=scene.employers[i], status="aangemeld")
@@ -244,6 +288,9 @@ def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories)
     connection.execute(text("UPDATE trajectory_month_tally SET n = n + 5"))
     connection.execute(text("DELETE FROM trajectory_start_tally"))
     connection.execute(text("UPDATE employer_tally SET n = n + 1"))
+    factories.VacancyFactory(employer=scene.employers[0])
+    db.session.flush()
+    connection.execute(text("UPDATE vacancy_tally SET n = n + 1"))
     with pytest.raises(AssertionError):
         assert_tallies_fresh()
     result = app.test_cli_runner().invoke(args=["crm", "rebuild-tallies"])

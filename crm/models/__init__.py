@@ -21,6 +21,7 @@ from crm.models.trajectories import (
 )
 from crm.models.users import RecoveryCode, User
 from crm.models.vacancies import Vacancy, VacancyStatusChange, vacancy_organisation
+from crm.models.vacancy_tally import VacancyTally
 
 __all__ = [
     "ApiClient",
@@ -53,6 +54,7 @@ __all__ = [
     "User",
     "Vacancy",
     "VacancyStatusChange",
+    "VacancyTally",
     "partnership_member",
     "vacancy_organisation",
 ]

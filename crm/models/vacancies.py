@@ -102,9 +102,11 @@ def parse_involvement_key(key: str) -> list[int]:
     return [int(part) for part in key.split(",") if part]
 
 
-def involves(organisation_id: int) -> ColumnElement[bool]:
-    """SQL: the vacancy involves the organisation, read from the key: ",3,7," contains ",3,"."""
-    return (literal(",") + Vacancy.involvement_key + literal(",")).contains(f",{organisation_id},", autoescape=True)
+def involves(organisation_id: int, *, key=None) -> ColumnElement[bool]:
+    """SQL: the vacancy involves the organisation, read from the key: ",3,7," contains ",3,".
+    ``key``: another column holding such a key (the tally's), by default the vacancy's."""
+    column = Vacancy.involvement_key if key is None else key
+    return (literal(",") + column + literal(",")).contains(f",{organisation_id},", autoescape=True)
 
 
 @event.listens_for(Session, "before_flush")

@@ -45,6 +45,7 @@ from crm.models import (
     TrajectoryTally,
     User,
     Vacancy,
+    VacancyTally,
     partnership_member,
 )
 from crm.models.base import utcnow
@@ -375,6 +376,23 @@ def tally_clauses(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTal
         # 0 is the tally's "no employer"; on the trajectories "am=0" names no employer at all
         am = f.account_manager_id
         clauses.append(tally.contactpersoon_id == am if am != NONE_ID else false())
+    return clauses
+
+
+def vacancy_tally_clauses(scope: Scope) -> list[ColumnElement[bool]]:
+    """:func:`vacancy_clauses` on the rows of ``vacancy_tally`` (no period filter: the tally
+    has no dates). Its region key is the vacancy's municipality, else its employer's, which is
+    the region filter's rule."""
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = []
+    if scope.partnership_ids is not None:
+        clauses.append(_works_in_scope(VacancyTally.contactpersoon_id, scope.partnership_ids))
+    if f.region_id is not None:
+        clauses.append(VacancyTally.municipality_id.in_(scope.municipality_ids))
+    if f.organisation_id is not None:
+        clauses.append(vacancy_involves(f.organisation_id, key=VacancyTally.involvement_key))
+    if f.account_manager_id is not None:
+        clauses.append(VacancyTally.contactpersoon_id == f.account_manager_id)
     return clauses
 
 
