@@ -523,6 +523,8 @@ def world_from_db(url: str) -> World:
         for email, employer_id in rows:
             own[email].append(employer_id)
         counts = conn.execute("SELECT (SELECT count(*) FROM employer), (SELECT count(*) FROM contact)").fetchone()
+        # docs/SCALING.md, step 0: no parallel query for the CRM's connections (employers_bench.py seed sets it)
+        parallel = conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]
         # Dead row versions VACUUM could not remove yet (an old transaction anywhere in the
         # cluster, or a replica's hot_standby_feedback, holds them): they make every scan of
         # the table slower, so the report says how many there were.
@@ -538,7 +540,8 @@ def world_from_db(url: str) -> World:
         employers,
         dict(own),
         f"{counts[0]:,} employers, {counts[1]:,} contacts; dead row versions: "
-        + ", ".join(f"{table} {n:,}" for table, n in sorted(dead.items())),
+        + ", ".join(f"{table} {n:,}" for table, n in sorted(dead.items()))
+        + f"; max_parallel_workers_per_gather = {parallel}",
     )
 
 
