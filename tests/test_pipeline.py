@@ -1013,3 +1013,36 @@ def test_cumulative_chart_months_in_the_users_language(app, ambition_world):
     with app.test_request_context(), force_locale("en"):
         (report,) = pipeline.ambition_reports([w.p1.id], w.period.id, on=date(2026, 6, 1))
     assert report.chart["labels"][2] == "Mar 2025"
+
+
+def test_employers_without_contact_are_counted_exactly_at_the_edge_of_the_window(app, factories):
+    """The employer counts come from the tally's months plus the employers of the one month in
+    which "no contact since" falls: an employer contacted a minute before that moment counts as
+    without contact, one contacted a minute after does not, and never-contacted ones count in both
+    columns; the numbers are those of the drill-down's condition on the employers themselves."""
+    from crm.models import Employer
+    from crm.services.pipeline.scope import employer_clauses, employer_measure
+
+    admin = factories.UserFactory(role="admin")
+    anna = factories.UserFactory(name="Anna Edge", role="accountmanager")
+    now = datetime(2026, 3, 17, 12, 0, tzinfo=UTC)
+    before = now - timedelta(days=app.config["QUIET_EMPLOYER_DAYS"])
+    minute = timedelta(minutes=1)
+    contacts = [
+        None,
+        before.replace(day=1) - timedelta(days=40),  # months before: no contact
+        before.replace(day=1, hour=0, minute=0),  # the edge month, before the moment
+        before - minute,
+        before + minute,  # the edge month, after the moment
+        before.replace(day=1, hour=0, minute=0) + timedelta(days=45),  # a later month
+    ]
+    for n, at in enumerate(contacts):
+        factories.EmployerFactory(name=f"Rand {n}", contactpersoon=anna, last_contact_at=at)
+    db.session.flush()
+    scope = pipeline.scope_for(admin, pipeline.PipelineFilters(account_manager_id=anna.id), now=now)
+    (row,) = [r for r in pipeline.review(scope).employers if r["user_id"] == anna.id]
+    assert (row["alle"], row["geen_contact"], row["nooit_contact"]) == (6, 4, 1)
+    for measure in ("alle", "geen_contact", "nooit_contact"):
+        condition = employer_measure(scope, measure)
+        query = select(func.count()).select_from(Employer).where(*employer_clauses(scope))
+        assert row[measure] == db.session.scalar(query if condition is None else query.where(condition)), measure

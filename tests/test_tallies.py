@@ -212,9 +212,9 @@ def test_updates_that_move_no_count_read_nothing_more_after_a_bulk_update(scene,
 
 
 def test_the_employer_tally_follows_every_path_that_writes_employers(scene, factories):
-    """Inserts (ORM and Core), moves, hand-overs one and in bulk, a merge, bulk updates and
-    deletes: after each, the tally equals a fresh count of the live employers; a contact
-    logged (it stamps ``last_contact_at``) leaves it as it was."""
+    """Inserts (ORM and Core), moves, hand-overs one and in bulk, a merge, contacts (the month
+    of ``last_contact_at``), bulk updates and deletes: after each, the tally equals a fresh
+    count of the live employers; an update of nothing it counts leaves it as it was."""
     connection = db.session.connection()
     assert employer_tally.stored_counts(connection)  # the scene's five employers
     late = factories.EmployerFactory(contactpersoon=scene.managers[0], municipality=None)
@@ -233,8 +233,14 @@ def test_the_employer_tally_follows_every_path_that_writes_employers(scene, fact
     assert_tallies_fresh()
     employers.merge(scene.admin, scene.employers[0], scene.employers[1], "Dubbel")
     assert_tallies_fresh()
+    db.session.execute(update(Employer).values(last_contact_at=utcnow()))  # a contact: this month's rows
+    assert_tallies_fresh()
+    db.session.execute(
+        update(Employer).where(Employer.id % 2 == 1).values(last_contact_at=utcnow() - timedelta(days=40))
+    )
+    assert_tallies_fresh()
     before = employer_tally.stored_counts(connection)
-    db.session.execute(update(Employer).values(last_contact_at=utcnow()))
+    db.session.execute(update(Employer).values(phone="053 123 4567", last_contact_at=Employer.last_contact_at))
     assert employer_tally.stored_counts(connection) == before
     db.session.execute(update(Employer).where(Employer.id % 2 == 0).values(municipality_id=None))
     db.session.execute(update(Employer).values(contactpersoon_id=scene.managers[2].id))

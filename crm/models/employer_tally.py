@@ -1,20 +1,24 @@
-"""The number of live employers per (contactpersoon, municipality), kept up to date in the
-database: the employer list's total and its municipality sort read these rows instead of
-counting 100,000 employers on every view (crm.services.employer_list).
+"""The number of live employers per (contactpersoon, municipality, month of the last contact),
+kept up to date in the database: the employer list's total and municipality sort and the
+pipeline's employer counts read these rows instead of counting 100,000 employers on every view
+(crm.services.employer_list, crm.services.pipeline.review).
 
-``employer_tally`` holds one row per (contactpersoon, municipality; 0 for none) with the
-number of employers that are not merged away. The list's unfiltered total is the sum of all
-rows, and a list narrowed only by region, municipality, contactpersoon or their organisation
-sums the rows of those keys; any other filter or a search counts the employers themselves. At
-the benchmark's 100,000 employers: 112 rows, and the count of the list 8 ms -> a sum of 112 rows.
+``employer_tally`` holds one row per (contactpersoon, municipality; 0 for none, month of the
+last contact in UTC as yyyymm; 0 for never) with the number of employers that are not merged
+away. The list's unfiltered total is the sum of all rows, and a list narrowed only by region,
+municipality, contactpersoon or their organisation sums the rows of those keys; any other
+filter or a search counts the employers themselves. The pipeline's "no contact in N days" is
+the rows of the months before the one its moment falls in, plus the employers of that one month
+read from the employers themselves (``ix_employer_live_last_contact``), as the trajectory
+tallies' period filter does. At the benchmark's 100,000 employers: 1,518 rows; the list's count
+8 ms -> 0.3 ms, the pipeline's employer counts 14 -> 2 ms.
 
 Triggers keep it, for the reasons and in the way of the trajectory tallies
 (crm/models/tallies.py: every path that writes employers is seen, in the same transaction;
 upserts that add, never a read-then-write; per statement with transition tables on
 PostgreSQL, planned per call, per row on SQLite). An update changes the tally only when it
-moves an employer to another key or merges it away; nearly every update (each contact logged
-stamps ``last_contact_at``) changes neither and returns after one comparison of the old and
-new rows. A change counts only its own rows' old and new values, so two transactions changing
+moves an employer to another key or merges it away; most updates (each contact logged
+stamps ``last_contact_at``) change none of them, or only moves the employer to this month's row. A change counts only its own rows' old and new values, so two transactions changing
 the same employer are serialised by the row lock of the employer itself, and the tally follows
 the one that commits last.
 
@@ -30,28 +34,39 @@ from sqlalchemy import Connection, Integer, PrimaryKeyConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.models.base import Base
-from crm.models.tallies import _execute, _only_if_changed, _pg_function, _upsert
+from crm.models.tallies import _execute, _month, _only_if_changed, _pg_function, _upsert
 
-KEY = ("contactpersoon_id", "municipality_id")
+KEY = ("contactpersoon_id", "municipality_id", "contact_month")
 TABLE = "employer_tally"
 
 
 class EmployerTally(Base):
-    """Live employers per (contactpersoon, municipality). Written only by triggers."""
+    """Live employers per (contactpersoon, municipality, month of the last contact). Written only by triggers."""
 
     __tablename__ = TABLE
     __table_args__ = (PrimaryKeyConstraint(*KEY, name="pk_employer_tally"),)
     contactpersoon_id: Mapped[int] = mapped_column(Integer)
     municipality_id: Mapped[int] = mapped_column(Integer)  # 0: none
+    contact_month: Mapped[int] = mapped_column(Integer)  # 202501: last contact in January 2025 (UTC); 0: never
     n: Mapped[int] = mapped_column(Integer)
 
 
-FRESH_SQL = (
-    "SELECT contactpersoon_id, coalesce(municipality_id, 0), count(*) FROM employer"
-    " WHERE merged_into_id IS NULL GROUP BY 1, 2"
-)
-_COLUMNS = "contactpersoon_id, municipality_id, merged_into_id"
-_INSERT = f"INSERT INTO {TABLE} AS t (contactpersoon_id, municipality_id, n)"
+_KEY_LIST = ", ".join(KEY)
+
+
+def _contact_month(row: str, dialect: str) -> str:
+    return f"coalesce({_month(f'{row}.last_contact_at', dialect)}, 0)"
+
+
+def fresh_sql(dialect: str) -> str:
+    return (
+        f"SELECT e.contactpersoon_id, coalesce(e.municipality_id, 0), {_contact_month('e', dialect)}, count(*)"
+        " FROM employer e WHERE e.merged_into_id IS NULL GROUP BY 1, 2, 3"
+    )
+
+
+_COLUMNS = "contactpersoon_id, municipality_id, merged_into_id, last_contact_at"
+_INSERT = f"INSERT INTO {TABLE} AS t ({_KEY_LIST}, n)"
 
 # PostgreSQL: one statement-level function for the three triggers.
 
@@ -59,8 +74,9 @@ _INSERT = f"INSERT INTO {TABLE} AS t (contactpersoon_id, municipality_id, n)"
 def _pg_delta(sources: list[tuple[int, str]]) -> str:
     rows = " UNION ALL ".join(f"SELECT {sign} AS sign, {_COLUMNS} FROM {table}" for sign, table in sources)
     return _execute(
-        f"{_INSERT} SELECT r.contactpersoon_id, coalesce(r.municipality_id, 0), sum(r.sign) FROM ({rows}) r"
-        " WHERE r.merged_into_id IS NULL GROUP BY 1, 2 HAVING sum(r.sign) <> 0 ORDER BY 1, 2" + _upsert("t", KEY)
+        f"{_INSERT} SELECT r.contactpersoon_id, coalesce(r.municipality_id, 0), {_contact_month('r', 'postgresql')},"
+        f" sum(r.sign) FROM ({rows}) r WHERE r.merged_into_id IS NULL GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0"
+        " ORDER BY 1, 2, 3" + _upsert("t", KEY)
     )
 
 
@@ -68,6 +84,7 @@ _PG_CHANGED = (
     "n.contactpersoon_id IS DISTINCT FROM o.contactpersoon_id"
     " OR n.municipality_id IS DISTINCT FROM o.municipality_id"
     " OR (n.merged_into_id IS NULL) <> (o.merged_into_id IS NULL)"
+    f" OR {_contact_month('n', 'postgresql')} <> {_contact_month('o', 'postgresql')}"
 )
 
 
@@ -110,9 +127,8 @@ PG_DOWN = [
 
 def _sqlite_row(row: str, sign: str) -> str:
     return (
-        f"INSERT INTO {TABLE} (contactpersoon_id, municipality_id, n)"
-        f" SELECT {row}.contactpersoon_id, coalesce({row}.municipality_id, 0), {sign}"
-        f" WHERE {row}.merged_into_id IS NULL" + _upsert(TABLE, KEY) + ";"
+        f"INSERT INTO {TABLE} ({_KEY_LIST}, n) SELECT {row}.contactpersoon_id, coalesce({row}.municipality_id, 0),"
+        f" {_contact_month(row, 'sqlite')}, {sign} WHERE {row}.merged_into_id IS NULL" + _upsert(TABLE, KEY) + ";"
     )
 
 
@@ -120,12 +136,13 @@ def _sqlite_up() -> list[str]:
     changed = (
         "OLD.contactpersoon_id IS NOT NEW.contactpersoon_id OR OLD.municipality_id IS NOT NEW.municipality_id"
         " OR (OLD.merged_into_id IS NULL) <> (NEW.merged_into_id IS NULL)"
+        f" OR {_contact_month('OLD', 'sqlite')} <> {_contact_month('NEW', 'sqlite')}"
     )
     return [
         f"CREATE TRIGGER employer_tally_insert AFTER INSERT ON employer BEGIN\n{_sqlite_row('NEW', '1')}\nEND",
         f"CREATE TRIGGER employer_tally_delete AFTER DELETE ON employer BEGIN\n{_sqlite_row('OLD', '-1')}\nEND",
-        "CREATE TRIGGER employer_tally_update AFTER UPDATE OF contactpersoon_id, municipality_id, merged_into_id"
-        f" ON employer WHEN {changed} BEGIN\n{_sqlite_row('OLD', '-1')}\n{_sqlite_row('NEW', '1')}\nEND",
+        "CREATE TRIGGER employer_tally_update AFTER UPDATE OF contactpersoon_id, municipality_id, merged_into_id,"
+        f" last_contact_at ON employer WHEN {changed} BEGIN\n{_sqlite_row('OLD', '-1')}\n{_sqlite_row('NEW', '1')}\nEND",
     ]
 
 
@@ -148,17 +165,17 @@ def rebuild(connection: Connection) -> int:
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE employer IN SHARE MODE"))
     connection.execute(text(f"DELETE FROM {TABLE}"))
-    return connection.execute(text(f"INSERT INTO {TABLE} (contactpersoon_id, municipality_id, n) {FRESH_SQL}")).rowcount
+    fresh = fresh_sql(connection.dialect.name)
+    return connection.execute(text(f"INSERT INTO {TABLE} ({_KEY_LIST}, n) {fresh}")).rowcount
 
 
 def fresh_counts(connection: Connection) -> dict[tuple, int]:
     """The tally as a fresh GROUP BY over the employers has it (key -> count)."""
-    return {tuple(row[:-1]): row[-1] for row in connection.execute(text(FRESH_SQL))}
+    return {tuple(row[:-1]): row[-1] for row in connection.execute(text(fresh_sql(connection.dialect.name)))}
 
 
 def stored_counts(connection: Connection) -> dict[tuple, int]:
     """The tally as stored, rows of 0 left out (key -> count)."""
     return {
-        tuple(row[:-1]): row[-1]
-        for row in connection.execute(text(f"SELECT contactpersoon_id, municipality_id, n FROM {TABLE} WHERE n <> 0"))
+        tuple(row[:-1]): row[-1] for row in connection.execute(text(f"SELECT {_KEY_LIST}, n FROM {TABLE} WHERE n <> 0"))
     }

@@ -36,6 +36,7 @@ from crm.i18n import lazy_gettext as _l
 from crm.lib.clock import AMSTERDAM, today
 from crm.models import (
     Employer,
+    EmployerTally,
     FollowUp,
     Municipality,
     Participant,
@@ -376,6 +377,22 @@ def tally_clauses(scope: Scope, tally: type[TrajectoryTally | TrajectoryMonthTal
         # 0 is the tally's "no employer"; on the trajectories "am=0" names no employer at all
         am = f.account_manager_id
         clauses.append(tally.contactpersoon_id == am if am != NONE_ID else false())
+    return clauses
+
+
+def employer_tally_clauses(scope: Scope) -> list[ColumnElement[bool]]:
+    """:func:`employer_clauses` on the rows of ``employer_tally`` (which counts live employers
+    only, per contactpersoon and municipality)."""
+    f = scope.filters
+    clauses: list[ColumnElement[bool]] = []
+    if scope.partnership_ids is not None:
+        clauses.append(_works_in_scope(EmployerTally.contactpersoon_id, scope.partnership_ids))
+    if f.region_id is not None:
+        clauses.append(EmployerTally.municipality_id.in_(scope.municipality_ids))
+    if f.organisation_id is not None:
+        clauses.append(EmployerTally.contactpersoon_id.in_(_organisation_users(f.organisation_id)))
+    if f.account_manager_id is not None:
+        clauses.append(EmployerTally.contactpersoon_id == f.account_manager_id)
     return clauses
 
 
