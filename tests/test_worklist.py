@@ -101,6 +101,9 @@ def test_employers_can_be_sorted_by_name_and_are_paginated(client, factories, me
     names = ["Delta Techniek", "Alfa Zorg", "Charlie Bouw"]
     for days, name in zip((5, 200, 50), names, strict=True):
         factories.EmployerFactory(name=name, contactpersoon=me, last_contact_at=now - timedelta(days=days))
+    keep = factories.EmployerFactory(name="Elders BV")  # someone else's
+    for n in range(2):  # merged away: neither listed nor counted
+        factories.EmployerFactory(name=f"Dubbel {n}", contactpersoon=me, merged_into_id=keep.id)
     login_as(client, me)
     first = client.get("/").get_data(as_text=True)
     assert "Alfa Zorg" in first and "Charlie Bouw" in first and "Delta Techniek" not in first

@@ -37,7 +37,9 @@ def index():
         page=request.args.get("pagina", 1, type=int),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
+        count=False,
     )
+    employers.total = worklist.count_my_employers(current_user)  # from the tally, not a count
     return render_template(
         "worklist/index.html",
         employers=employers,
