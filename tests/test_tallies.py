@@ -479,3 +479,79 @@ def test_a_trajectory_added_while_its_employer_moves_is_counted_where_it_ends_up
         assert counted == {places[1]: 2}
         assert_tallies_fresh()
         db.session.remove()
+
+
+@pytest.mark.parametrize("first", ["move", "add"])
+def test_a_vacancy_added_while_its_employer_moves_is_counted_where_it_ends_up(race_app, first):
+    """The same for vacancies: a vacancy without a place of its own counts in its employer's
+    municipality and under its contactpersoon; the employer moves while the vacancy is added, in
+    either order, and the vacancy ends up counted where the employer ends up."""
+    from crm.models import Organisation, User
+
+    with race_app.app_context():
+        org = Organisation(name=f"ROC vacature {first}", kind="roc")
+        user = User(
+            email=f"am-vacature-{first}@race.example",
+            name="Am",
+            role="accountmanager",
+            organisation=org,
+            password_hash=password_hash(),
+        )
+        places = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id).limit(2)))
+        employer = Employer(
+            name=f"Vacaturebedrijf {first}", status="actief", contactpersoon=user, municipality_id=places[0]
+        )
+        db.session.add(employer)
+        db.session.flush()
+        db.session.add(Vacancy(employer=employer, title="Eerste", positions=1, education_level="mbo2"))
+        db.session.commit()
+        employer_id, user_id = employer.id, user.id
+        db.session.remove()
+
+    holding = threading.Event()
+    outcomes: list[str] = []
+
+    def step(name: str, hold: bool) -> None:
+        with race_app.app_context():
+            try:
+                if not hold:
+                    holding.wait(10)
+                if name == "moved":
+                    db.session.get(Employer, employer_id).municipality_id = places[1]
+                else:
+                    db.session.add(
+                        Vacancy(employer_id=employer_id, title="Tweede", positions=1, education_level="mbo2")
+                    )
+                db.session.flush()
+                if hold:
+                    holding.set()
+                    threading.Event().wait(0.5)
+                db.session.commit()
+                outcomes.append(name)
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=step, args=("moved", first == "move")),
+        threading.Thread(target=step, args=("added", first == "add")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["added", "moved"], outcomes
+    with race_app.app_context():
+        counted = dict(
+            db.session.execute(
+                select(vacancy_tally.VacancyTally.municipality_id, db.func.sum(vacancy_tally.VacancyTally.n))
+                .where(vacancy_tally.VacancyTally.contactpersoon_id == user_id)
+                .group_by(vacancy_tally.VacancyTally.municipality_id)
+                .having(db.func.sum(vacancy_tally.VacancyTally.n) != 0)
+            ).all()
+        )
+        assert counted == {places[1]: 2}
+        assert_tallies_fresh()
+        db.session.remove()
