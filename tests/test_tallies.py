@@ -412,69 +412,17 @@ def test_a_trajectory_added_while_its_employer_moves_is_counted_where_it_ends_up
         employer_id, participant_id, partnership_id = employer.id, participant.id, partnership.id
         db.session.remove()
 
-    holding = threading.Event()
-    outcomes: list[str] = []
+    def add() -> None:
+        db.session.add(
+            Trajectory(
+                kind="duaal", participant_id=participant_id, employer_id=employer_id, partnership_id=partnership_id
+            )
+        )
 
-    def move(hold: bool) -> None:
-        with race_app.app_context():
-            try:
-                if not hold:
-                    holding.wait(10)
-                db.session.get(Employer, employer_id).municipality_id = places[1]
-                db.session.flush()
-                if hold:
-                    holding.set()
-                    threading.Event().wait(0.5)
-                db.session.commit()
-                outcomes.append("moved")
-            except Exception as error:
-                db.session.rollback()
-                outcomes.append(type(error).__name__)
-            finally:
-                db.session.remove()
-
-    def add(hold: bool) -> None:
-        with race_app.app_context():
-            try:
-                if not hold:
-                    holding.wait(10)
-                db.session.add(
-                    Trajectory(
-                        kind="duaal",
-                        participant_id=participant_id,
-                        employer_id=employer_id,
-                        partnership_id=partnership_id,
-                    )
-                )
-                db.session.flush()
-                if hold:
-                    holding.set()
-                    threading.Event().wait(0.5)
-                db.session.commit()
-                outcomes.append("added")
-            except Exception as error:
-                db.session.rollback()
-                outcomes.append(type(error).__name__)
-            finally:
-                db.session.remove()
-
-    threads = [
-        threading.Thread(target=move, args=(first == "move",)),
-        threading.Thread(target=add, args=(first == "add",)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["added", "moved"], outcomes
+    _move_while_adding(race_app, first, employer_id, places[1], add)
     with race_app.app_context():
-        counted = dict(
-            db.session.execute(
-                select(tally_module.TrajectoryTally.municipality_id, db.func.sum(tally_module.TrajectoryTally.n))
-                .where(tally_module.TrajectoryTally.partnership_id == partnership_id)
-                .group_by(tally_module.TrajectoryTally.municipality_id)
-                .having(db.func.sum(tally_module.TrajectoryTally.n) != 0)
-            ).all()
+        counted = _counted_by_municipality(
+            tally_module.TrajectoryTally, tally_module.TrajectoryTally.partnership_id == partnership_id
         )
         assert counted == {places[1]: 2}
         assert_tallies_fresh()
@@ -508,6 +456,23 @@ def test_a_vacancy_added_while_its_employer_moves_is_counted_where_it_ends_up(ra
         employer_id, user_id = employer.id, user.id
         db.session.remove()
 
+    def add() -> None:
+        db.session.add(Vacancy(employer_id=employer_id, title="Tweede", positions=1, education_level="mbo2"))
+
+    _move_while_adding(race_app, first, employer_id, places[1], add)
+    with race_app.app_context():
+        counted = _counted_by_municipality(
+            vacancy_tally.VacancyTally, vacancy_tally.VacancyTally.contactpersoon_id == user_id
+        )
+        assert counted == {places[1]: 2}
+        assert_tallies_fresh()
+        db.session.remove()
+
+
+def _move_while_adding(race_app, first: str, employer_id: int, place: int, add) -> None:
+    """Two transactions at once: one moves the employer to ``place``, the other adds a record
+    for it (``add``); the one named by ``first`` flushes and holds its change uncommitted
+    while the other runs into it. Both must commit."""
     holding = threading.Event()
     outcomes: list[str] = []
 
@@ -517,11 +482,9 @@ def test_a_vacancy_added_while_its_employer_moves_is_counted_where_it_ends_up(ra
                 if not hold:
                     holding.wait(10)
                 if name == "moved":
-                    db.session.get(Employer, employer_id).municipality_id = places[1]
+                    db.session.get(Employer, employer_id).municipality_id = place
                 else:
-                    db.session.add(
-                        Vacancy(employer_id=employer_id, title="Tweede", positions=1, education_level="mbo2")
-                    )
+                    add()
                 db.session.flush()
                 if hold:
                     holding.set()
@@ -543,15 +506,10 @@ def test_a_vacancy_added_while_its_employer_moves_is_counted_where_it_ends_up(ra
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["added", "moved"], outcomes
-    with race_app.app_context():
-        counted = dict(
-            db.session.execute(
-                select(vacancy_tally.VacancyTally.municipality_id, db.func.sum(vacancy_tally.VacancyTally.n))
-                .where(vacancy_tally.VacancyTally.contactpersoon_id == user_id)
-                .group_by(vacancy_tally.VacancyTally.municipality_id)
-                .having(db.func.sum(vacancy_tally.VacancyTally.n) != 0)
-            ).all()
-        )
-        assert counted == {places[1]: 2}
-        assert_tallies_fresh()
-        db.session.remove()
+
+
+def _counted_by_municipality(tally, where) -> dict[int, int]:
+    """The tally's counts per municipality for the rows ``where`` selects, rows of 0 left out."""
+    total = db.func.sum(tally.n)
+    query = select(tally.municipality_id, total).where(where).group_by(tally.municipality_id).having(total != 0)
+    return dict(db.session.execute(query).all())
