@@ -125,6 +125,10 @@ class Config:
     # covering index is about 1.5x faster (bench/PIPELINE.md). "server" keeps the server's
     # own setting.
     PG_RANDOM_PAGE_COST = env("CRM_PG_RANDOM_PAGE_COST", "1.1")
+    # PostgreSQL: parallel workers a query of this application may use. With many users at once
+    # every core is busy already; the extra workers only cost CPU (load benchmark: 60 -> 66
+    # pages/s without them, docs/SCALING.md step 0). "server" keeps the server's own setting.
+    PG_PARALLEL_WORKERS = env("CRM_PG_PARALLEL_WORKERS", "0")
     # The database URLs lead to PgBouncer in transaction pooling mode: no server-side prepared
     # statements, no setting that outlives a transaction (crm.database).
     DATABASE_PGBOUNCER = env_bool("CRM_DATABASE_PGBOUNCER", False)

@@ -73,7 +73,8 @@ def seed(app) -> dict:
             db.session.commit()
         with timer("VACUUM ANALYZE", took), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-            # the setting docs/SCALING.md recommends (step 0), as an operator would have it
+            # docs/SCALING.md step 0 (the CRM sets it on its own connections): older code compared
+            # by bench/load.py compare then runs without parallel query too
             conn.execute(text(f'ALTER DATABASE "{db.engine.url.database}" SET max_parallel_workers_per_gather = 0'))
         counts = {
             "employers": db.session.scalar(select(func.count()).select_from(Employer)),

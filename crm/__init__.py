@@ -90,7 +90,12 @@ def register_extensions(app: Flask) -> None:
     )
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"), pgbouncer=pgbouncer)
+        configure_engine(
+            db.engine,
+            random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"),
+            parallel_workers=app.config.get("PG_PARALLEL_WORKERS"),
+            pgbouncer=pgbouncer,
+        )
     init_replica(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,7 +1,8 @@
 """Engine settings per database.
 
-PostgreSQL gets the planner's ``random_page_cost`` on every connection of the application
-(``PG_RANDOM_PAGE_COST`` in config.py, unless it is "server").
+PostgreSQL gets the planner's ``random_page_cost`` and ``max_parallel_workers_per_gather`` on
+every connection of the application (``PG_RANDOM_PAGE_COST``, ``PG_PARALLEL_WORKERS`` in
+config.py, unless "server").
 
 SQLite (the embedded default, where web, worker and beat share one file) gets WAL, a busy
 timeout, enforced foreign keys and real transactions: pysqlite's own transaction handling
@@ -64,9 +65,15 @@ def engine_options(url: str, *, pgbouncer: bool, base: dict | None = None) -> di
     return options
 
 
-def configure_engine(engine: Engine, *, random_page_cost: str | None = None, pgbouncer: bool = False) -> None:
+def configure_engine(
+    engine: Engine,
+    *,
+    random_page_cost: str | None = None,
+    parallel_workers: str | None = None,
+    pgbouncer: bool = False,
+) -> None:
     if engine.dialect.name == "postgresql":
-        _configure_postgresql(engine, random_page_cost, pgbouncer=pgbouncer)
+        _configure_postgresql(engine, _planner_settings(random_page_cost, parallel_workers), pgbouncer=pgbouncer)
     if engine.dialect.name != "sqlite":
         return
 
@@ -86,33 +93,51 @@ def configure_engine(engine: Engine, *, random_page_cost: str | None = None, pgb
         connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def _configure_postgresql(engine: Engine, random_page_cost: str | None, *, pgbouncer: bool) -> None:
-    if random_page_cost in (None, "server"):
+def _planner_settings(random_page_cost: str | None, parallel_workers: str | None) -> dict[str, str]:
+    """The planner settings for the application's connections ("server" or None: the server's own)."""
+    settings = {}
+    if random_page_cost not in (None, "server"):
+        try:
+            cost = float(random_page_cost)
+        except ValueError:
+            cost = -1.0
+        if not 0 < cost <= 100:
+            raise ConfigError(
+                f"CRM_PG_RANDOM_PAGE_COST must be a number between 0 and 100, or 'server', not {random_page_cost!r}."
+            )
+        settings["random_page_cost"] = str(cost)
+    if parallel_workers not in (None, "server"):
+        if not (parallel_workers.isdigit() and int(parallel_workers) <= 64):
+            raise ConfigError(
+                f"CRM_PG_PARALLEL_WORKERS must be a whole number from 0 to 64, or 'server', not {parallel_workers!r}."
+            )
+        settings["max_parallel_workers_per_gather"] = str(int(parallel_workers))
+    return settings
+
+
+def _configure_postgresql(engine: Engine, settings: dict[str, str], *, pgbouncer: bool) -> None:
+    if not settings:
         return
-    try:
-        cost = float(random_page_cost)
-    except ValueError:
-        cost = -1.0
-    if not 0 < cost <= 100:
-        raise ConfigError(
-            f"CRM_PG_RANDOM_PAGE_COST must be a number between 0 and 100, or 'server', not {random_page_cost!r}."
-        )
+    names, values = list(settings), list(settings.values())
+    # one statement for all of them: set_config(name, value, is_local)
+    local = "SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names)
+    session = "SELECT " + ", ".join(f"set_config('{name}', %s, false)" for name in names)
 
     if pgbouncer:
-        # The transaction is the unit PgBouncer hands out: set it for each one (SET LOCAL).
+        # The transaction is the unit PgBouncer hands out: set them for each one (SET LOCAL).
         @event.listens_for(engine, "begin")
         def _planner_settings_per_transaction(connection):
-            connection.exec_driver_sql("SELECT set_config('random_page_cost', %s, true)", (str(cost),))
+            connection.exec_driver_sql(local, tuple(values))
 
         return
 
     @event.listens_for(engine, "connect")
     def _planner_settings(dbapi_connection, _record):
-        # a session setting: outside a transaction, so no rollback undoes it (SQLAlchemy's recipe)
+        # session settings: outside a transaction, so no rollback undoes them (SQLAlchemy's recipe)
         autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True
         with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('random_page_cost', %s, false)", (str(cost),))
+            cursor.execute(session, values)
         dbapi_connection.autocommit = autocommit
 
 
@@ -140,7 +165,12 @@ def init_replica(app: Flask) -> None:
     engine = create_engine(
         url, **engine_options(url, pgbouncer=pgbouncer, base=app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     )
-    configure_engine(engine, random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"), pgbouncer=pgbouncer)
+    configure_engine(
+        engine,
+        random_page_cost=app.config.get("PG_RANDOM_PAGE_COST"),
+        parallel_workers=app.config.get("PG_PARALLEL_WORKERS"),
+        pgbouncer=pgbouncer,
+    )
     app.extensions[REPLICA] = engine.execution_options(postgresql_readonly=True)
 
 

@@ -59,7 +59,7 @@ def test_development_is_the_default(monkeypatch):
 # --- PostgreSQL planner setting (crm.database) ---------------------------------------------
 
 
-def _postgresql_engine(random_page_cost):
+def _postgresql_engine(random_page_cost, parallel_workers="0"):
     """An engine on the test database (PostgreSQL only) configured as the application does."""
     import os
 
@@ -73,7 +73,12 @@ def _postgresql_engine(random_page_cost):
     if not url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: the setting is PostgreSQL's planner cost")
     engine = create_engine(url, **pgbouncer_options(url))
-    configure_engine(engine, random_page_cost=random_page_cost, pgbouncer=TestingConfig.DATABASE_PGBOUNCER)
+    configure_engine(
+        engine,
+        random_page_cost=random_page_cost,
+        parallel_workers=parallel_workers,
+        pgbouncer=TestingConfig.DATABASE_PGBOUNCER,
+    )
     return engine
 
 
@@ -84,8 +89,10 @@ def test_the_application_connections_plan_for_fast_random_reads():
     try:
         with engine.connect() as connection:
             assert connection.scalar(text("SHOW random_page_cost")) == "1.1"
+            assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
             connection.rollback()  # a session setting: no transaction's rollback undoes it
             assert connection.scalar(text("SHOW random_page_cost")) == "1.1"
+            assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
     finally:
         engine.dispose()
 
@@ -93,12 +100,13 @@ def test_the_application_connections_plan_for_fast_random_reads():
 def test_server_keeps_the_servers_own_planner_cost():
     from sqlalchemy import text
 
-    engine = _postgresql_engine("server")
+    engine = _postgresql_engine("server", "server")
     try:
         with engine.connect() as connection:
-            assert connection.scalar(text("SHOW random_page_cost")) == connection.scalar(
-                text("SELECT boot_val FROM pg_settings WHERE name = 'random_page_cost'")
-            )
+            for name in ("random_page_cost", "max_parallel_workers_per_gather"):
+                assert connection.scalar(text(f"SHOW {name}")) == connection.scalar(
+                    text("SELECT reset_val FROM pg_settings WHERE name = :name"), {"name": name}
+                )
     finally:
         engine.dispose()
 
@@ -112,6 +120,17 @@ def test_a_planner_cost_that_is_not_a_sensible_number_is_refused(value):
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
     with pytest.raises(ConfigError, match="CRM_PG_RANDOM_PAGE_COST must be a number"):
         configure_engine(engine, random_page_cost=value)
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "1.5", "100"])
+def test_a_number_of_parallel_workers_that_is_not_sensible_is_refused(value):
+    from sqlalchemy import create_engine
+
+    from crm.database import configure_engine
+
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
+    with pytest.raises(ConfigError, match="CRM_PG_PARALLEL_WORKERS must be a whole number"):
+        configure_engine(engine, parallel_workers=value)
 
 
 def test_the_log_level_comes_from_one_setting(monkeypatch):
