@@ -17,10 +17,11 @@ Triggers keep it, for the reasons and in the way of the trajectory tallies
 (crm/models/tallies.py: every path that writes employers is seen, in the same transaction;
 upserts that add, never a read-then-write; per statement with transition tables on
 PostgreSQL, planned per call, per row on SQLite). An update changes the tally only when it
-moves an employer to another key or merges it away; most updates (each contact logged
-stamps ``last_contact_at``) change none of them, or only moves the employer to this month's row. A change counts only its own rows' old and new values, so two transactions changing
-the same employer are serialised by the row lock of the employer itself, and the tally follows
-the one that commits last.
+moves an employer to another key or merges it away: most updates change none of the four
+columns, and a contact logged (it stamps ``last_contact_at``) at most moves the employer to
+this month's row. A change counts only its own rows' old and new values, so two transactions
+changing the same employer are serialised by the row lock of the employer itself, and the
+tally follows the one that commits last.
 
 Rows whose count drops to 0 stay (readers skip them). :func:`rebuild` recomputes the table
 (``flask crm rebuild-tallies``), :func:`fresh_counts` is the GROUP BY the tests compare with.
@@ -41,7 +42,8 @@ TABLE = "employer_tally"
 
 
 class EmployerTally(Base):
-    """Live employers per (contactpersoon, municipality, month of the last contact). Written only by triggers."""
+    """Live employers per (contactpersoon, municipality, month of the last contact); written
+    only by triggers."""
 
     __tablename__ = TABLE
     __table_args__ = (PrimaryKeyConstraint(*KEY, name="pk_employer_tally"),)
