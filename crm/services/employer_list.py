@@ -215,10 +215,11 @@ def count(filters: EmployerFilters, *, now: datetime | None = None) -> int:
 
 
 def _tally_clauses(filters: EmployerFilters) -> list[ColumnElement[bool]] | None:
-    """The filters as conditions on ``employer_tally`` (live employers per contactpersoon and
-    municipality, kept by triggers: crm/models/employer_tally.py), or None when a filter or a
-    search needs the employers themselves. The unfiltered list's total was a count of every
-    live employer on each view (8 ms at 100,000); it is a sum of about a hundred rows."""
+    """The filters as conditions on ``employer_tally`` (live employers per contactpersoon,
+    municipality and month of the last contact, kept by triggers: crm/models/employer_tally.py),
+    or None when a filter or a search needs the employers themselves. The unfiltered list's
+    total was a count of every live employer on each view (8 ms at 100,000); it is a sum of
+    their 1,518 tally rows (0.3 ms)."""
     if normalise(filters.q) or filters.sbi_section or filters.status or filters.erkend is not None:
         return None
     if filters.no_contact_days is not None:
@@ -263,9 +264,9 @@ def _by_municipality(
     Sorting every employer by its municipality's name took 180 ms at 100,000 employers (a join
     and a sort of all of them for each page). Instead: the number of matching employers per
     municipality (from the tally where the filters allow, else one index-only pass; either gives
-    the total), the municipalities in name
-    order (those without last), and then only the one or two municipalities the page falls in,
-    each read in name order from ``ix_employer_live_municipality_name``."""
+    the total), the municipalities in name order (those without last), and then only the one or
+    two municipalities the page falls in, each read in name order from
+    ``ix_employer_live_municipality_name``."""
     clauses = filter_clauses(filters, now=now)
     tally = _tally_clauses(filters)
     if tally is None:
