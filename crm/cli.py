@@ -74,10 +74,10 @@ def rebuild_tallies() -> None:
     connection = db.session.connection()
     before, fresh = tallies.stored_counts(connection), tallies.fresh_counts(connection)
     written = tallies.rebuild(connection)
-    for single in (employer_tally, vacancy_tally):
-        before[single.TABLE] = single.stored_counts(connection)
-        fresh[single.TABLE] = single.fresh_counts(connection)
-        written[single.TABLE] = single.rebuild(connection)
+    for single in (employer_tally.TALLY, vacancy_tally.TALLY):
+        before[single.table] = single.stored_counts(connection)
+        fresh[single.table] = single.fresh_counts(connection)
+        written[single.table] = single.rebuild(connection)
     db.session.commit()
     for table, rows in written.items():
         stored, new = before[table], fresh[table]

@@ -40,8 +40,12 @@ def assert_tallies_fresh() -> None:
     assert set(stored) == {"trajectory_tally", "trajectory_month_tally", "trajectory_start_tally"}
     for table in stored:
         assert stored[table] == fresh[table], table
-    assert employer_tally.stored_counts(connection) == employer_tally.fresh_counts(connection), "employer_tally"
-    assert vacancy_tally.stored_counts(connection) == vacancy_tally.fresh_counts(connection), "vacancy_tally"
+    assert employer_tally.TALLY.stored_counts(connection) == employer_tally.TALLY.fresh_counts(connection), (
+        "employer_tally"
+    )
+    assert vacancy_tally.TALLY.stored_counts(connection) == vacancy_tally.TALLY.fresh_counts(connection), (
+        "vacancy_tally"
+    )
 
 
 class Scene:
@@ -216,7 +220,7 @@ def test_the_employer_tally_follows_every_path_that_writes_employers(scene, fact
     of ``last_contact_at``), bulk updates and deletes: after each, the tally equals a fresh
     count of the live employers; an update of nothing it counts leaves it as it was."""
     connection = db.session.connection()
-    assert employer_tally.stored_counts(connection)  # the scene's five employers
+    assert employer_tally.TALLY.stored_counts(connection)  # the scene's five employers
     late = factories.EmployerFactory(contactpersoon=scene.managers[0], municipality=None)
     db.session.flush()
     assert_tallies_fresh()
@@ -239,16 +243,16 @@ def test_the_employer_tally_follows_every_path_that_writes_employers(scene, fact
         update(Employer).where(Employer.id % 2 == 1).values(last_contact_at=utcnow() - timedelta(days=40))
     )
     assert_tallies_fresh()
-    before = employer_tally.stored_counts(connection)
+    before = employer_tally.TALLY.stored_counts(connection)
     db.session.execute(update(Employer).values(phone="053 123 4567", last_contact_at=Employer.last_contact_at))
-    assert employer_tally.stored_counts(connection) == before
+    assert employer_tally.TALLY.stored_counts(connection) == before
     db.session.execute(update(Employer).where(Employer.id % 2 == 0).values(municipality_id=None))
     db.session.execute(update(Employer).values(contactpersoon_id=scene.managers[2].id))
     assert_tallies_fresh()
     db.session.execute(delete(Employer).where(Employer.name.startswith("Import ")))
     assert_tallies_fresh()
     live = db.session.scalar(select(db.func.count()).select_from(Employer).where(Employer.merged_into_id.is_(None)))
-    assert sum(employer_tally.stored_counts(connection).values()) == live
+    assert sum(employer_tally.TALLY.stored_counts(connection).values()) == live
 
 
 def test_the_vacancy_tally_follows_vacancies_and_their_employers(scene, factories):
@@ -282,7 +286,7 @@ def test_the_vacancy_tally_follows_vacancies_and_their_employers(scene, factorie
     db.session.execute(delete(Vacancy).where(Vacancy.id.in_([v.id for v in vacancies[:3]])))
     assert_tallies_fresh()
     connection = db.session.connection()
-    assert sum(vacancy_tally.stored_counts(connection).values()) == 5
+    assert sum(vacancy_tally.TALLY.stored_counts(connection).values()) == 5
 
 
 def test_rebuild_command_restores_tallies_that_went_wrong(app, scene, factories):
@@ -388,22 +392,11 @@ def test_a_trajectory_added_while_its_employer_moves_is_counted_where_it_ends_up
     """An employer's municipality changes (the employer form) while a trajectory is added for
     it, in two transactions at once, in either order: the new trajectory is counted under the
     region the employer ends up in, not the one the adding transaction saw first."""
-    from crm.models import Organisation, Partnership, User
+    from crm.models import Partnership
 
     with race_app.app_context():
-        org = Organisation(name=f"ROC {first}", kind="roc")
+        org, _user, employer, places = _employer_to_move(f"traject-{first}")
         partnership = Partnership(name=f"Verhuizing {first}", scope="regionaal", members=[org])
-        user = User(
-            email=f"am-{first}@race.example",
-            name="Am",
-            role="accountmanager",
-            organisation=org,
-            password_hash=password_hash(),
-        )
-        places = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id).limit(2)))
-        employer = Employer(
-            name=f"Verhuisbedrijf {first}", status="actief", contactpersoon=user, municipality_id=places[0]
-        )
         participant = Participant(first_name="P", last_name=first, doelgroep="werkzoekende")
         db.session.add_all([partnership, employer, participant])
         db.session.flush()
@@ -434,21 +427,9 @@ def test_a_vacancy_added_while_its_employer_moves_is_counted_where_it_ends_up(ra
     """The same for vacancies: a vacancy without a place of its own counts in its employer's
     municipality and under its contactpersoon; the employer moves while the vacancy is added, in
     either order, and the vacancy ends up counted where the employer ends up."""
-    from crm.models import Organisation, User
 
     with race_app.app_context():
-        org = Organisation(name=f"ROC vacature {first}", kind="roc")
-        user = User(
-            email=f"am-vacature-{first}@race.example",
-            name="Am",
-            role="accountmanager",
-            organisation=org,
-            password_hash=password_hash(),
-        )
-        places = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id).limit(2)))
-        employer = Employer(
-            name=f"Vacaturebedrijf {first}", status="actief", contactpersoon=user, municipality_id=places[0]
-        )
+        _org, user, employer, places = _employer_to_move(f"vacature-{first}")
         db.session.add(employer)
         db.session.flush()
         db.session.add(Vacancy(employer=employer, title="Eerste", positions=1, education_level="mbo2"))
@@ -513,3 +494,21 @@ def _counted_by_municipality(tally, where) -> dict[int, int]:
     total = db.func.sum(tally.n)
     query = select(tally.municipality_id, total).where(where).group_by(tally.municipality_id).having(total != 0)
     return dict(db.session.execute(query).all())
+
+
+def _employer_to_move(label: str):
+    """An account manager at an organisation of their own and their employer in the first of
+    two municipalities (not yet added to the session), and those two municipalities' ids."""
+    from crm.models import Organisation, User
+
+    org = Organisation(name=f"ROC {label}", kind="roc")
+    user = User(
+        email=f"am-{label}@race.example",
+        name="Am",
+        role="accountmanager",
+        organisation=org,
+        password_hash=password_hash(),
+    )
+    places = list(db.session.scalars(select(Municipality.id).order_by(Municipality.id).limit(2)))
+    employer = Employer(name=f"Bedrijf {label}", status="actief", contactpersoon=user, municipality_id=places[0])
+    return org, user, employer, places

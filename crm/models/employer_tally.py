@@ -23,19 +23,27 @@ this month's row. A change counts only its own rows' old and new values, so two 
 changing the same employer are serialised by the row lock of the employer itself, and the
 tally follows the one that commits last.
 
-Rows whose count drops to 0 stay (readers skip them). :func:`rebuild` recomputes the table
-(``flask crm rebuild-tallies``), :func:`fresh_counts` is the GROUP BY the tests compare with.
+Rows whose count drops to 0 stay (readers skip them). ``TALLY.rebuild`` recomputes the table
+(``flask crm rebuild-tallies``), and its ``fresh_counts`` is the GROUP BY the tests compare with.
 """
 
 # ruff: noqa: S608 -- every SQL text here is built from constants of this module, never from input
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, PrimaryKeyConstraint, text
+from sqlalchemy import Integer, PrimaryKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.models.base import Base
-from crm.models.tallies import _execute, _month, _only_if_changed, _pg_function, _upsert
+from crm.models.tallies import (
+    SummaryTable,
+    execute_per_call,
+    month_sql,
+    only_if_changed,
+    pg_function,
+    statement_triggers,
+    upsert,
+)
 
 KEY = ("contactpersoon_id", "municipality_id", "contact_month")
 TABLE = "employer_tally"
@@ -57,7 +65,7 @@ _KEY_LIST = ", ".join(KEY)
 
 
 def _contact_month(row: str, dialect: str) -> str:
-    return f"coalesce({_month(f'{row}.last_contact_at', dialect)}, 0)"
+    return f"coalesce({month_sql(f'{row}.last_contact_at', dialect)}, 0)"
 
 
 def fresh_sql(dialect: str) -> str:
@@ -75,10 +83,10 @@ _INSERT = f"INSERT INTO {TABLE} AS t ({_KEY_LIST}, n)"
 
 def _pg_delta(sources: list[tuple[int, str]]) -> str:
     rows = " UNION ALL ".join(f"SELECT {sign} AS sign, {_COLUMNS} FROM {table}" for sign, table in sources)
-    return _execute(
+    return execute_per_call(
         f"{_INSERT} SELECT r.contactpersoon_id, coalesce(r.municipality_id, 0), {_contact_month('r', 'postgresql')},"
         f" sum(r.sign) FROM ({rows}) r WHERE r.merged_into_id IS NULL GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0"
-        " ORDER BY 1, 2, 3" + _upsert("t", KEY)
+        " ORDER BY 1, 2, 3" + upsert("t", KEY)
     )
 
 
@@ -92,29 +100,19 @@ _PG_CHANGED = (
 
 def _pg_functions() -> list[str]:
     return [
-        _pg_function(
+        pg_function(
             "employer_tally_employer",
             {
                 "INSERT": _pg_delta([(1, "new_rows")]) + ";",
                 "DELETE": _pg_delta([(-1, "old_rows")]) + ";",
-                "UPDATE": _only_if_changed(_PG_CHANGED, _pg_delta([(1, "new_rows"), (-1, "old_rows")]) + ";"),
+                "UPDATE": only_if_changed(_PG_CHANGED, _pg_delta([(1, "new_rows"), (-1, "old_rows")]) + ";"),
             },
         )
     ]
 
 
 def _pg_up() -> list[str]:
-    statements = _pg_functions()
-    for op, transitions in (
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ):
-        statements.append(
-            f"CREATE TRIGGER employer_tally_{op.lower()} AFTER {op} ON employer REFERENCING {transitions}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION employer_tally_employer()"
-        )
-    return statements
+    return _pg_functions() + statement_triggers("employer_tally", "employer", "employer_tally_employer")
 
 
 PG_DOWN = [
@@ -130,7 +128,7 @@ PG_DOWN = [
 def _sqlite_row(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} ({_KEY_LIST}, n) SELECT {row}.contactpersoon_id, coalesce({row}.municipality_id, 0),"
-        f" {_contact_month(row, 'sqlite')}, {sign} WHERE {row}.merged_into_id IS NULL" + _upsert(TABLE, KEY) + ";"
+        f" {_contact_month(row, 'sqlite')}, {sign} WHERE {row}.merged_into_id IS NULL" + upsert(TABLE, KEY) + ";"
     )
 
 
@@ -151,33 +149,4 @@ def _sqlite_up() -> list[str]:
 SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS employer_tally_{op}" for op in ("insert", "update", "delete")]
 
 
-def create_triggers(connection: Connection) -> None:
-    for statement in _pg_up() if connection.dialect.name == "postgresql" else _sqlite_up():
-        connection.execute(text(statement))
-
-
-def drop_triggers(connection: Connection) -> None:
-    for statement in PG_DOWN if connection.dialect.name == "postgresql" else SQLITE_DOWN:
-        connection.execute(text(statement))
-
-
-def rebuild(connection: Connection) -> int:
-    """Recompute the tally from the employers (locked against writes meanwhile on PostgreSQL);
-    returns the number of rows written."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("LOCK TABLE employer IN SHARE MODE"))
-    connection.execute(text(f"DELETE FROM {TABLE}"))
-    fresh = fresh_sql(connection.dialect.name)
-    return connection.execute(text(f"INSERT INTO {TABLE} ({_KEY_LIST}, n) {fresh}")).rowcount
-
-
-def fresh_counts(connection: Connection) -> dict[tuple, int]:
-    """The tally as a fresh GROUP BY over the employers has it (key -> count)."""
-    return {tuple(row[:-1]): row[-1] for row in connection.execute(text(fresh_sql(connection.dialect.name)))}
-
-
-def stored_counts(connection: Connection) -> dict[tuple, int]:
-    """The tally as stored, rows of 0 left out (key -> count)."""
-    return {
-        tuple(row[:-1]): row[-1] for row in connection.execute(text(f"SELECT {_KEY_LIST}, n FROM {TABLE} WHERE n <> 0"))
-    }
+TALLY = SummaryTable(TABLE, KEY, fresh_sql, "employer", _pg_up, _sqlite_up, PG_DOWN, SQLITE_DOWN)

@@ -57,6 +57,8 @@ compare against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Boolean, Connection, Integer, PrimaryKeyConstraint, String, Text, text
@@ -128,7 +130,7 @@ _STARTED_SQL = ", ".join(f"'{s}'" for s in STARTED_STATUSES)
 _START_LIST = ", ".join(START_KEY)
 
 
-def _month(column: str, dialect: str) -> str:
+def month_sql(column: str, dialect: str) -> str:
     if dialect == "postgresql":
         return (
             f"(extract(year FROM {column} AT TIME ZONE 'UTC') * 100"
@@ -147,7 +149,7 @@ def _group_columns(key: tuple, dialect: str, *, contactpersoon: str, municipalit
         f"r.partnership_id, {contactpersoon}, {municipality},"
         " r.kind, r.status, r.actual_start IS NOT NULL, r.involvement_key"
     )
-    return columns + (f", {_month('r.created_at', dialect)}" if "created_month" in key else "")
+    return columns + (f", {month_sql('r.created_at', dialect)}" if "created_month" in key else "")
 
 
 _JOINED_CONTACTPERSOON = "coalesce(e.contactpersoon_id, 0)"
@@ -159,7 +161,7 @@ _JOINS = """
         LEFT JOIN participant p ON p.id = r.participant_id AND r.employer_id IS NULL"""
 
 
-def _upsert(table: str, key: tuple) -> str:
+def upsert(table: str, key: tuple) -> str:
     return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n"
 
 
@@ -197,7 +199,7 @@ _TRAJECTORY_COLUMNS = (
 )
 
 
-def _execute(sql: str) -> str:
+def execute_per_call(sql: str) -> str:
     """A statement of a trigger function, planned at each call (see *Plans* above)."""
     return f"EXECUTE $sql${sql}$sql$"
 
@@ -222,15 +224,15 @@ def _pg_trajectory_delta(sources: list[tuple[int, str]]) -> str:
         )
         statements.append(
             f"INSERT INTO {table} AS t ({', '.join(key)}, n) SELECT {columns}, sum(r.sign) FROM ({changed}) r {_JOINS}"
-            f" GROUP BY {_positions(key)} HAVING sum(r.sign) <> 0 ORDER BY {_positions(key)}" + _upsert("t", key)
+            f" GROUP BY {_positions(key)} HAVING sum(r.sign) <> 0 ORDER BY {_positions(key)}" + upsert("t", key)
         )
     statements.append(
         f"INSERT INTO trajectory_start_tally AS t ({_START_LIST}, n)"
         f" SELECT r.partnership_id, r.kind, r.actual_start, sum(r.sign) FROM ({changed}) r"
         f" WHERE r.actual_start IS NOT NULL AND r.status IN ({_STARTED_SQL})"
-        " GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3" + _upsert("t", START_KEY)
+        " GROUP BY 1, 2, 3 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3" + upsert("t", START_KEY)
     )
-    return ";\n".join(_execute(statement) for statement in statements) + ";"
+    return ";\n".join(execute_per_call(statement) for statement in statements) + ";"
 
 
 def _pg_moved(owner: str, changed_when: str) -> str:
@@ -252,22 +254,22 @@ def _pg_moved(owner: str, changed_when: str) -> str:
         statements.append(
             f"INSERT INTO {table} AS t ({', '.join(key)}, n) SELECT {columns}, sum(x.sign)"
             f" FROM ({changed}) x JOIN trajectory r ON {join}"
-            f" GROUP BY {_positions(key)} HAVING sum(x.sign) <> 0 ORDER BY {_positions(key)}" + _upsert("t", key)
+            f" GROUP BY {_positions(key)} HAVING sum(x.sign) <> 0 ORDER BY {_positions(key)}" + upsert("t", key)
         )
-    return _only_if_changed(changed_when, ";\n".join(_execute(statement) for statement in statements) + ";")
+    return only_if_changed(changed_when, ";\n".join(execute_per_call(statement) for statement in statements) + ";")
 
 
-def _only_if_changed(changed_when: str, sql: str) -> str:
+def only_if_changed(changed_when: str, sql: str) -> str:
     """``sql`` only when some updated row changed as ``changed_when`` says (comparing ``o``, the
     old row, with ``n``, the new one): one join of the two transition tables, as big as the
     statement (planned for their size), where the counting would join every trajectory.
     A count, not ``EXISTS``: that is planned to stop at the first match, as a nested loop that
     compares every old row with every new one when nothing matches (minutes for 20,000 rows)."""
     count = f"SELECT count(*) FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed_when}"
-    return f"{_execute(count)} INTO changed;\nIF changed > 0 THEN\n{sql}\nEND IF;"
+    return f"{execute_per_call(count)} INTO changed;\nIF changed > 0 THEN\n{sql}\nEND IF;"
 
 
-def _pg_function(name: str, branches: dict[str, str]) -> str:
+def pg_function(name: str, branches: dict[str, str]) -> str:
     body = ""
     for index, (op, sql) in enumerate(branches.items()):
         body += f"{'IF' if index == 0 else 'ELSIF'} TG_OP = '{op}' THEN\n{sql}\n"
@@ -281,41 +283,48 @@ def _pg_function(name: str, branches: dict[str, str]) -> str:
 def _pg_functions() -> list[str]:
     employer_changed = "n.contactpersoon_id IS DISTINCT FROM o.contactpersoon_id OR n.municipality_id IS DISTINCT FROM o.municipality_id"
     return [
-        _pg_function(
+        pg_function(
             "trajectory_tally_trajectory",
             {
                 "INSERT": _pg_trajectory_delta([(1, "new_rows")]),
                 "DELETE": _pg_trajectory_delta([(-1, "old_rows")]),
-                "UPDATE": _only_if_changed(
+                "UPDATE": only_if_changed(
                     " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _GROUPED_COLUMNS),
                     _pg_trajectory_delta([(1, "new_rows"), (-1, "old_rows")]),
                 ),
             },
         ),
-        _pg_function("trajectory_tally_employer", {"UPDATE": _pg_moved("employer", employer_changed)}),
-        _pg_function(
+        pg_function("trajectory_tally_employer", {"UPDATE": _pg_moved("employer", employer_changed)}),
+        pg_function(
             "trajectory_tally_participant",
             {"UPDATE": _pg_moved("participant", "n.municipality_id IS DISTINCT FROM o.municipality_id")},
         ),
     ]
 
 
+_TRANSITIONS = {
+    "INSERT": "NEW TABLE AS new_rows",
+    "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "DELETE": "OLD TABLE AS old_rows",
+}
+
+
+def statement_triggers(prefix: str, table: str, function: str, ops=("INSERT", "UPDATE", "DELETE")) -> list[str]:
+    """PostgreSQL: ``{prefix}_{op}`` triggers after each of ``ops`` on ``table``, per statement,
+    with the transition tables ``new_rows`` / ``old_rows``, calling ``function``."""
+    return [
+        f"CREATE TRIGGER {prefix}_{op.lower()} AFTER {op} ON {table} REFERENCING {_TRANSITIONS[op]}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        for op in ops
+    ]
+
+
 def _pg_up() -> list[str]:
-    statements = _pg_functions()
-    for op, transitions in (
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ):
-        statements.append(
-            f"CREATE TRIGGER trajectory_tally_{op.lower()} AFTER {op} ON trajectory REFERENCING {transitions}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION trajectory_tally_trajectory()"
-        )
+    statements = _pg_functions() + statement_triggers("trajectory_tally", "trajectory", "trajectory_tally_trajectory")
     for table in ("employer", "participant"):
         statements.append(
             f"CREATE TRIGGER trajectory_tally_{table} AFTER UPDATE ON {table}"
-            " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
-            f" FOR EACH STATEMENT EXECUTE FUNCTION trajectory_tally_{table}()"
+            f" REFERENCING {_TRANSITIONS['UPDATE']} FOR EACH STATEMENT EXECUTE FUNCTION trajectory_tally_{table}()"
         )
     return statements
 
@@ -347,14 +356,14 @@ def _sqlite_row(row: str, sign: str) -> str:
         columns = _group_columns(key, "sqlite", contactpersoon=contactpersoon, municipality=municipality)
         statements.append(
             f"INSERT INTO {table} ({', '.join(key)}, n) SELECT {columns.replace('r.', row + '.')}, {sign} WHERE true"
-            + _upsert(table, key)
+            + upsert(table, key)
             + ";"
         )
     statements.append(
         f"INSERT INTO trajectory_start_tally ({_START_LIST}, n)"
         f" SELECT {row}.partnership_id, {row}.kind, {row}.actual_start, {sign}"
         f" WHERE {row}.actual_start IS NOT NULL AND {row}.status IN ({_STARTED_SQL})"
-        + _upsert("trajectory_start_tally", START_KEY)
+        + upsert("trajectory_start_tally", START_KEY)
         + ";"
     )
     return "\n".join(statements)
@@ -372,7 +381,7 @@ def _sqlite_moved(owner: str, row: str, sign: str) -> str:
         columns = _group_columns(key, "sqlite", contactpersoon=contactpersoon, municipality=municipality)
         statements.append(
             f"INSERT INTO {table} ({', '.join(key)}, n) SELECT {columns}, {sign} * count(*)"
-            f" FROM trajectory r WHERE {where} GROUP BY {_positions(key)}" + _upsert(table, key) + ";"
+            f" FROM trajectory r WHERE {where} GROUP BY {_positions(key)}" + upsert(table, key) + ";"
         )
     return "\n".join(statements)
 
@@ -464,3 +473,44 @@ def stored_counts(connection: Connection) -> dict[str, dict[tuple, int]]:
         }
         for table in ALL_TALLIES
     }
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    """A summary table of one key kept by triggers (``employer_tally``, ``vacancy_tally``): its
+    triggers per dialect, and the rebuild and the comparison with a fresh ``GROUP BY`` that
+    :func:`rebuild` and :func:`fresh_counts` give the trajectory tallies."""
+
+    table: str
+    key: tuple[str, ...]
+    fresh_sql: Callable[[str], str]  # the GROUP BY over the counted rows, for a dialect
+    locked: str  # the tables a rebuild locks against writes (PostgreSQL)
+    pg_up: Callable[[], list[str]]
+    sqlite_up: Callable[[], list[str]]
+    pg_down: list[str]
+    sqlite_down: list[str]
+
+    def create_triggers(self, connection: Connection) -> None:
+        for statement in self.pg_up() if connection.dialect.name == "postgresql" else self.sqlite_up():
+            connection.execute(text(statement))
+
+    def drop_triggers(self, connection: Connection) -> None:
+        for statement in self.pg_down if connection.dialect.name == "postgresql" else self.sqlite_down:
+            connection.execute(text(statement))
+
+    def rebuild(self, connection: Connection) -> int:
+        """Recompute the table from the rows it counts; returns the number of rows written."""
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"LOCK TABLE {self.locked} IN SHARE MODE"))
+        connection.execute(text(f"DELETE FROM {self.table}"))
+        fresh = self.fresh_sql(connection.dialect.name)
+        return connection.execute(text(f"INSERT INTO {self.table} ({', '.join(self.key)}, n) {fresh}")).rowcount
+
+    def fresh_counts(self, connection: Connection) -> dict[tuple, int]:
+        """The table as a fresh GROUP BY has it (key -> count)."""
+        return {tuple(row[:-1]): row[-1] for row in connection.execute(text(self.fresh_sql(connection.dialect.name)))}
+
+    def stored_counts(self, connection: Connection) -> dict[tuple, int]:
+        """The table as stored, rows of 0 left out (key -> count)."""
+        stored = text(f"SELECT {', '.join(self.key)}, n FROM {self.table} WHERE n <> 0")
+        return {tuple(row[:-1]): row[-1] for row in connection.execute(stored)}

@@ -16,7 +16,7 @@ counts under its employer's contactpersoon and municipality, so an employer's ha
 moves its vacancies' counts, and on PostgreSQL a vacancy change share-locks its employer: a
 vacancy added while its employer is handed over waits, and counts under the new account manager.
 
-:func:`rebuild` recomputes the table (``flask crm rebuild-tallies``); :func:`fresh_counts` is
+``TALLY.rebuild`` recomputes the table (``flask crm rebuild-tallies``); its ``fresh_counts`` is
 the GROUP BY the tests compare with.
 """
 
@@ -24,11 +24,18 @@ the GROUP BY the tests compare with.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Integer, PrimaryKeyConstraint, String, Text, text
+from sqlalchemy import Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.models.base import Base
-from crm.models.tallies import _execute, _only_if_changed, _pg_function, _upsert
+from crm.models.tallies import (
+    SummaryTable,
+    execute_per_call,
+    only_if_changed,
+    pg_function,
+    statement_triggers,
+    upsert,
+)
 
 KEY = ("contactpersoon_id", "municipality_id", "involvement_key", "status")
 TABLE = "vacancy_tally"
@@ -47,10 +54,13 @@ class VacancyTally(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
-FRESH_SQL = (
-    "SELECT e.contactpersoon_id, coalesce(v.municipality_id, e.municipality_id, 0), v.involvement_key, v.status,"
-    " count(*) FROM vacancy v JOIN employer e ON e.id = v.employer_id GROUP BY 1, 2, 3, 4"
-)
+def fresh_sql(_dialect: str) -> str:
+    return (
+        "SELECT e.contactpersoon_id, coalesce(v.municipality_id, e.municipality_id, 0), v.involvement_key, v.status,"
+        " count(*) FROM vacancy v JOIN employer e ON e.id = v.employer_id GROUP BY 1, 2, 3, 4"
+    )
+
+
 _COUNTED = ("employer_id", "municipality_id", "involvement_key", "status")
 _INSERT = f"INSERT INTO {TABLE} AS t ({_KEY_LIST}, n)"
 
@@ -61,13 +71,13 @@ def _pg_vacancy_delta(sources: list[tuple[int, str]]) -> str:
     rows = " UNION ALL ".join(f"SELECT {sign} AS sign, {', '.join(_COUNTED)} FROM {table}" for sign, table in sources)
     return (
         ";\n".join(
-            _execute(statement)
+            execute_per_call(statement)
             for statement in (
                 # the employers counted under, share-locked: see the module docstring
                 f"SELECT 1 FROM employer WHERE id IN (SELECT employer_id FROM ({rows}) r) ORDER BY id FOR SHARE",
                 f"{_INSERT} SELECT e.contactpersoon_id, coalesce(r.municipality_id, e.municipality_id, 0),"
                 f" r.involvement_key, r.status, sum(r.sign) FROM ({rows}) r JOIN employer e ON e.id = r.employer_id"
-                " GROUP BY 1, 2, 3, 4 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4" + _upsert("t", KEY),
+                " GROUP BY 1, 2, 3, 4 HAVING sum(r.sign) <> 0 ORDER BY 1, 2, 3, 4" + upsert("t", KEY),
             )
         )
         + ";"
@@ -89,45 +99,36 @@ def _pg_employer_moved() -> str:
     statement = (
         f"{_INSERT} SELECT x.contactpersoon_id, coalesce(v.municipality_id, x.municipality_id, 0),"
         f" v.involvement_key, v.status, sum(x.sign) FROM ({moved}) x JOIN vacancy v ON v.employer_id = x.id"
-        " GROUP BY 1, 2, 3, 4 HAVING sum(x.sign) <> 0 ORDER BY 1, 2, 3, 4" + _upsert("t", KEY)
+        " GROUP BY 1, 2, 3, 4 HAVING sum(x.sign) <> 0 ORDER BY 1, 2, 3, 4" + upsert("t", KEY)
     )
-    return _only_if_changed(_EMPLOYER_MOVED, _execute(statement) + ";")
+    return only_if_changed(_EMPLOYER_MOVED, execute_per_call(statement) + ";")
 
 
 def _pg_functions() -> list[str]:
     return [
-        _pg_function(
+        pg_function(
             "vacancy_tally_vacancy",
             {
                 "INSERT": _pg_vacancy_delta([(1, "new_rows")]),
                 "DELETE": _pg_vacancy_delta([(-1, "old_rows")]),
-                "UPDATE": _only_if_changed(
+                "UPDATE": only_if_changed(
                     " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _COUNTED),
                     _pg_vacancy_delta([(1, "new_rows"), (-1, "old_rows")]),
                 ),
             },
         ),
-        _pg_function("vacancy_tally_employer", {"UPDATE": _pg_employer_moved()}),
+        pg_function("vacancy_tally_employer", {"UPDATE": _pg_employer_moved()}),
     ]
 
 
 def _pg_up() -> list[str]:
-    statements = _pg_functions()
-    for op, transitions in (
-        ("INSERT", "NEW TABLE AS new_rows"),
-        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-        ("DELETE", "OLD TABLE AS old_rows"),
-    ):
-        statements.append(
-            f"CREATE TRIGGER vacancy_tally_{op.lower()} AFTER {op} ON vacancy REFERENCING {transitions}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION vacancy_tally_vacancy()"
-        )
-    statements.append(
+    return [
+        *_pg_functions(),
+        *statement_triggers("vacancy_tally", "vacancy", "vacancy_tally_vacancy"),
         "CREATE TRIGGER vacancy_tally_employer AFTER UPDATE ON employer"
         " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
-        " FOR EACH STATEMENT EXECUTE FUNCTION vacancy_tally_employer()"
-    )
-    return statements
+        " FOR EACH STATEMENT EXECUTE FUNCTION vacancy_tally_employer()",
+    ]
 
 
 PG_DOWN = [
@@ -147,7 +148,7 @@ def _sqlite_vacancy(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} ({_KEY_LIST}, n) SELECT {employer.format('contactpersoon_id')},"
         f" coalesce({row}.municipality_id, {employer.format('municipality_id')}, 0),"
-        f" {row}.involvement_key, {row}.status, {sign} WHERE true" + _upsert(TABLE, KEY) + ";"
+        f" {row}.involvement_key, {row}.status, {sign} WHERE true" + upsert(TABLE, KEY) + ";"
     )
 
 
@@ -155,7 +156,7 @@ def _sqlite_employer(row: str, sign: str) -> str:
     return (
         f"INSERT INTO {TABLE} ({_KEY_LIST}, n) SELECT {row}.contactpersoon_id,"
         f" coalesce(v.municipality_id, {row}.municipality_id, 0), v.involvement_key, v.status, {sign} * count(*)"
-        f" FROM vacancy v WHERE v.employer_id = {row}.id GROUP BY 1, 2, 3, 4" + _upsert(TABLE, KEY) + ";"
+        f" FROM vacancy v WHERE v.employer_id = {row}.id GROUP BY 1, 2, 3, 4" + upsert(TABLE, KEY) + ";"
     )
 
 
@@ -175,32 +176,4 @@ def _sqlite_up() -> list[str]:
 SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS vacancy_tally_{name}" for name in ("insert", "update", "delete", "employer")]
 
 
-def create_triggers(connection: Connection) -> None:
-    for statement in _pg_up() if connection.dialect.name == "postgresql" else _sqlite_up():
-        connection.execute(text(statement))
-
-
-def drop_triggers(connection: Connection) -> None:
-    for statement in PG_DOWN if connection.dialect.name == "postgresql" else SQLITE_DOWN:
-        connection.execute(text(statement))
-
-
-def rebuild(connection: Connection) -> int:
-    """Recompute the tally from the vacancies (locked against writes meanwhile on PostgreSQL);
-    returns the number of rows written."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("LOCK TABLE vacancy, employer IN SHARE MODE"))
-    connection.execute(text(f"DELETE FROM {TABLE}"))
-    return connection.execute(text(f"INSERT INTO {TABLE} ({_KEY_LIST}, n) {FRESH_SQL}")).rowcount
-
-
-def fresh_counts(connection: Connection) -> dict[tuple, int]:
-    """The tally as a fresh GROUP BY over the vacancies has it (key -> count)."""
-    return {tuple(row[:-1]): row[-1] for row in connection.execute(text(FRESH_SQL))}
-
-
-def stored_counts(connection: Connection) -> dict[tuple, int]:
-    """The tally as stored, rows of 0 left out (key -> count)."""
-    return {
-        tuple(row[:-1]): row[-1] for row in connection.execute(text(f"SELECT {_KEY_LIST}, n FROM {TABLE} WHERE n <> 0"))
-    }
+TALLY = SummaryTable(TABLE, KEY, fresh_sql, "vacancy, employer", _pg_up, _sqlite_up, PG_DOWN, SQLITE_DOWN)

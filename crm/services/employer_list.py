@@ -87,9 +87,7 @@ def filter_clauses(filters: EmployerFilters, *, now: datetime | None = None) -> 
     """The WHERE clauses on ``employer`` for these filters (search not included)."""
     clauses: list[ColumnElement[bool]] = [Employer.merged_into_id.is_(None)]
     if filters.region_id is not None:
-        clauses.append(
-            Employer.municipality_id.in_(select(Municipality.id).where(Municipality.region_id == filters.region_id))
-        )
+        clauses.append(Employer.municipality_id.in_(_region_municipalities(filters.region_id)))
     if filters.municipality_id is not None:
         clauses.append(Employer.municipality_id == filters.municipality_id)
     if filters.sbi_section:
@@ -97,9 +95,7 @@ def filter_clauses(filters: EmployerFilters, *, now: datetime | None = None) -> 
     if filters.contactpersoon_id is not None:
         clauses.append(Employer.contactpersoon_id == filters.contactpersoon_id)
     if filters.organisation_id is not None:
-        clauses.append(
-            Employer.contactpersoon_id.in_(select(User.id).where(User.organisation_id == filters.organisation_id))
-        )
+        clauses.append(Employer.contactpersoon_id.in_(_organisation_users(filters.organisation_id)))
     if filters.status:
         clauses.append(Employer.status == filters.status)
     if filters.erkend is not None:
@@ -108,6 +104,14 @@ def filter_clauses(filters: EmployerFilters, *, now: datetime | None = None) -> 
         since = (now or utcnow()) - timedelta(days=filters.no_contact_days)
         clauses.append(or_(Employer.last_contact_at.is_(None), Employer.last_contact_at < since))
     return clauses
+
+
+def _region_municipalities(region_id: int) -> Select:
+    return select(Municipality.id).where(Municipality.region_id == region_id)
+
+
+def _organisation_users(organisation_id: int) -> Select:
+    return select(User.id).where(User.organisation_id == organisation_id)
 
 
 def _filtered(query: Select, filters: EmployerFilters, *, now: datetime | None = None) -> tuple[Select, bool]:
@@ -226,19 +230,13 @@ def _tally_clauses(filters: EmployerFilters) -> list[ColumnElement[bool]] | None
         return None
     clauses: list[ColumnElement[bool]] = []
     if filters.region_id is not None:
-        clauses.append(
-            EmployerTally.municipality_id.in_(
-                select(Municipality.id).where(Municipality.region_id == filters.region_id)
-            )
-        )
+        clauses.append(EmployerTally.municipality_id.in_(_region_municipalities(filters.region_id)))
     if filters.municipality_id is not None:
         clauses.append(EmployerTally.municipality_id == filters.municipality_id)
     if filters.contactpersoon_id is not None:
         clauses.append(EmployerTally.contactpersoon_id == filters.contactpersoon_id)
     if filters.organisation_id is not None:
-        clauses.append(
-            EmployerTally.contactpersoon_id.in_(select(User.id).where(User.organisation_id == filters.organisation_id))
-        )
+        clauses.append(EmployerTally.contactpersoon_id.in_(_organisation_users(filters.organisation_id)))
     return clauses
 
 

@@ -21,7 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from crm.models.employer_tally import create_triggers, rebuild
+    from crm.models.employer_tally import TALLY
 
     op.create_table(
         "employer_tally",
@@ -32,12 +32,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contactpersoon_id", "municipality_id", "contact_month", name="pk_employer_tally"),
     )
     bind = op.get_bind()
-    create_triggers(bind)
-    rebuild(bind)
+    TALLY.create_triggers(bind)
+    TALLY.rebuild(bind)
 
 
 def downgrade() -> None:
-    from crm.models.employer_tally import drop_triggers
+    from crm.models.employer_tally import TALLY
 
-    drop_triggers(op.get_bind())
+    TALLY.drop_triggers(op.get_bind())
     op.drop_table("employer_tally")

@@ -21,7 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from crm.models.vacancy_tally import create_triggers, rebuild
+    from crm.models.vacancy_tally import TALLY
 
     op.create_table(
         "vacancy_tally",
@@ -35,12 +35,12 @@ def upgrade() -> None:
         ),
     )
     bind = op.get_bind()
-    create_triggers(bind)
-    rebuild(bind)
+    TALLY.create_triggers(bind)
+    TALLY.rebuild(bind)
 
 
 def downgrade() -> None:
-    from crm.models.vacancy_tally import drop_triggers
+    from crm.models.vacancy_tally import TALLY
 
-    drop_triggers(op.get_bind())
+    TALLY.drop_triggers(op.get_bind())
     op.drop_table("vacancy_tally")
