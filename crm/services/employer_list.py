@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import ceil
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal, or_, select, union_all
@@ -320,7 +320,7 @@ def _by_municipality(
 
 @dataclass
 class EmployerPage(PageNumbers):
-    items: list[Employer]
+    items: list[ListRow]
     total: int
     page: int
     per_page: int
@@ -365,13 +365,64 @@ def list_page(
     if not ids:
         return EmployerPage(items=[], total=total, page=1, per_page=per_page)
     return EmployerPage(
-        items=load_rows(ids),
+        items=list_rows(ids),
         total=total,
         page=page,
         per_page=per_page,
         pressure=contact_pressure(ids, now=now),
         ranked=ranked,
     )
+
+
+class ListRow(NamedTuple):
+    """What one row of the list shows: plain values, not an ``Employer`` with its municipality,
+    SBI section, contactpersoon and organisation loaded as five mapped objects (the identity
+    map, the attribute instrumentation and the template's attribute lookups on 125 objects were
+    the list page's largest Python cost after its template). ``status`` and
+    ``last_contact_at`` are named as on ``Employer``, so ``quiet_employers.is_quiet`` judges
+    a row as it judges an employer."""
+
+    id: int
+    name: str
+    erkend_leerbedrijf: bool
+    kvk_number: str | None
+    city: str | None
+    status: str
+    last_contact_at: datetime | None
+    municipality: str | None
+    sbi_code: str | None
+    sbi_name: str | None
+    contactpersoon: str
+    organisation: str
+
+
+def list_rows(ids: list[int]) -> list[ListRow]:
+    """The list rows of the employers with these ids, in this order: one joined query."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Employer.id,
+            Employer.name,
+            Employer.erkend_leerbedrijf,
+            Employer.kvk_number,
+            Employer.city,
+            Employer.status,
+            Employer.last_contact_at,
+            Municipality.name,
+            SbiSection.code,
+            SbiSection.name,
+            User.name,
+            Organisation.name,
+        )
+        .join(User, User.id == Employer.contactpersoon_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(Municipality, Municipality.id == Employer.municipality_id)
+        .outerjoin(SbiSection, SbiSection.code == Employer.sbi_section_code)
+        .where(Employer.id.in_(ids))
+    ).all()
+    by_id = {row[0]: ListRow(*row) for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def load_rows(ids: list[int]) -> list[Employer]:
