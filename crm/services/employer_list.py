@@ -11,8 +11,8 @@ Built to stay fast at 100k employers, with a fixed number of queries per page:
    search's query (``crm.services.search.search_ids``: the database selects the matches and
    ranks them, Python reranks the first rows; or the chosen sort) gives the total and the
    page's ids, and query 2 is left out (the search looks its words up in the vocabulary first);
-4. those rows, with municipality, SBI section, contactpersoon and the contactpersoon's
-   organisation joined in (all many-to-one, so one joined query, not four selectins);
+4. those rows as plain values (``ListRow``), with municipality, SBI section, contactpersoon and
+   the contactpersoon's organisation joined in (all many-to-one, so one joined query);
 5. the contact pressure of the page: one grouped query (crm.services.contacts).
 
 Merged employers (``merged_into_id`` set) never show, as ``permissions.can_view_employer``.
@@ -421,7 +421,7 @@ def list_rows(ids: list[int]) -> list[ListRow]:
         .outerjoin(SbiSection, SbiSection.code == Employer.sbi_section_code)
         .where(Employer.id.in_(ids))
     ).all()
-    by_id = {row[0]: ListRow(*row) for row in rows}
+    by_id = {row[0]: ListRow._make(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -447,13 +447,17 @@ def load_rows(ids: list[int]) -> list[Employer]:
 # --- filter choices ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class FilterChoices:
-    regions: list[tuple[int, str]] = field(default_factory=list)
-    municipalities: list[tuple[int, str]] = field(default_factory=list)
-    sbi_sections: list[tuple[str, str]] = field(default_factory=list)
-    contactpersonen: list[tuple[int, str]] = field(default_factory=list)
-    organisations: list[tuple[int, str]] = field(default_factory=list)
+    """The filter form's choices: tuples, shared by every view that read the same rows
+    (:func:`filter_choices`), so nobody may change them. Hashed by identity: the form keeps
+    its rendered options per instance (crm.employers.list_forms)."""
+
+    regions: tuple[tuple[int, str], ...] = ()
+    municipalities: tuple[tuple[int, str], ...] = ()
+    sbi_sections: tuple[tuple[str, str], ...] = ()
+    contactpersonen: tuple[tuple[int, str], ...] = ()
+    organisations: tuple[tuple[int, str], ...] = ()
 
     def name(self, kind: str, value) -> str:
         return dict(getattr(self, kind)).get(value, str(value))
@@ -478,15 +482,21 @@ def _filter_choices_query() -> Select:
 
 def filter_choices() -> FilterChoices:
     """Everything the filter form offers, in one query (reference lists, contactpersonen,
-    organisations), sorted by name."""
-    choices = FilterChoices()
-    lists = {kind: getattr(choices, kind) for kind in ("regions", "municipalities", "contactpersonen", "organisations")}
-    for kind, value, label in db.session.execute(_filter_choices_query()):
-        if kind == "sbi_sections":
-            choices.sbi_sections.append((value, label))
-        else:
-            lists[kind].append((int(value), label))
-    return choices
+    organisations), sorted by name. The query runs on every view, so a new colleague or a
+    renamed municipality shows at once; what is built from its rows is kept by their content
+    (``_choices_of``): the same rows give the same (immutable) choices without building them
+    again."""
+    return _choices_of(tuple(map(tuple, db.session.execute(_filter_choices_query()))))
+
+
+@functools.lru_cache(maxsize=8)
+def _choices_of(rows: tuple[tuple[str, str, str], ...]) -> FilterChoices:
+    lists: dict[str, list] = {
+        kind: [] for kind in ("regions", "municipalities", "sbi_sections", "contactpersonen", "organisations")
+    }
+    for kind, value, label in rows:
+        lists[kind].append((value if kind == "sbi_sections" else int(value), label))
+    return FilterChoices(**{kind: tuple(pairs) for kind, pairs in lists.items()})
 
 
 def describe(filters: EmployerFilters, choices: FilterChoices) -> str:
