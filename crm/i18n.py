@@ -59,6 +59,11 @@ def _language() -> _Language:
     return language
 
 
+def locale_name() -> str:
+    """The request's language ("nl", "en"): a key for what is built once per language."""
+    return str(_language().locale)
+
+
 @contextmanager
 def force_locale(locale: str) -> Iterator[None]:
     """``flask_babel.force_locale`` that also sets this request's cached language aside."""

@@ -616,6 +616,24 @@ def test_filter_options_follow_changes_without_a_restart(signed_in, factories, u
     assert "Hernoemde Collega" not in get_list(client)
 
 
+def test_filter_options_are_in_each_users_language(app, factories, uwv):
+    """The options are built once per set of choices and language (crm.employers.list_forms):
+    a Dutch and an English user, one after the other, each see their own "Alle"/"All"."""
+    dutch = factories.UserFactory(organisation=uwv)
+    english = factories.UserFactory(organisation=uwv, locale="en")
+    db.session.commit()
+    for user, everyone, status in (
+        (dutch, "Iedereen", "Alle"),
+        (english, "Everyone", "All"),
+        (dutch, "Iedereen", "Alle"),
+    ):
+        client = app.test_client()
+        login_as(client, user)
+        html = get_list(client)
+        assert f'<option value="" selected>{everyone}</option>' in html, user.locale
+        assert f'id="status" name="status"><option value="" selected>{status}</option>' in html, user.locale
+
+
 def test_an_inactive_employer_is_not_marked_quiet(client, factories):
     """The quiet rule (crm.services.quiet_employers) leaves inactive employers out, here too."""
     from crm.models.base import utcnow

@@ -11,6 +11,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from crm.forms import BaseForm, choices, int_or_none, none_if_empty
 from crm.i18n import lazy_gettext as _l
+from crm.i18n import locale_name
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
 
@@ -101,6 +102,24 @@ class QuickSelectField(SelectField):
             raise ValidationError(self.gettext(WTFORMS_NOT_A_CHOICE))
 
 
+@functools.lru_cache(maxsize=16)
+def _form_options(offered: FilterChoices, language: str) -> dict[str, Options]:
+    """The options of each select for these choices (the same instance while their rows are
+    the same: crm.services.employer_list.filter_choices) in ``language``: built once, not on
+    every view."""
+    everything = ("", _l("Alle"))
+    return {
+        "regio": options([everything, *offered.regions]),
+        "gemeente": options([everything, *offered.municipalities]),
+        "sbi": options([everything, *offered.sbi_sections]),
+        "status": options([everything, *EMPLOYER_STATUS_LABELS.items()]),
+        "erkend": options([everything, ("ja", _l("Ja")), ("nee", _l("Nee"))]),
+        "contactpersoon": options([("", _l("Iedereen")), *offered.contactpersonen]),
+        "organisatie": options([everything, *offered.organisations]),
+        "sorteer": options(SORT_LABELS.items()),
+    }
+
+
 class EmployerFilterForm(BaseForm):
     class Meta:
         csrf = False
@@ -114,11 +133,7 @@ class EmployerFilterForm(BaseForm):
     gemeente = QuickSelectField(_l("Gemeente"), coerce=int_or_none)
     sbi = QuickSelectField(_l("Sector (SBI)"), coerce=none_if_empty)
     status = QuickSelectField(_l("Status"), coerce=none_if_empty)
-    erkend = SelectField(
-        _l("Erkend leerbedrijf"),
-        coerce=none_if_empty,
-        choices=choices([("", _l("Alle")), ("ja", _l("Ja")), ("nee", _l("Nee"))]),
-    )
+    erkend = QuickSelectField(_l("Erkend leerbedrijf"), coerce=none_if_empty)
     contactpersoon = QuickSelectField(_l("Contactpersoon"), coerce=int_or_none)
     organisatie = QuickSelectField(_l("Organisatie contactpersoon"), coerce=int_or_none)
     geen_contact = IntegerField(
@@ -129,14 +144,8 @@ class EmployerFilterForm(BaseForm):
     sorteer = QuickSelectField(_l("Sorteren op"), coerce=none_if_empty)
 
     def set_choices(self, offered: FilterChoices) -> None:
-        everything = ("", _l("Alle"))
-        self.regio.choices = options([everything, *offered.regions])
-        self.gemeente.choices = options([everything, *offered.municipalities])
-        self.sbi.choices = options([everything, *offered.sbi_sections])
-        self.status.choices = options([everything, *EMPLOYER_STATUS_LABELS.items()])
-        self.contactpersoon.choices = options([("", _l("Iedereen")), *offered.contactpersonen])
-        self.organisatie.choices = options([everything, *offered.organisations])
-        self.sorteer.choices = options(SORT_LABELS.items())
+        for name, offered_options in _form_options(offered, locale_name()).items():
+            self[name].choices = offered_options
 
     def filters(self) -> EmployerFilters:
         """The filters from the URL; a value that does not validate is left out (and the
