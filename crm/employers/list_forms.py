@@ -13,7 +13,8 @@ from crm.forms import BaseForm, choices, int_or_none, none_if_empty
 from crm.i18n import lazy_gettext as _l
 from crm.i18n import locale_name
 from crm.labels import EMPLOYER_STATUS_LABELS
-from crm.services.employer_list import SORTS, EmployerFilters, FilterChoices
+from crm.services.employer_choices import FilterChoices
+from crm.services.employer_list import SORTS, EmployerFilters
 
 SORT_LABELS = {
     "": _l("Naam"),
@@ -105,7 +106,7 @@ class QuickSelectField(SelectField):
 @functools.lru_cache(maxsize=16)
 def _form_options(offered: FilterChoices, language: str) -> dict[str, Options]:
     """The options of each select for these choices (the same instance while their rows are
-    the same: crm.services.employer_list.filter_choices) in ``language``: built once, not on
+    the same: crm.services.employer_choices.filter_choices) in ``language``: built once, not on
     every view."""
     everything = ("", _l("Alle"))
     return {

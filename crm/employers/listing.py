@@ -17,12 +17,12 @@ from crm.employers.list_forms import FILTER_PARAMS, SORT_LABELS, EmployerFilterF
 from crm.i18n import format_integer
 from crm.labels import EMPLOYER_STATUS_LABELS
 from crm.models.base import utcnow
-from crm.services import employer_list, export_jobs, quiet_employers
+from crm.services import employer_choices, employer_list, export_jobs, quiet_employers
 from crm.view_helpers import filter_links, start_export
 
 
-def _filter_form() -> tuple[EmployerFilterForm, employer_list.FilterChoices]:
-    options = employer_list.filter_choices()
+def _filter_form() -> tuple[EmployerFilterForm, employer_choices.FilterChoices]:
+    options = employer_choices.filter_choices()
     form = EmployerFilterForm(formdata=request.args)
     form.set_choices(options)
     return form, options

@@ -3,7 +3,7 @@
 Built to stay fast at 100k employers, with a fixed number of queries per page:
 
 1. the filter choices (regions, municipalities, SBI sections, contactpersonen, organisations)
-   in ONE ``UNION ALL`` query;
+   in ONE ``UNION ALL`` query (crm.services.employer_choices);
 2. the total: ``count(*)`` over the filtered employers (no joins: region and organisation
    filters are ``IN (subquery)``);
 3. the page's ids only (a deferred join): ``SELECT id ... ORDER BY <sort>, id LIMIT/OFFSET``,
@@ -20,7 +20,6 @@ Merged employers (``merged_into_id`` set) never show, as ``permissions.can_view_
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from math import ceil
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, String, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
 from sqlalchemy.orm import defer, joinedload
 
 from crm import permissions
@@ -40,6 +39,7 @@ from crm.models import Employer, EmployerTally, Municipality, Organisation, Regi
 from crm.models.base import utcnow
 from crm.services.audit import audit
 from crm.services.contacts import contact_pressure
+from crm.services.employer_choices import FilterChoices, filter_choices
 from crm.services.search import normalise, search_ids, search_window
 
 SORTS = ("naam", "contact_oud", "contact_nieuw", "gemeente", "nieuw")
@@ -444,59 +444,7 @@ def load_rows(ids: list[int]) -> list[Employer]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-# --- filter choices ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class FilterChoices:
-    """The filter form's choices: tuples, shared by every view that read the same rows
-    (:func:`filter_choices`), so nobody may change them. Hashed by identity: the form keeps
-    its rendered options per instance (crm.employers.list_forms)."""
-
-    regions: tuple[tuple[int, str], ...] = ()
-    municipalities: tuple[tuple[int, str], ...] = ()
-    sbi_sections: tuple[tuple[str, str], ...] = ()
-    contactpersonen: tuple[tuple[int, str], ...] = ()
-    organisations: tuple[tuple[int, str], ...] = ()
-
-    def name(self, kind: str, value) -> str:
-        return dict(getattr(self, kind)).get(value, str(value))
-
-
-@functools.cache
-def _filter_choices_query() -> Select:
-    """The one query of :func:`filter_choices`, built once (it has no parameters of a view)."""
-    as_text = lambda column: cast(column, String)  # noqa: E731
-    parts = [
-        select(literal("regions").label("kind"), as_text(Region.id).label("value"), Region.name.label("label")),
-        select(literal("municipalities"), as_text(Municipality.id), Municipality.name),
-        select(literal("sbi_sections"), SbiSection.code, SbiSection.code + " - " + SbiSection.name),
-        select(literal("contactpersonen"), as_text(User.id), User.name + " (" + Organisation.name + ")")
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(permissions.contactpersoon_candidates_clause()),
-        select(literal("organisations"), as_text(Organisation.id), Organisation.name).where(Organisation.active),
-    ]
-    combined = union_all(*parts).subquery()
-    return select(combined.c.kind, combined.c.value, combined.c.label).order_by(combined.c.kind, combined.c.label)
-
-
-def filter_choices() -> FilterChoices:
-    """Everything the filter form offers, in one query (reference lists, contactpersonen,
-    organisations), sorted by name. The query runs on every view, so a new colleague or a
-    renamed municipality shows at once; what is built from its rows is kept by their content
-    (``_choices_of``): the same rows give the same (immutable) choices without building them
-    again."""
-    return _choices_of(tuple(map(tuple, db.session.execute(_filter_choices_query()))))
-
-
-@functools.lru_cache(maxsize=8)
-def _choices_of(rows: tuple[tuple[str, str, str], ...]) -> FilterChoices:
-    lists: dict[str, list] = {
-        kind: [] for kind in ("regions", "municipalities", "sbi_sections", "contactpersonen", "organisations")
-    }
-    for kind, value, label in rows:
-        lists[kind].append((value if kind == "sbi_sections" else int(value), label))
-    return FilterChoices(**{kind: tuple(pairs) for kind, pairs in lists.items()})
+# --- the filters in words -------------------------------------------------------------------------
 
 
 def describe(filters: EmployerFilters, choices: FilterChoices) -> str:
